@@ -1,0 +1,40 @@
+"""fdcore: fast, trustworthy finite-difference derivatives.
+
+Public API: gradient, jacobian, hessian, jvp, directional_derivative, derivative, linearize,
+classify_critical_point, show_config, and the built-in test problems (get_problem,
+Problem, PROBLEM_NAMES). Everything else is private.
+"""
+
+from fdcore._version import __version__
+
+try:
+    from fdcore import _pykernels  # noqa: F401  (the compiled extension)
+except ImportError as exc:  # pragma: no cover - depends on how fdcore was (not) installed
+    raise ImportError(
+        "fdcore's compiled extension could not be imported. If you are running from the source "
+        "tree, install the package first (`pip install .`) and run from outside the source "
+        f"directory, or build in place (`python setup.py build_ext --inplace`). Cause: {exc}"
+    ) from exc
+
+from fdcore._analysis import CriticalPoint, Linearization, classify_critical_point, linearize
+from fdcore._api import derivative, directional_derivative, gradient, hessian, jacobian, jvp
+from fdcore._config import show_config
+from fdcore._problems import PROBLEM_NAMES, Problem, get_problem
+
+__all__ = [
+    "CriticalPoint",
+    "Linearization",
+    "PROBLEM_NAMES",
+    "Problem",
+    "__version__",
+    "classify_critical_point",
+    "derivative",
+    "directional_derivative",
+    "get_problem",
+    "gradient",
+    "hessian",
+    "jacobian",
+    "jvp",
+    "linearize",
+    "show_config",
+]

@@ -1,0 +1,58 @@
+"""Validation of the values a user's f returns (the kernels' slow path).
+
+The kernels convert a Python float (or NumPy float64) inline; anything else comes here, once per
+evaluation, so that an f returning the wrong kind of value gets an error that says what was expected.
+"""
+
+import numpy as np
+
+
+def _describe(value):
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    return f"{type(value).__name__} {value!r:.60}"
+
+
+def scalar_from_result(value):
+    """Return ``float(value)`` if f's value is a real scalar, else raise naming f."""
+    if isinstance(value, (str, bytes)) or value is None:
+        raise TypeError(f"f must return a real scalar, got {_describe(value)}")
+    if isinstance(value, (complex, np.complexfloating)) or (
+        isinstance(value, np.ndarray) and np.iscomplexobj(value)
+    ):
+        raise TypeError(f"f must return a real scalar, got complex value {_describe(value)}")
+    if np.ndim(value) != 0:
+        raise ValueError(
+            f"f must return a scalar, got {_describe(np.asarray(value))}; "
+            "use fdcore.jacobian for vector-valued functions"
+        )
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"f must return a real scalar, got {_describe(value)}") from None
+
+
+def vector_from_result(value, m, where):
+    """Return f's value as a contiguous float64 array of length ``m`` (``m < 0``: any length).
+
+    ``where`` says which evaluation produced the value, for the error message.
+    """
+    if value is None or isinstance(value, (str, bytes)):
+        raise TypeError(f"f must return a 1-D array of reals, got {_describe(value)} {where}")
+    arr = np.asarray(value)
+    if arr.ndim == 0:
+        raise ValueError(
+            f"f must return a 1-D array, got a scalar {where}; use fdcore.gradient for scalar functions"
+        )
+    if arr.ndim != 1:
+        raise ValueError(f"f must return a 1-D array, got shape {arr.shape} {where}")
+    if np.iscomplexobj(arr):
+        raise TypeError(f"f must return real values, got dtype {arr.dtype} {where}")
+    if m >= 0 and arr.shape[0] != m:
+        raise ValueError(
+            f"f returned shape {arr.shape} {where}, but shape ({m},) at its first evaluation"
+        )
+    try:
+        return np.ascontiguousarray(arr, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"f must return a 1-D array of reals, got dtype {arr.dtype} {where}") from None

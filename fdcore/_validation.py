@@ -1,0 +1,112 @@
+"""Input validation shared by the public entry points; every error names the argument."""
+
+import warnings
+
+import numpy as np
+
+_REAL_KINDS = "biuf"
+
+
+def as_float_array(x, name="x", *, ndim=1):
+    """A fresh, C-contiguous float32 or float64 copy of ``x`` (never a view of the caller's data).
+
+    float32 stays float32; integers, booleans, float16 and float64 become float64.
+    ``ndim=1`` requires a non-empty 1-D array; ``ndim=None`` accepts any shape.
+    """
+    try:
+        arr = np.asarray(x)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be an array of real numbers: {exc}") from None
+    if arr.dtype.kind == "c":
+        raise TypeError(f"{name} must be real, got complex dtype {arr.dtype}")
+    if arr.dtype.kind == "O":
+        try:
+            arr = arr.astype(np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(f"{name} must be an array of real numbers, got object dtype") from None
+    if arr.dtype.kind not in _REAL_KINDS:
+        raise TypeError(f"{name} must be an array of real numbers, got dtype {arr.dtype}")
+    if arr.dtype == np.longdouble and np.longdouble != np.float64:
+        raise TypeError(f"{name} has dtype longdouble; fdcore computes in float32 or float64")
+    dtype = np.float32 if arr.dtype == np.float32 else np.float64
+    if ndim == 1 and arr.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D array, got shape {arr.shape}")
+    if arr.size == 0:
+        raise ValueError(f"{name} must not be empty")
+    out = np.array(arr, dtype=dtype, order="C", copy=True)
+    if not np.all(np.isfinite(out)):
+        bad = np.flatnonzero(~np.isfinite(out))
+        raise ValueError(f"{name} must be finite; non-finite entries at indices {_list(bad)}")
+    return out
+
+
+def check_callable(f, name="f"):
+    if not callable(f):
+        raise TypeError(f"{name} must be callable, got {type(f).__name__}")
+
+
+def check_method(method, allowed, name="method"):
+    if method not in allowed:
+        choices = ", ".join(repr(m) for m in allowed)
+        raise ValueError(f"{name} must be one of {choices}; got {method!r}")
+
+
+def call_arguments(args, kwargs):
+    """(extra positional args as a tuple, keyword args as a dict or None)."""
+    if not isinstance(args, tuple):
+        if isinstance(args, (str, bytes)) or not hasattr(args, "__iter__"):
+            raise TypeError(f"args must be a tuple of extra positional arguments, got {type(args).__name__}")
+        args = tuple(args)
+    if kwargs is not None:
+        if not isinstance(kwargs, dict):
+            raise TypeError(f"kwargs must be a dict, got {type(kwargs).__name__}")
+        kwargs = kwargs or None
+    return args, kwargs
+
+
+def check_out(out, shape, dtype, name="out"):
+    """Return ``out`` after checking it can receive a result of ``shape`` and ``dtype``.
+
+    A ``None`` in ``shape`` accepts any length on that axis (one not known yet).
+    """
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"{name} must be a NumPy array, got {type(out).__name__}")
+    if len(out.shape) != len(shape) or any(s is not None and s != o for s, o in zip(shape, out.shape)):
+        wanted = "(" + ", ".join("m" if s is None else str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+        raise ValueError(f"{name} must have shape {wanted}, got {out.shape}")
+    if out.dtype != dtype:
+        raise ValueError(f"{name} must have dtype {np.dtype(dtype)}, got {out.dtype}")
+    if not out.flags.writeable:
+        raise ValueError(f"{name} must be writeable")
+    return out
+
+
+def read_only_view(w):
+    """A view of the work array that f cannot write through."""
+    view = w.view()
+    view.flags.writeable = False
+    return view
+
+
+def _list(indices, limit=10):
+    shown = ", ".join(str(int(i)) for i in indices[:limit])
+    return shown + (f", ... ({len(indices)} in all)" if len(indices) > limit else "")
+
+
+def flag_nonfinite(result, what, index_of=None):
+    """Replace non-finite entries of ``result`` by NaN and warn naming the coordinates.
+
+    ``index_of`` maps flat positions to the coordinates named in the warning (default: identity).
+    """
+    bad = ~np.isfinite(result)
+    if not bad.any():
+        return result
+    result[bad] = np.nan
+    coords = np.flatnonzero(bad) if index_of is None else index_of(bad)
+    warnings.warn(
+        f"f returned NaN or inf at stencil points of coordinates {_list(coords)}; "
+        f"those {what} entries are NaN",
+        RuntimeWarning,
+        stacklevel=3,
+    )
+    return result
