@@ -78,7 +78,7 @@ def linearize(f, x, *, step=None, args=(), kwargs=None):
     check_callable(f)
     x0 = as_float_array(x)
     extra, kw = call_arguments(args, kwargs)
-    value = np.asarray(f(read_only_view(x0.copy()), *extra, **(kw or {})))
+    value = np.array(f(read_only_view(x0.copy()), *extra, **(kw or {})))  # a copy: f may reuse its buffer
     if value.dtype.kind not in "biuf":
         raise TypeError(f"f must return real numbers, got dtype {value.dtype}")
     if value.ndim == 0:
@@ -132,7 +132,8 @@ def classify_critical_point(f, x, *, gtol=0.0, args=(), kwargs=None):
 
     The finite-difference error is taken into account: the gradient and the Hessian are each
     computed at the default step h and at 2h; the difference of the two estimates measures their
-    truncation and round-off error, to which a round-off floor ``EPS |f(x)| / h`` is added. A gradient
+    truncation and round-off error, to which a round-off floor ``EPS |f(x)| / h`` is added (and, for
+    the gradient, ``EPS |H| |x|``, the change of the gradient within the rounding of x). A gradient
     component counts as zero when it is below 10 times its estimated error; an eigenvalue when it
     is below 10 times the Frobenius norm of the Hessian's estimated error matrix (a bound on how far
     the error can move an eigenvalue, by Weyl's inequality). Cost: 2 (n^2 + 3n + 1) evaluations.
@@ -173,16 +174,19 @@ def classify_critical_point(f, x, *, gtol=0.0, args=(), kwargs=None):
     f0 = abs(float(np.asarray(f(read_only_view(x0.copy()), *extra, **(kw or {})))))
     eps = np.finfo(x0.dtype).eps
 
-    h1 = default_step(x0, 1, "central")
-    g = gradient(f, x0, step=h1, args=extra, kwargs=kw)
-    g2 = gradient(f, x0, step=2 * h1, args=extra, kwargs=kw)
-    g_tol = np.maximum(_SAFETY * (np.abs(g - g2) + eps * f0 / h1), gtol)
-
     h2 = default_step(x0, 2, "central")
     H = hessian(f, x0, step=h2, args=extra, kwargs=kw)
     H2 = hessian(f, x0, step=2 * h2, args=extra, kwargs=kw)
     H_err = np.abs(H - H2) + 8 * eps * f0 / np.outer(h2, h2)
     lam_tol = float(_SAFETY * np.linalg.norm(H_err))
+
+    h1 = default_step(x0, 1, "central")
+    g = gradient(f, x0, step=h1, args=extra, kwargs=kw)
+    g2 = gradient(f, x0, step=2 * h1, args=extra, kwargs=kw)
+    # Error of g: truncation and round-off (seen in g - g2), round-off of f near x, and the
+    # rounding of x itself (x is only known to EPS |x|, which moves the gradient by |H| EPS |x|).
+    g_err = np.abs(g - g2) + eps * f0 / h1 + eps * (np.abs(H) @ np.abs(x0))
+    g_tol = np.maximum(_SAFETY * g_err, gtol)
     lam = np.linalg.eigvalsh(H.astype(np.float64))
 
     if np.any(np.abs(g) > g_tol):

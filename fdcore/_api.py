@@ -332,7 +332,12 @@ def derivative(f, x, *, n=1, method="central", step=None, args=(), kwargs=None):
     args, kwargs = call_arguments(args, kwargs)
     kwargs = kwargs or {}
     flat = x.reshape(-1)
-    h = resolve_step(None if step is None else np.broadcast_to(step, x.shape).reshape(-1), flat, n, method)
+    if step is not None:
+        try:
+            step = np.broadcast_to(step, x.shape).reshape(-1)
+        except ValueError:
+            raise ValueError(f"step must be a scalar or broadcastable to x's shape {x.shape}, got shape {np.shape(step)}") from None
+    h = resolve_step(step, flat, n, method)
 
     def call(points):
         value = np.asarray(f(read_only_view(points.reshape(x.shape)), *args, **kwargs))
@@ -340,7 +345,7 @@ def derivative(f, x, *, n=1, method="central", step=None, args=(), kwargs=None):
             raise ValueError(f"f must return an array of x's shape {x.shape}, got shape {value.shape}")
         if value.dtype.kind not in "biuf":
             raise TypeError(f"f must return real values, got dtype {value.dtype}")
-        return value.reshape(-1).astype(np.float64, copy=False)
+        return np.array(value, dtype=np.float64).reshape(-1)  # a copy: f may reuse its buffer
 
     x_hi = flat + h if method != "backward" else flat
     x_lo = flat - h if method != "forward" else flat

@@ -56,7 +56,8 @@ cdef int call_vector(object f, tuple callargs, dict kwargs, double[::1] dst,
             and cnp.PyArray_NDIM(<cnp.ndarray>value) == 1
             and cnp.PyArray_DIM(<cnp.ndarray>value, 0) == m
             and cnp.PyArray_TYPE(<cnp.ndarray>value) == cnp.NPY_DOUBLE
-            and cnp.PyArray_ISALIGNED(<cnp.ndarray>value)):
+            and cnp.PyArray_ISALIGNED(<cnp.ndarray>value)
+            and cnp.PyArray_ISNOTSWAPPED(<cnp.ndarray>value)):
         data = cnp.PyArray_BYTES(<cnp.ndarray>value)
         stride = cnp.PyArray_STRIDE(<cnp.ndarray>value, 0)
         for k in range(m):
@@ -74,12 +75,15 @@ def eval_scalar(f, w_arg, tuple extra_args, dict kwargs):
 
 
 def eval_vector(f, w_arg, tuple extra_args, dict kwargs):
-    """f(w_arg, *extra_args, **kwargs) as a new float64 1-D array, validated. Holds the GIL."""
+    """f(w_arg, *extra_args, **kwargs) as a new float64 1-D array, validated. Holds the GIL.
+
+    Always a copy: f may return the same buffer on every call.
+    """
     if kwargs is None:
         value = f(w_arg, *extra_args)
     else:
         value = f(w_arg, *extra_args, **kwargs)
-    return vector_from_result(value, -1, "at the centre point")
+    return vector_from_result(value, -1, "at the centre point").copy()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -50,4 +50,8 @@ def resolve_step(step, x, derivative_order, method):
         raise ValueError(f"step must be a scalar or have shape {x.shape}, got shape {h.shape}")
     if not np.all(np.isfinite(h)) or not np.all(h > 0):
         raise ValueError("step must be positive and finite")
+    unchanged = np.flatnonzero(((x + h) == x) | ((x - h) == x))
+    if unchanged.size:
+        shown = ", ".join(str(i) for i in unchanged[:10])
+        raise ValueError(f"step is too small to change x at coordinates {shown}{' ...' if unchanged.size > 10 else ''}")
     return np.ascontiguousarray(h)

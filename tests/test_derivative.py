@@ -1,0 +1,122 @@
+"""fdcore.derivative: elementwise derivatives of vectorized scalar functions of one variable."""
+
+import numpy as np
+import pytest
+
+import fdcore
+from helpers import METHODS, TOL_FIRST, TOL_FIRST_F32, TOL_SECOND, Counted
+
+FUNCS = [(np.sin, np.cos, lambda x: -np.sin(x)),
+         (np.cos, lambda x: -np.sin(x), lambda x: -np.cos(x)),
+         (np.exp, np.exp, np.exp)]
+SHAPES = [(), (7,), (3, 4), (2, 3, 2)]
+
+
+def points(shape, dtype=np.float64):
+    rng = np.random.default_rng(len(shape))
+    return rng.uniform(-2.0, 2.0, shape).astype(dtype)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("f, df, d2f", FUNCS)
+def test_first_derivative(f, df, d2f, method, shape):
+    x = points(shape)
+    d = fdcore.derivative(f, x, method=method)
+    assert np.shape(d) == shape and d.dtype == np.float64
+    np.testing.assert_allclose(d, df(x), rtol=0, atol=10 * TOL_FIRST[method])  # scale: |f| <= e^2 < 10
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("f, df, d2f", FUNCS)
+def test_second_derivative(f, df, d2f, shape):
+    x = points(shape)
+    d = fdcore.derivative(f, x, n=2)
+    assert np.shape(d) == shape
+    np.testing.assert_allclose(d, d2f(x), rtol=0, atol=10 * TOL_SECOND["central"])  # scale: |f| < 10
+
+
+def test_scalar_input_gives_numpy_scalar():
+    d = fdcore.derivative(np.sin, 0.5)
+    assert isinstance(d, np.float64) and np.ndim(d) == 0
+    assert d == pytest.approx(np.cos(0.5), rel=1e-9)
+    d = fdcore.derivative(np.exp, np.float32(0.5))
+    assert isinstance(d, np.float32)
+    assert d == pytest.approx(np.exp(0.5), rel=1e-3)
+
+
+def test_list_input():
+    np.testing.assert_allclose(fdcore.derivative(np.sin, [0.0, np.pi / 2, np.pi]), [1.0, 0.0, -1.0],
+                               rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_float32(method):
+    x = points((4, 3), np.float32)
+    d = fdcore.derivative(np.sin, x, method=method)
+    assert d.dtype == np.float32 and d.shape == (4, 3)
+    np.testing.assert_allclose(d, np.cos(x.astype(np.float64)), rtol=0, atol=TOL_FIRST_F32[method])
+    d2 = fdcore.derivative(np.sin, x, n=2)
+    assert d2.dtype == np.float32
+    np.testing.assert_allclose(d2, -np.sin(x.astype(np.float64)), rtol=0, atol=1e-2)  # EPS32^(1/2) x 30
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_identity_is_exact(method):
+    # differences are divided by the realized offsets, so f(x) = x gives exactly 1
+    x = np.array([0.1, -3.7, 1e5 / 3, 0.0])
+    np.testing.assert_array_equal(fdcore.derivative(lambda t: t, x, method=method), np.ones(4))
+
+
+def test_polynomials():
+    x = np.linspace(-3, 3, 13)
+    np.testing.assert_allclose(fdcore.derivative(lambda t: t**2 - 3 * t, x), 2 * x - 3, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(fdcore.derivative(lambda t: t**2 - 3 * t, x, n=2), 2.0, rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("n, method, calls", [(1, "central", 2), (1, "forward", 2), (1, "backward", 2), (2, "central", 3)])
+def test_evaluation_count(n, method, calls):
+    f = Counted(np.exp)
+    fdcore.derivative(f, np.zeros((3, 5)), n=n, method=method)
+    assert f.calls == calls
+    assert f.seen_writeable == {False}
+
+
+def test_step_scalar_and_broadcast():
+    x = np.array([[0.0, 1.0], [2.0, 3.0]])
+    d = fdcore.derivative(np.exp, x, step=0.1)  # (e^(x+h) - e^(x-h)) / 2h = e^x sinh(h) / h
+    np.testing.assert_allclose(d, np.exp(x) * np.sinh(0.1) / 0.1, rtol=1e-12)
+    d = fdcore.derivative(np.exp, x, step=[0.1, 0.2])  # broadcast along the last axis
+    np.testing.assert_allclose(d, np.exp(x) * np.sinh([0.1, 0.2]) / [0.1, 0.2], rtol=1e-12)
+
+
+def test_args_and_kwargs_passed_through():
+    f = lambda t, a, *, b: a * np.sin(b * t)  # noqa: E731
+    d = fdcore.derivative(f, [0.0, 1.0], args=(2.0,), kwargs={"b": 3.0})
+    np.testing.assert_allclose(d, 6.0 * np.cos(3.0 * np.array([0.0, 1.0])), rtol=0, atol=1e-8)
+
+
+@pytest.mark.parametrize("bad", [lambda t: np.sin(t)[:-1], lambda t: np.sum(np.sin(t)), lambda t: np.sin(t)[None]])
+def test_wrong_shape_from_f(bad):
+    with pytest.raises(ValueError, match="shape"):
+        fdcore.derivative(bad, np.linspace(0, 1, 4))
+
+
+def test_bad_order_and_method():
+    with pytest.raises(ValueError, match="n"):
+        fdcore.derivative(np.sin, 1.0, n=3)
+    with pytest.raises(ValueError, match="method"):
+        fdcore.derivative(np.sin, 1.0, method="sideways")
+    with pytest.raises(ValueError, match="method"):
+        fdcore.derivative(np.sin, 1.0, n=2, method="forward")
+
+
+@pytest.mark.parametrize("n, method", [(1, "central"), (1, "forward"), (1, "backward"), (2, "central")])
+def test_f_reusing_its_output_buffer(n, method):
+    # a vectorized f may return the same array object on every call (e.g. np.sin(t, out=buf))
+    x = np.linspace(-2.0, 2.0, 5)
+    buf = np.empty_like(x)
+    d = fdcore.derivative(lambda t: np.sin(t, out=buf), x, n=n, method=method)
+    exact = np.cos(x) if n == 1 else -np.sin(x)
+    tol = 10 * (TOL_FIRST[method] if n == 1 else TOL_SECOND["central"])
+    np.testing.assert_allclose(d, exact, rtol=0, atol=tol)

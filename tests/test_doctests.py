@@ -1,0 +1,16 @@
+"""The docstring examples of every fdcore module that has them run and pass."""
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = ["fdcore._api", "fdcore._analysis", "fdcore._problems", "fdcore._config"]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_module_doctests(name):
+    module = importlib.import_module(name)
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE, verbose=False)
+    assert result.attempted > 0
+    assert result.failed == 0
