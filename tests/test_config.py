@@ -45,7 +45,8 @@ def test_public_names():
 
 
 def _config_text(env=None):
-    run = subprocess.run([sys.executable, "-c", "import fdcore; fdcore.show_config()"],
+    # -P: do not put the working directory (possibly the uncompiled source tree) on sys.path.
+    run = subprocess.run([sys.executable, "-P", "-c", "import fdcore; fdcore.show_config()"],
                          capture_output=True, text=True, check=True, env=env)
     return run.stdout
 
