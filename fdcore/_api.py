@@ -8,7 +8,17 @@ the stencil to an evaluator (fdcore/_pykernels.pyx for Python callables).
 import numpy as np
 
 from fdcore import _pykernels
+from fdcore._axis import AxisOutcome, axis_derivative
+from fdcore._complex import complex_error as _complex_error
+from fdcore._complex import complex_hessian as _complex_hessian
+from fdcore._complex import complex_step as _complex_step
+from fdcore._complex import complex_work as _complex_work
+from fdcore._fdresult import FDResult
+from fdcore._hessian import hessian_levels
+from fdcore._options import REAL_METHODS, parse
+from fdcore._richardson import axis_plan, extrapolate, level_estimates
 from fdcore._steps import resolve_step
+from fdcore._work import Work
 from fdcore._validation import (
     as_float_array,
     call_arguments,
@@ -19,30 +29,47 @@ from fdcore._validation import (
     read_only_view,
 )
 
-FIRST_DERIVATIVE_METHODS = ("central", "forward", "backward")
+FIRST_DERIVATIVE_METHODS = REAL_METHODS + ("complex",)
 # Stencil nodes (in units of h) of the two-point differences: (upper, lower).
 _TWO_POINT_NODES = {"central": (1, -1), "forward": (1, 0), "backward": (0, -1)}
 
+_COMMON_PARAMETERS = """
+    order : int, optional
+        Accuracy order of the stencil: 2, 4, 6 or 8 for 'central' (default 2: the two-point
+        difference), 1 to 8 one-sided (default 1: the two-point difference). An order-p central
+        stencil costs p evaluations per coordinate, one-sided p (plus f(x) once).
+    step : float, array_like of shape (n,) or 'adaptive', optional
+        Absolute step per coordinate (with Richardson levels: the coarsest level's step).
+        Default ``EPS**(1/(q + 1)) * max(1, |x_i|)`` for final accuracy order q, i.e.
+        ``EPS**(1/3)`` for the central and ``EPS**(1/2)`` for the one-sided two-point difference;
+        EPS is the machine epsilon of x's dtype. 'adaptive': chosen per coordinate from estimates
+        of f's higher derivative and noise (see `noise`).
+    richardson : bool or int, optional
+        Richardson extrapolation over the steps h, h/r, h/r^2, ...: an int is the number of
+        levels; ``True`` is the accurate mode, 4 levels of the central two-point difference
+        (8 evaluations per coordinate, typically 1e-13 relative error). Each component gets the
+        tableau entry with the smallest estimated error.
+    step_ratio : float, optional
+        r, the ratio of consecutive Richardson steps (default 2: stencil points are shared
+        between levels where the stencil allows).
+    noise : float, optional
+        Absolute error of one evaluation of f (e.g. of a simulation); used by the error estimate
+        and by ``step='adaptive'``. Default: f is accurate to machine precision.
+    args, kwargs
+        Extra arguments passed to f.
+    full_output : bool, optional
+        Return an `FDResult` (value, error estimate and final step per component, nfev, method,
+        order) instead of the array."""
 
-class _Work:
-    """The private work copy of x, the read-only view f receives, and f's extra arguments."""
 
-    __slots__ = ("w", "w_arg", "args", "kwargs")
-
-    def __init__(self, f, x, args, kwargs):
-        check_callable(f)
-        self.w = as_float_array(x)
-        self.w_arg = read_only_view(self.w)
-        self.args, self.kwargs = call_arguments(args, kwargs)
-
-    def scalar_at_centre(self, f):
-        return _pykernels.eval_scalar(f, self.w_arg, self.args, self.kwargs)
-
-    def vector_at_centre(self, f):
-        return _pykernels.eval_vector(f, self.w_arg, self.args, self.kwargs)
+def _doc(function):
+    function.__doc__ = function.__doc__.replace("    {common}", _COMMON_PARAMETERS.strip("\n"))
+    return function
 
 
-def gradient(f, x, *, method="central", step=None, args=(), kwargs=None, out=None):
+@_doc
+def gradient(f, x, *, method="central", order=None, step=None, richardson=False, step_ratio=2.0,
+             noise=None, args=(), kwargs=None, out=None, full_output=False):
     """Gradient of a scalar function by finite differences.
 
     Parameters
@@ -53,22 +80,19 @@ def gradient(f, x, *, method="central", step=None, args=(), kwargs=None, out=Non
     x : array_like, shape (n,)
         The point. float32 input is computed and returned in float32; integers, booleans and
         float64 in float64. Never modified.
-    method : {'central', 'forward', 'backward'}
-        Two-point central difference (2n evaluations, error O(h^2)), or one-sided difference
-        (n + 1 evaluations, error O(h)).
-    step : float or array_like of shape (n,), optional
-        Absolute step per coordinate. Default: ``EPS**(1/3) * max(1, |x_i|)`` for 'central' and
-        ``EPS**(1/2) * max(1, |x_i|)`` one-sided, EPS being the machine epsilon of x's dtype.
-    args, kwargs
-        Extra arguments passed to f.
+    method : {'central', 'forward', 'backward', 'complex'}
+        Central difference (2n evaluations, error O(h^2) for the default order), one-sided
+        difference (n + 1 evaluations, error O(h)), or the complex step ``Im f(x + i h e_i) / h``
+        (n evaluations, no cancellation; f must be complex-analytic).
+    {common}
     out : ndarray, shape (n,), optional
         Array of x's computed dtype that receives the result.
 
     Returns
     -------
-    ndarray, shape (n,)
-        The gradient. Entries whose stencil met a NaN or inf value of f are NaN (with a
-        ``RuntimeWarning`` naming the coordinates).
+    ndarray, shape (n,), or FDResult
+        The gradient. Entries whose stencil met a NaN or inf value of f (and, for central
+        stencils, also one-sided retries) are NaN, with a ``RuntimeWarning`` naming them.
 
     Notes
     -----
@@ -84,19 +108,43 @@ def gradient(f, x, *, method="central", step=None, args=(), kwargs=None, out=Non
     >>> g = fdcore.gradient(lambda p: np.sin(p[0]) * np.cos(p[1]), [np.pi / 4, np.pi / 4])
     >>> g.round(8)
     array([ 0.5, -0.5])
+
+    The accurate mode, with an error estimate per component:
+
+    >>> r = fdcore.gradient(lambda p: np.exp(p[0]) * np.sin(p[1]), [0.5, 1.0],
+    ...                     richardson=True, full_output=True)
+    >>> exact = np.exp(0.5) * np.array([np.sin(1.0), np.cos(1.0)])
+    >>> bool(np.all(np.abs(r.value - exact) <= r.error)), bool(np.all(r.error < 1e-11)), r.nfev
+    (True, True, 16)
     """
-    work = _Work(f, x, args, kwargs)
-    check_method(method, FIRST_DERIVATIVE_METHODS)
-    h = resolve_step(step, work.w, 1, method)
+    work = Work(f, x, args, kwargs)
+    opts = parse(method, order, richardson, step_ratio, noise, FIRST_DERIVATIVE_METHODS)
     n = work.w.shape[0]
     out = np.empty(n, work.w.dtype) if out is None else check_out(out, (n,), work.w.dtype)
-    upper, lower = _TWO_POINT_NODES[method]
-    f0 = work.scalar_at_centre(f) if method != "central" else np.nan
-    _pykernels.two_point_gradient(f, work.w, work.w_arg, h, upper, lower, f0, out, work.args, work.kwargs)
-    return flag_nonfinite(out, "gradient")
+    if method == "complex":
+        h = _complex_step(step, work.w)
+        value = np.empty(n)
+        _pykernels.complex_step_gradient(f, _complex_work(work), work.w_arg_complex, h, value,
+                                         work.args, work.kwargs)
+        out[...] = value
+        outcome = AxisOutcome(out, _complex_error(value), h, n)
+    elif opts.two_point and not full_output:
+        h = resolve_step(step, work.w, 1, method)
+        upper, lower = _TWO_POINT_NODES[method]
+        f0 = work.scalar_at_centre(f) if method != "central" else np.nan
+        _pykernels.two_point_gradient(f, work.w, work.w_arg, h, upper, lower, f0, out, work.args, work.kwargs)
+        return flag_nonfinite(out, "gradient")
+    else:
+        h = resolve_step(step, work.w, 1, method, opts.order, opts.levels, opts.ratio)
+        outcome = axis_derivative(f, work, 1, opts.order, method, opts.levels, opts.ratio, h, opts.noise, False)
+        out[...] = outcome.value
+    flag_nonfinite(out, "gradient")
+    return _finish(out, outcome, opts, full_output)
 
 
-def jacobian(f, x, *, method="central", step=None, args=(), kwargs=None, out=None):
+@_doc
+def jacobian(f, x, *, method="central", order=None, step=None, richardson=False, step_ratio=2.0,
+             noise=None, args=(), kwargs=None, out=None, full_output=False):
     """Jacobian of a vector function f: R^n -> R^m by finite differences.
 
     Parameters
@@ -105,14 +153,15 @@ def jacobian(f, x, *, method="central", step=None, args=(), kwargs=None, out=Non
         ``f(x, *args, **kwargs) -> array_like of shape (m,)``; the same m at every point.
     x : array_like, shape (n,)
         The point (see `gradient` for dtypes). Never modified.
-    method, step, args, kwargs
-        As for `gradient`: 'central' costs 2n evaluations, 'forward'/'backward' n + 1.
+    method : {'central', 'forward', 'backward', 'complex'}
+        As for `gradient`: 'central' costs 2n evaluations, 'forward'/'backward' n + 1, 'complex' n.
+    {common}
     out : ndarray, shape (m, n), optional
         Array of x's computed dtype that receives the result.
 
     Returns
     -------
-    ndarray, shape (m, n)
+    ndarray, shape (m, n), or FDResult
         ``J[k, i] = d f_k / d x_i``. Non-finite entries are NaN, with a ``RuntimeWarning``.
 
     Examples
@@ -123,21 +172,46 @@ def jacobian(f, x, *, method="central", step=None, args=(), kwargs=None, out=Non
     >>> fdcore.jacobian(polar, [2.0, 0.0]).round(8)
     array([[1., 0.],
            [0., 2.]])
+    >>> fdcore.jacobian(polar, [2.0, 0.0], method="complex")
+    array([[1., 0.],
+           [0., 2.]])
     """
-    work = _Work(f, x, args, kwargs)
-    check_method(method, FIRST_DERIVATIVE_METHODS)
-    h = resolve_step(step, work.w, 1, method)
-    upper, lower = _TWO_POINT_NODES[method]
-    f0 = work.vector_at_centre(f) if method != "central" else None
-    if out is not None:  # m is known here only for one-sided stencils; the kernel checks it later
-        check_out(out, (None if f0 is None else f0.shape[0], work.w.shape[0]), work.w.dtype)
-    jac = _pykernels.two_point_jacobian(
-        f, work.w, work.w_arg, h, upper, lower, f0, out, work.args, work.kwargs
-    )
-    return flag_nonfinite(jac, "Jacobian", index_of=lambda bad: np.flatnonzero(bad.any(axis=0)))
+    work = Work(f, x, args, kwargs)
+    opts = parse(method, order, richardson, step_ratio, noise, FIRST_DERIVATIVE_METHODS)
+    n = work.w.shape[0]
+    by_column = lambda bad: np.flatnonzero(bad.any(axis=0))
+    if opts.two_point and not full_output:
+        h = resolve_step(step, work.w, 1, method)
+        upper, lower = _TWO_POINT_NODES[method]
+        f0 = work.vector_at_centre(f) if method != "central" else None
+        if out is not None:  # m is known here only for one-sided stencils; the kernel checks it later
+            check_out(out, (None if f0 is None else f0.shape[0], n), work.w.dtype)
+        jac = _pykernels.two_point_jacobian(f, work.w, work.w_arg, h, upper, lower, f0, out, work.args, work.kwargs)
+        return flag_nonfinite(jac, "Jacobian", index_of=by_column)
+    if method == "complex":
+        h = _complex_step(step, work.w)
+        cw = _complex_work(work)
+        first = work.w[0]
+        cw[0] = first + 1j * h[0]  # the first evaluation fixes m
+        m = len(np.atleast_1d(f(work.w_arg_complex, *work.args, **(work.kwargs or {}))))
+        cw[0] = first
+        value = np.empty((m, n))
+        _pykernels.complex_step_jacobian(f, cw, work.w_arg_complex, h, value, work.args, work.kwargs)
+        outcome = AxisOutcome(value, _complex_error(value), h, n + 1)
+    else:
+        h = resolve_step(step, work.w, 1, method, opts.order, opts.levels, opts.ratio)
+        outcome = axis_derivative(f, work, 1, opts.order, method, opts.levels, opts.ratio, h, opts.noise, True)
+        outcome.value, outcome.error = outcome.value.T, outcome.error.T
+    shape = outcome.value.shape
+    out = np.empty(shape, work.w.dtype) if out is None else check_out(out, shape, work.w.dtype)
+    out[...] = outcome.value
+    flag_nonfinite(out, "Jacobian", index_of=by_column)
+    return _finish(out, outcome, opts, full_output)
 
 
-def hessian(f, x, *, method="central", step=None, args=(), kwargs=None, out=None):
+@_doc
+def hessian(f, x, *, method="central", order=None, step=None, richardson=False, step_ratio=2.0,
+            noise=None, args=(), kwargs=None, out=None, full_output=False):
     """Hessian of a scalar function by finite differences; the result is exactly symmetric.
 
     Parameters
@@ -146,22 +220,23 @@ def hessian(f, x, *, method="central", step=None, args=(), kwargs=None, out=None
         ``f(x, *args, **kwargs) -> float``.
     x : array_like, shape (n,)
         The point (see `gradient` for dtypes). Never modified.
-    method : {'central', 'forward', 'backward'}
+    method : {'central', 'forward', 'backward', 'complex'}
         'central': diagonal from the 3-point second difference, off-diagonal entries from the
         mixed stencil that reuses those axis points, error O(h^2), **n^2 + n + 1 evaluations**
         (2 per coordinate pair, not 4). 'forward'/'backward': one-sided stencils, error O(h),
-        **n(n + 1)/2 + n + 1 evaluations**.
-    step : float or array_like of shape (n,), optional
-        Absolute step per coordinate. Default ``EPS**(1/4) * max(1, |x_i|)`` for 'central',
-        ``EPS**(1/3) * max(1, |x_i|)`` one-sided.
-    args, kwargs
-        Extra arguments passed to f.
+        **n(n + 1)/2 + n + 1 evaluations**. 'complex': central differences of the complex-step
+        gradient, symmetrised, **2 n^2 evaluations**, error O(h^2) without the second-difference
+        round-off (f must be complex-analytic).
+    {common}
+        For the Hessian, ``order`` 4, 6, 8 (central) or 2..8 (one-sided) is reached by Richardson
+        extrapolation of the basic stencil over order/2 (central) or order (one-sided) steps;
+        ``richardson`` selects the best entry of that tableau per component instead.
     out : ndarray, shape (n, n), optional
         Array of x's computed dtype that receives the result.
 
     Returns
     -------
-    ndarray, shape (n, n)
+    ndarray, shape (n, n), or FDResult
 
     Examples
     --------
@@ -175,18 +250,28 @@ def hessian(f, x, *, method="central", step=None, args=(), kwargs=None, out=None
     >>> bool((H == H.T).all())
     True
     """
-    work = _Work(f, x, args, kwargs)
-    check_method(method, FIRST_DERIVATIVE_METHODS)
-    h = resolve_step(step, work.w, 2, method)
+    work = Work(f, x, args, kwargs)
+    opts = parse(method, order, richardson, step_ratio, noise, FIRST_DERIVATIVE_METHODS)
     n = work.w.shape[0]
     out = np.empty((n, n), work.w.dtype) if out is None else check_out(out, (n, n), work.w.dtype)
-    f0 = work.scalar_at_centre(f)
-    if method == "central":
-        _pykernels.central_hessian(f, work.w, work.w_arg, h, f0, out, work.args, work.kwargs)
+    by_row = lambda bad: np.flatnonzero(bad.any(axis=0))
+    if method == "complex":
+        outcome = _complex_hessian(f, work, step)
     else:
-        sign = 1 if method == "forward" else -1
-        _pykernels.one_sided_hessian(f, work.w, work.w_arg, h, sign, f0, out, work.args, work.kwargs)
-    return flag_nonfinite(out, "Hessian", index_of=lambda bad: np.flatnonzero(bad.any(axis=0)))
+        outcome = hessian_levels(f, work, opts, step, out if opts.levels == 1 and not full_output else None)
+        if outcome is None:  # the plain stencil wrote into out
+            return flag_nonfinite(out, "Hessian", index_of=by_row)
+    out[...] = outcome.value
+    flag_nonfinite(out, "Hessian", index_of=by_row)
+    return _finish(out, outcome, opts, full_output)
+
+
+def _finish(value, outcome, opts, full_output):
+    if not full_output:
+        return value
+    error = np.where(np.isfinite(value), outcome.error, np.inf).astype(np.float64)
+    return FDResult(value, error, np.asarray(outcome.step, dtype=np.float64), outcome.nfev,
+                    opts.method, opts.order, opts.levels)
 
 
 def jvp(f, x, v, *, step=None, args=(), kwargs=None):
@@ -291,11 +376,14 @@ def directional_derivative(f, x, v, *, normalize=True, step=None, args=(), kwarg
     return jvp(f, x, v_arr, step=step, args=args, kwargs=kwargs)
 
 
-def derivative(f, x, *, n=1, method="central", step=None, args=(), kwargs=None):
-    """Derivative of a scalar function of one variable, elementwise over an array of points.
+@_doc
+def derivative(f, x, *, n=1, method="central", order=None, step=None, richardson=False, step_ratio=2.0,
+               noise=None, args=(), kwargs=None, full_output=False):
+    """Derivative of order n of a scalar function of one variable, elementwise over an array.
 
-    f must be vectorized: ``f(x)`` returns an array of x's shape. The result costs 2 calls of f
-    (n=1 central), 2 calls (one-sided, plus f(x)) or 3 calls (n=2), each on the whole array.
+    f must be vectorized: ``f(x)`` returns an array of x's shape. Each stencil point is one call
+    of f on the whole array: the central two-point first derivative costs 2 calls, the 3-point
+    second derivative 3, an order-p stencil about p + n calls.
 
     Parameters
     ----------
@@ -303,17 +391,15 @@ def derivative(f, x, *, n=1, method="central", step=None, args=(), kwargs=None):
         ``f(x, *args, **kwargs) -> ndarray`` of x's shape.
     x : array_like
         Points (any shape, a scalar included).
-    n : {1, 2}
+    n : {1, 2, 3, 4}
         Derivative order.
-    method : {'central', 'forward', 'backward'}
-        Stencil for n = 1; n = 2 uses the central 3-point second difference.
-    step : float or array_like broadcastable to x, optional
-        Default: ``EPS**(1/3)``, ``EPS**(1/2)`` (one-sided) or ``EPS**(1/4)`` (n=2), times
-        ``max(1, |x|)``.
+    method : {'central', 'forward', 'backward', 'complex'}
+        'complex' (n = 1 only): ``Im f(x + i h) / h``, one call.
+    {common}
 
     Returns
     -------
-    ndarray of x's shape (a NumPy scalar for scalar x)
+    ndarray of x's shape (a NumPy scalar for scalar x), or FDResult
 
     Examples
     --------
@@ -323,42 +409,56 @@ def derivative(f, x, *, n=1, method="central", step=None, args=(), kwargs=None):
     array([1., 0.])
     >>> float(fdcore.derivative(np.exp, 0.0, n=2).round(6))
     1.0
+    >>> bool(abs(fdcore.derivative(np.exp, 1.0, n=3, richardson=True) - np.e) < 1e-8)
+    True
     """
     check_callable(f)
-    if n not in (1, 2):
-        raise ValueError(f"n must be 1 or 2, got {n!r}")
-    check_method(method, FIRST_DERIVATIVE_METHODS if n == 1 else ("central",))
+    if isinstance(n, bool) or n not in (1, 2, 3, 4):
+        raise ValueError(f"n must be 1, 2, 3 or 4, got {n!r}")
+    opts = parse(method, order, richardson, step_ratio, noise, FIRST_DERIVATIVE_METHODS if n == 1 else REAL_METHODS)
     x = as_float_array(x, ndim=None)
     args, kwargs = call_arguments(args, kwargs)
     kwargs = kwargs or {}
     flat = x.reshape(-1)
-    if step is not None:
+    if step is not None and not isinstance(step, str):
         try:
             step = np.broadcast_to(step, x.shape).reshape(-1)
         except ValueError:
             raise ValueError(f"step must be a scalar or broadcastable to x's shape {x.shape}, got shape {np.shape(step)}") from None
-    h = resolve_step(step, flat, n, method)
 
-    def call(points):
+    def call(points, kind="f"):
         value = np.asarray(f(read_only_view(points.reshape(x.shape)), *args, **kwargs))
         if value.shape != x.shape:
             raise ValueError(f"f must return an array of x's shape {x.shape}, got shape {value.shape}")
-        if value.dtype.kind not in "biuf":
+        if value.dtype.kind not in ("biufc" if kind == "complex" else "biuf"):
             raise TypeError(f"f must return real values, got dtype {value.dtype}")
-        return np.array(value, dtype=np.float64).reshape(-1)  # a copy: f may reuse its buffer
+        return np.array(value, dtype=complex if kind == "complex" else np.float64).reshape(-1)  # a copy
 
-    x_hi = flat + h if method != "backward" else flat
-    x_lo = flat - h if method != "forward" else flat
-    if n == 1:
-        f_hi, f_lo = call(x_hi), call(x_lo)
-        result = (f_hi - f_lo) / (x_hi.astype(np.float64) - x_lo)
+    if method == "complex":
+        h = _complex_step(step, flat)
+        values = call(flat + 1j * h.astype(flat.dtype), "complex")
+        if not np.iscomplexobj(values):
+            raise TypeError("f returned real values for complex input; method='complex' needs a complex-analytic f")
+        value, error, nfev, used = values.imag / h, _complex_error(values.imag / h), 1, h
     else:
-        f_hi, f0, f_lo = call(x_hi), call(flat), call(x_lo)
-        p = x_hi.astype(np.float64) - flat
-        q = flat.astype(np.float64) - x_lo
-        result = 2.0 * ((f_hi - f0) / p - (f0 - f_lo) / q) / (p + q)
-    result = flag_nonfinite(result.astype(x.dtype).reshape(x.shape), "derivative")
-    return result[()] if result.ndim == 0 else result
+        h = resolve_step(step, flat, n, method, opts.order, opts.levels, opts.ratio)
+        plan = axis_plan(n, opts.order, method, opts.levels, opts.ratio)
+        values = np.empty((flat.size, len(plan.nodes)))
+        offsets = np.empty_like(values)
+        for k, c in enumerate(plan.nodes):
+            points = flat + flat.dtype.type(c) * h
+            offsets[:, k] = points.astype(np.float64) - flat
+            values[:, k] = call(points)
+        centre = call(flat)[:, None, None] if plan.needs_centre else np.nan
+        estimates, roundoff = level_estimates(plan, values, offsets, centre, opts.noise)
+        value, error, level = extrapolate(estimates, roundoff, plan, select=opts.levels > 1)
+        nfev, used = len(plan.nodes) + plan.needs_centre, h.astype(np.float64) * plan.scales[level]
+    result = flag_nonfinite(value.astype(x.dtype).reshape(x.shape), "derivative")
+    result = result[()] if result.ndim == 0 else result
+    if not full_output:
+        return result
+    return FDResult(result, np.where(np.isfinite(result), error.reshape(x.shape), np.inf)[()], used.reshape(x.shape),
+                    nfev, method, opts.order, opts.levels)
 
 
 def _real_value(value):

@@ -14,12 +14,19 @@ Kernels do not choose steps and know nothing of extrapolation; see fdcore/_api.p
 """
 
 from cython cimport floating
+from cpython.complex cimport PyComplex_Check, PyComplex_ImagAsDouble
 from cpython.float cimport PyFloat_Check, PyFloat_AS_DOUBLE
 cimport numpy as cnp
 
 import numpy as np
 
-from fdcore._results import scalar_from_result, vector_from_result
+from fdcore._returns import (
+    imag_from_result, imag_vector_from_result, scalar_from_result, vector_from_result,
+)
+
+ctypedef fused complexing:
+    float complex
+    double complex
 
 cnp.import_array()
 
@@ -267,3 +274,100 @@ def one_sided_hessian(f, floating[::1] w, w_arg, const floating[::1] h, int sign
             out[i, j] = <floating>(a / (d[i] * d[j]))
             out[j, i] = out[i, j]
         w[i] = xi
+
+
+# ---------------------------------------------------------------------------------------------
+# General axis stencils: raw values for the numerics layer (higher orders, Richardson)
+# ---------------------------------------------------------------------------------------------
+
+def axis_values(f, floating[::1] w, w_arg, const floating[::1] h, const double[::1] nodes,
+                const Py_ssize_t[::1] coords, double[:, ::1] values, double[:, ::1] offsets,
+                tuple extra_args, dict kwargs):
+    """Values of a scalar f at x + c_k h_i e_i for the coordinates i = coords[b]. Holds the GIL.
+
+    IN   nodes    nonzero stencil offsets c_k in units of h (the centre f(x) is the caller's)
+    IN   coords   the coordinates to perturb (all of them, or those a retry needs)
+    OUT  values[b, k]   f(x + c_k h_i e_i)
+    OUT  offsets[b, k]  the realized offset (x_i + c_k h_i) - x_i
+    Evaluations: len(coords) * len(nodes).
+    """
+    cdef Py_ssize_t b, i, k, K = nodes.shape[0]
+    cdef floating xi
+    cdef tuple callargs = (w_arg,) + extra_args
+    for b in range(coords.shape[0]):
+        i = coords[b]
+        xi = w[i]
+        for k in range(K):
+            w[i] = <floating>(xi + nodes[k] * h[i])
+            offsets[b, k] = <double>w[i] - <double>xi
+            values[b, k] = call_scalar(f, callargs, kwargs)
+        w[i] = xi
+
+
+def axis_values_vector(f, floating[::1] w, w_arg, const floating[::1] h, const double[::1] nodes,
+                       const Py_ssize_t[::1] coords, double[:, :, ::1] values, double[:, ::1] offsets,
+                       tuple extra_args, dict kwargs):
+    """Like ``axis_values`` for a vector f: values[b, k, :] = f(x + c_k h_i e_i), i = coords[b].
+
+    The caller passes coordinates in blocks, keeping memory at len(coords) * K * m doubles
+    whatever n is. Holds the GIL.
+    """
+    cdef Py_ssize_t b, i, k, K = nodes.shape[0]
+    cdef floating xi
+    cdef tuple callargs = (w_arg,) + extra_args
+    for b in range(coords.shape[0]):
+        i = coords[b]
+        xi = w[i]
+        for k in range(K):
+            w[i] = <floating>(xi + nodes[k] * h[i])
+            offsets[b, k] = <double>w[i] - <double>xi
+            call_vector(f, callargs, kwargs, values[b, k], i)
+        w[i] = xi
+
+
+# ---------------------------------------------------------------------------------------------
+# Complex step
+# ---------------------------------------------------------------------------------------------
+
+def complex_step_gradient(f, complexing[::1] w, w_arg, const double[::1] h, double[::1] out,
+                          tuple extra_args, dict kwargs):
+    """out[i] = Im f(x + i h_i e_i) / h_i: the complex-step derivative. Holds the GIL.
+
+    No difference of nearby values is formed, so there is no cancellation and h can be tiny
+    (Squire & Trapp, SIAM Rev. 40 (1998) 110-112). f must be complex-analytic and accept complex x.
+    Evaluations: n.
+    """
+    cdef Py_ssize_t i, n = w.shape[0]
+    cdef complexing xi
+    cdef tuple callargs = (w_arg,) + extra_args
+    for i in range(n):
+        xi = w[i]
+        w[i] = xi + 1j * h[i]
+        if kwargs is None:
+            value = f(*callargs)
+        else:
+            value = f(*callargs, **kwargs)
+        w[i] = xi
+        if PyComplex_Check(value):
+            out[i] = PyComplex_ImagAsDouble(value) / h[i]
+        else:
+            out[i] = imag_from_result(value, i) / h[i]
+
+
+def complex_step_jacobian(f, complexing[::1] w, w_arg, const double[::1] h, double[:, ::1] out,
+                          tuple extra_args, dict kwargs):
+    """out[:, i] = Im f(x + i h_i e_i) / h_i for a vector f; out is (m, n). Holds the GIL."""
+    cdef Py_ssize_t i, k, n = w.shape[0], m = out.shape[0]
+    cdef complexing xi
+    cdef double[::1] column
+    for i in range(n):
+        xi = w[i]
+        w[i] = xi + 1j * h[i]
+        if kwargs is None:
+            value = f(w_arg, *extra_args)
+        else:
+            value = f(w_arg, *extra_args, **kwargs)
+        w[i] = xi
+        column = imag_vector_from_result(value, m, i)
+        for k in range(m):
+            out[k, i] = column[k] / h[i]

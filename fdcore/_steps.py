@@ -8,38 +8,48 @@ precision EPS (of the point's own dtype) whose derivatives are of order one on t
   central second derivative            h = EPS^(1/4) * max(1, |x_i|)   (error O(h^2) + O(EPS/h^2))
   one-sided second derivative          h = EPS^(1/3) * max(1, |x_i|)   (error O(h)   + O(EPS/h^2))
 
+and in general EPS^(1/(q + d)) for a d-th derivative of accuracy order q.
+
 (Nocedal & Wright, Numerical Optimization, 2nd ed., sec. 8.1; Press et al., Numerical Recipes 5.7.)
 """
 
 import numpy as np
 
-# Exponent of EPS in the default step, by (derivative order, stencil kind).
-_EXPONENT = {
-    (1, "central"): 1 / 3,
-    (1, "one-sided"): 1 / 2,
-    (2, "central"): 1 / 4,
-    (2, "one-sided"): 1 / 3,
-}
+# Largest default step, relative to max(1, |x_i|), whatever the order: Richardson's coarsest level
+# must stay local.
+_MAX_RELATIVE_STEP = 0.5
 
 
-def stencil_kind(method):
-    return "central" if method == "central" else "one-sided"
+def accuracy_order(order, method):
+    """The stencil's accuracy order; None picks 2 for central and 1 (two-point) one-sided."""
+    if order is None:
+        return 2 if method == "central" else 1
+    return order
 
 
-def default_step(x, derivative_order, method):
-    """The default step for every coordinate of x (same dtype as x)."""
+def default_step(x, derivative_order, method, order=None, levels=1, ratio=2.0):
+    """The default (coarsest-level) step for every coordinate of x, in x's dtype.
+
+    With final accuracy order q (the base order plus what the Richardson levels remove) the
+    error is ~ C h^q + EPS / h^d, minimised near h ~ EPS^(1/(q + d)); the coarsest level is that
+    step times ratio^(levels - 1), so that the finest level sits at it.
+    """
     eps = np.finfo(x.dtype).eps
-    scale = eps ** _EXPONENT[derivative_order, stencil_kind(method)]
+    q = accuracy_order(order, method) + (levels - 1) * (2 if method == "central" else 1)
+    scale = min(eps ** (1.0 / (q + derivative_order)) * ratio ** (levels - 1), _MAX_RELATIVE_STEP)
     return (scale * np.maximum(1, np.abs(x))).astype(x.dtype, copy=False)
 
 
-def resolve_step(step, x, derivative_order, method):
+def resolve_step(step, x, derivative_order, method, order=None, levels=1, ratio=2.0):
     """The step array for x: the default rule when ``step`` is None, else the user's step.
 
-    A user step is a positive finite scalar or an array of shape (n,); it is taken as absolute.
+    A user step is a positive finite scalar or an array of shape (n,); it is taken as absolute
+    (the coarsest level's step when Richardson levels are used).
     """
     if step is None:
-        return default_step(x, derivative_order, method)
+        return default_step(x, derivative_order, method, order, levels, ratio)
+    if isinstance(step, str):
+        raise ValueError(f"step must be a positive number, an array of shape {x.shape} or None; got {step!r}")
     try:
         h = np.asarray(step, dtype=x.dtype)
     except (TypeError, ValueError):
@@ -50,7 +60,8 @@ def resolve_step(step, x, derivative_order, method):
         raise ValueError(f"step must be a scalar or have shape {x.shape}, got shape {h.shape}")
     if not np.all(np.isfinite(h)) or not np.all(h > 0):
         raise ValueError("step must be positive and finite")
-    unchanged = np.flatnonzero(((x + h) == x) | ((x - h) == x))
+    finest = h / x.dtype.type(ratio ** (levels - 1))
+    unchanged = np.flatnonzero(((x + finest) == x) | ((x - finest) == x))
     if unchanged.size:
         shown = ", ".join(str(i) for i in unchanged[:10])
         raise ValueError(f"step is too small to change x at coordinates {shown}{' ...' if unchanged.size > 10 else ''}")

@@ -103,12 +103,15 @@ def test_wrong_shape_from_f(bad):
 
 
 def test_bad_order_and_method():
-    with pytest.raises(ValueError, match="n"):
-        fdcore.derivative(np.sin, 1.0, n=3)
+    for n in (0, 5, 1.5, True):
+        with pytest.raises(ValueError, match="n must be"):
+            fdcore.derivative(np.sin, 1.0, n=n)
     with pytest.raises(ValueError, match="method"):
         fdcore.derivative(np.sin, 1.0, method="sideways")
     with pytest.raises(ValueError, match="method"):
-        fdcore.derivative(np.sin, 1.0, n=2, method="forward")
+        fdcore.derivative(np.sin, 1.0, n=2, method="complex")
+    with pytest.raises(ValueError, match="order"):
+        fdcore.derivative(np.sin, 1.0, order=3)
 
 
 @pytest.mark.parametrize("n, method", [(1, "central"), (1, "forward"), (1, "backward"), (2, "central")])

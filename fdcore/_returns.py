@@ -56,3 +56,30 @@ def vector_from_result(value, m, where):
         return np.ascontiguousarray(arr, dtype=np.float64)
     except (TypeError, ValueError):
         raise TypeError(f"f must return a 1-D array of reals, got dtype {arr.dtype} {where}") from None
+
+
+_COMPLEX_HINT = "method='complex' needs an f that computes with complex x (complex-analytic)"
+
+
+def imag_from_result(value, i):
+    """Imaginary part of f's scalar value at the complex-step point of coordinate i."""
+    arr = np.asarray(value)
+    if arr.ndim != 0:
+        raise ValueError(f"f must return a scalar, got {_describe(arr)} when perturbing coordinate {i}")
+    if arr.dtype.kind != "c":
+        raise TypeError(
+            f"f returned a real value ({_describe(value)}) for complex input at coordinate {i}; "
+            f"{_COMPLEX_HINT} (did it take abs(), .real, or convert to float?)"
+        )
+    return float(arr.imag)
+
+
+def imag_vector_from_result(value, m, i):
+    """Imaginary part of f's vector value (length m) at the complex-step point of coordinate i."""
+    arr = np.asarray(value)
+    where = f"when perturbing coordinate {i}"
+    if arr.ndim != 1 or (m >= 0 and arr.shape[0] != m):
+        raise ValueError(f"f must return an array of shape ({m},), got {_describe(arr)} {where}")
+    if arr.dtype.kind != "c":
+        raise TypeError(f"f returned real values (dtype {arr.dtype}) for complex input {where}; {_COMPLEX_HINT}")
+    return np.ascontiguousarray(arr.imag, dtype=np.float64)

@@ -1,0 +1,60 @@
+"""Hessians of Python callables: the basic stencils at one or several steps, extrapolated."""
+
+import numpy as np
+
+from fdcore import _pykernels
+from fdcore._axis import AxisOutcome
+from fdcore._richardson import Tableau, extrapolate
+from fdcore._steps import resolve_step
+
+
+def _nfev_per_level(n, central):
+    return n * n + n if central else n * (n - 1) // 2 + 2 * n
+
+
+def hessian_levels(f, work, opts, step, out):
+    """The Hessian by the central or one-sided stencil, extrapolated over Richardson levels.
+
+    Plain (one level, no full output): writes into ``out`` and returns None. Otherwise returns an
+    AxisOutcome with value (n, n), error (n, n), step (n,) and nfev.
+
+    ``order`` p > base order is reached with p/2 (central) or p (one-sided) levels and the top
+    tableau entry; ``richardson`` levels pick the best entry per component.
+    """
+    central = opts.method == "central"
+    base_order = 2 if central else 1
+    if opts.levels > 1:
+        levels, select = opts.levels, True
+    else:
+        levels, select = opts.order // base_order, False
+    n = work.w.shape[0]
+    h = resolve_step(step, work.w, 2, opts.method, base_order, levels, opts.ratio)
+    f0 = work.scalar_at_centre(f)
+    sign = 1 if opts.method == "forward" else -1
+
+    def run(h_level, target):
+        if central:
+            _pykernels.central_hessian(f, work.w, work.w_arg, h_level, f0, target, work.args, work.kwargs)
+        else:
+            _pykernels.one_sided_hessian(f, work.w, work.w_arg, h_level, sign, f0, target, work.args, work.kwargs)
+
+    if levels == 1 and out is not None:
+        run(h, out)
+        return None
+    scales = opts.ratio ** -np.arange(levels, dtype=np.float64)
+    H = np.empty((levels, n, n))
+    target = np.empty((n, n), work.w.dtype)
+    for level, scale in enumerate(scales):
+        run((h * scale).astype(work.w.dtype), target)
+        H[level] = target
+    # Round-off of a stencil entry: about 8 values of size |f0| (+ noise) over h_i h_j.
+    noise = 0.0 if opts.noise is None else opts.noise
+    per_value = np.finfo(np.float64).eps * abs(f0) + noise
+    roundoff = 8.0 * per_value / (np.outer(h, h)[None] * scales[:, None, None] ** 2)
+    tableau = Tableau(base_order, opts.ratio, 2 if central else 1)
+    value, error, level = extrapolate(H.reshape(levels, -1).T, roundoff.reshape(levels, -1).T, tableau, select)
+    level = level.reshape(n, n)
+    return AxisOutcome(
+        value.reshape(n, n), error.reshape(n, n), h.astype(np.float64) * scales[np.diagonal(level)],
+        levels * _nfev_per_level(n, central) + 1,
+    )

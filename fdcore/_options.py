@@ -1,0 +1,75 @@
+"""Parsing of the numerical options shared by the entry points (method, order, richardson, noise)."""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from fdcore._steps import accuracy_order
+from fdcore._validation import check_method
+
+REAL_METHODS = ("central", "forward", "backward")
+CENTRAL_ORDERS = (2, 4, 6, 8)
+ONE_SIDED_ORDERS = (1, 2, 3, 4, 5, 6, 7, 8)
+# The accurate mode (richardson=True): 4 levels of the two-point central difference at steps
+# h, h/2, h/4, h/8, i.e. 8 evaluations per coordinate.
+ACCURATE_LEVELS = 4
+
+
+@dataclass(frozen=True)
+class Options:
+    method: str
+    order: int
+    levels: int
+    ratio: float
+    noise: object  # None or a non-negative float / array
+
+    @property
+    def two_point(self):
+        """The plain two-point difference, served by the dedicated kernels."""
+        plain_order = 2 if self.method == "central" else 1
+        return self.order == plain_order and self.levels == 1 and self.noise is None
+
+
+def parse(method, order, richardson, step_ratio, noise, methods=REAL_METHODS):
+    check_method(method, methods)
+    if method == "complex":
+        if order not in (None, 2) or richardson not in (False, None, 0, 1):
+            raise ValueError("method='complex' takes no order or richardson option (its error is O(h^2) with h tiny)")
+        return Options(method, 2, 1, 2.0, _noise(noise))
+    order = accuracy_order(order, method)
+    allowed = CENTRAL_ORDERS if method == "central" else ONE_SIDED_ORDERS
+    if isinstance(order, bool) or order not in allowed:
+        raise ValueError(f"order must be one of {', '.join(map(str, allowed))} for method={method!r}; got {order!r}")
+    return Options(method, int(order), _levels(richardson), _ratio(step_ratio), _noise(noise))
+
+
+def _levels(richardson):
+    if richardson is None or richardson is False:
+        return 1
+    if richardson is True:
+        return ACCURATE_LEVELS
+    if not isinstance(richardson, (int, np.integer)) or not 1 <= richardson <= 12:
+        raise ValueError(f"richardson must be True, False or a number of levels 1..12; got {richardson!r}")
+    return int(richardson)
+
+
+def _ratio(step_ratio):
+    try:
+        ratio = float(step_ratio)
+    except (TypeError, ValueError):
+        raise TypeError(f"step_ratio must be a number > 1, got {step_ratio!r:.40}") from None
+    if not (np.isfinite(ratio) and ratio > 1):
+        raise ValueError(f"step_ratio must be a finite number > 1, got {step_ratio!r}")
+    return ratio
+
+
+def _noise(noise):
+    if noise is None:
+        return None
+    try:
+        value = np.asarray(noise, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"noise must be a non-negative number, got {noise!r:.40}") from None
+    if value.ndim > 1 or not np.all(np.isfinite(value)) or np.any(value < 0):
+        raise ValueError(f"noise must be a finite non-negative number (or one per output), got {noise!r:.60}")
+    return value if value.ndim else float(value)
