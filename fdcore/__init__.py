@@ -19,10 +19,13 @@ except ImportError as exc:  # pragma: no cover - depends on how fdcore was (not)
 from fdcore._analysis import CriticalPoint, Linearization, classify_critical_point, linearize
 from fdcore._api import derivative, directional_derivative, gradient, hessian, jacobian, jvp
 from fdcore._config import show_config
+from fdcore._fdresult import FDResult
 from fdcore._problems import PROBLEM_NAMES, Problem, get_problem
+from fdcore._stencils import stencil_weights
 
 __all__ = [
     "CriticalPoint",
+    "FDResult",
     "Linearization",
     "PROBLEM_NAMES",
     "Problem",
@@ -37,4 +40,5 @@ __all__ = [
     "jvp",
     "linearize",
     "show_config",
+    "stencil_weights",
 ]

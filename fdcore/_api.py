@@ -8,6 +8,7 @@ the stencil to an evaluator (fdcore/_pykernels.pyx for Python callables).
 import numpy as np
 
 from fdcore import _pykernels
+from fdcore._adaptive import adaptive_steps, kernel_evaluator
 from fdcore._axis import AxisOutcome, axis_derivative
 from fdcore._complex import complex_error as _complex_error
 from fdcore._complex import complex_hessian as _complex_hessian
@@ -128,6 +129,9 @@ def gradient(f, x, *, method="central", order=None, step=None, richardson=False,
                                          work.args, work.kwargs)
         out[...] = value
         outcome = AxisOutcome(out, _complex_error(value), h, n)
+    elif _is_adaptive(step):
+        outcome = _adaptive_axis(f, work, opts, vector=False)
+        out[...] = outcome.value
     elif opts.two_point and not full_output:
         h = resolve_step(step, work.w, 1, method)
         upper, lower = _TWO_POINT_NODES[method]
@@ -180,7 +184,7 @@ def jacobian(f, x, *, method="central", order=None, step=None, richardson=False,
     opts = parse(method, order, richardson, step_ratio, noise, FIRST_DERIVATIVE_METHODS)
     n = work.w.shape[0]
     by_column = lambda bad: np.flatnonzero(bad.any(axis=0))
-    if opts.two_point and not full_output:
+    if opts.two_point and not full_output and not _is_adaptive(step):
         h = resolve_step(step, work.w, 1, method)
         upper, lower = _TWO_POINT_NODES[method]
         f0 = work.vector_at_centre(f) if method != "central" else None
@@ -199,8 +203,11 @@ def jacobian(f, x, *, method="central", order=None, step=None, richardson=False,
         _pykernels.complex_step_jacobian(f, cw, work.w_arg_complex, h, value, work.args, work.kwargs)
         outcome = AxisOutcome(value, _complex_error(value), h, n + 1)
     else:
-        h = resolve_step(step, work.w, 1, method, opts.order, opts.levels, opts.ratio)
-        outcome = axis_derivative(f, work, 1, opts.order, method, opts.levels, opts.ratio, h, opts.noise, True)
+        if _is_adaptive(step):
+            outcome = _adaptive_axis(f, work, opts, vector=True)
+        else:
+            h = resolve_step(step, work.w, 1, method, opts.order, opts.levels, opts.ratio)
+            outcome = axis_derivative(f, work, 1, opts.order, method, opts.levels, opts.ratio, h, opts.noise, True)
         outcome.value, outcome.error = outcome.value.T, outcome.error.T
     shape = outcome.value.shape
     out = np.empty(shape, work.w.dtype) if out is None else check_out(out, shape, work.w.dtype)
@@ -264,6 +271,30 @@ def hessian(f, x, *, method="central", order=None, step=None, richardson=False, 
     out[...] = outcome.value
     flag_nonfinite(out, "Hessian", index_of=by_row)
     return _finish(out, outcome, opts, full_output)
+
+
+def _is_adaptive(step):
+    if isinstance(step, str):
+        if step != "adaptive":
+            raise ValueError(f"step must be a positive number, an array, None or 'adaptive'; got {step!r}")
+        return True
+    return False
+
+
+def _adaptive_axis(f, work, opts, vector):
+    """First derivatives at the per-coordinate steps of fdcore._adaptive (one level only)."""
+    if opts.levels > 1:
+        raise ValueError("step='adaptive' picks one step per coordinate; it cannot be combined with richardson")
+    centre = work.vector_at_centre(f) if vector else work.scalar_at_centre(f)
+    m = centre.shape[0] if vector else None
+    h, predicted, nfev = adaptive_steps(kernel_evaluator(f, work, m), work.w, centre, 1, opts.order,
+                                        opts.method, opts.noise)
+    outcome = axis_derivative(f, work, 1, opts.order, opts.method, 1, opts.ratio, h, opts.noise, vector,
+                              centre=centre)
+    predicted = predicted if vector else predicted[:, 0]
+    outcome.error = np.maximum(outcome.error, predicted)
+    outcome.nfev += nfev + 1
+    return outcome
 
 
 def _finish(value, outcome, opts, full_output):

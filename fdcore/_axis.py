@@ -47,24 +47,24 @@ def _run(f, work, plan, h, coords, centre, noise, m, select=True):
     return tuple(np.concatenate(p, axis=0) for p in zip(*parts))
 
 
-def axis_derivative(f, work, d, order, method, levels, ratio, h, noise, vector):
+def axis_derivative(f, work, d, order, method, levels, ratio, h, noise, vector, centre=None):
     """First-order (d = 1) or axis (d >= 1) derivatives of every coordinate by an axis plan.
 
-    ``vector``: f returns (m,) arrays; the value is then (n, m). Returns an AxisOutcome.
+    ``vector``: f returns (m,) arrays; the value is then (n, m). ``centre``: f(x) if the caller
+    has it. Returns an AxisOutcome.
     """
     plan = axis_plan(d, order, method, levels, ratio)
     n = work.w.shape[0]
     coords = np.arange(n, dtype=np.intp)
     nfev = 0
     m = None
-    centre = np.nan
+    if centre is None and (vector or plan.needs_centre):
+        centre = work.vector_at_centre(f) if vector else work.scalar_at_centre(f)
+        nfev += 1
+    elif centre is None:
+        centre = np.nan
     if vector:
-        centre = work.vector_at_centre(f)  # also fixes m
         m = centre.shape[0]
-        nfev += 1
-    elif plan.needs_centre:
-        centre = work.scalar_at_centre(f)
-        nfev += 1
     value, error, level = _run(f, work, plan, h, coords, centre, noise, m)
     nfev += n * len(plan.nodes)
     step = h.astype(np.float64) * plan.scales[level if level.ndim == 1 else level.min(axis=1)]

@@ -3,6 +3,7 @@
 import numpy as np
 
 from fdcore import _pykernels
+from fdcore._adaptive import adaptive_steps, kernel_evaluator
 from fdcore._axis import AxisOutcome
 from fdcore._richardson import Tableau, extrapolate
 from fdcore._steps import resolve_step
@@ -28,8 +29,16 @@ def hessian_levels(f, work, opts, step, out):
     else:
         levels, select = opts.order // base_order, False
     n = work.w.shape[0]
-    h = resolve_step(step, work.w, 2, opts.method, base_order, levels, opts.ratio)
     f0 = work.scalar_at_centre(f)
+    nfev = 1
+    if isinstance(step, str) and step == "adaptive":
+        if levels > 1:
+            raise ValueError("step='adaptive' picks one step per coordinate; it cannot be combined with richardson or order")
+        h, _, spent = adaptive_steps(kernel_evaluator(f, work, None), work.w, f0, 2, base_order, opts.method, opts.noise)
+        nfev += spent
+        out = None  # full output: report the steps and nfev
+    else:
+        h = resolve_step(step, work.w, 2, opts.method, base_order, levels, opts.ratio)
     sign = 1 if opts.method == "forward" else -1
 
     def run(h_level, target):
@@ -56,5 +65,5 @@ def hessian_levels(f, work, opts, step, out):
     level = level.reshape(n, n)
     return AxisOutcome(
         value.reshape(n, n), error.reshape(n, n), h.astype(np.float64) * scales[np.diagonal(level)],
-        levels * _nfev_per_level(n, central) + 1,
+        levels * _nfev_per_level(n, central) + nfev,
     )
