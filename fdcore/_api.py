@@ -16,7 +16,7 @@ from fdcore._complex import complex_step as _complex_step
 from fdcore._complex import complex_work as _complex_work
 from fdcore._fdresult import FDResult
 from fdcore._hessian import hessian_levels
-from fdcore._options import REAL_METHODS, parse
+from fdcore._options import ACCURATE_HESSIAN_LEVELS, REAL_METHODS, parse
 from fdcore._richardson import axis_plan, extrapolate, level_estimates
 from fdcore._steps import resolve_step
 from fdcore._work import Work
@@ -237,7 +237,8 @@ def hessian(f, x, *, method="central", order=None, step=None, richardson=False, 
     {common}
         For the Hessian, ``order`` 4, 6, 8 (central) or 2..8 (one-sided) is reached by Richardson
         extrapolation of the basic stencil over order/2 (central) or order (one-sided) steps;
-        ``richardson`` selects the best entry of that tableau per component instead.
+        ``richardson`` selects the best entry of that tableau per component instead, and
+        ``richardson=True`` means 3 levels: 3 (n^2 + n) + 1 evaluations, ~1e-11 relative error.
     out : ndarray, shape (n, n), optional
         Array of x's computed dtype that receives the result.
 
@@ -258,7 +259,7 @@ def hessian(f, x, *, method="central", order=None, step=None, richardson=False, 
     True
     """
     work = Work(f, x, args, kwargs)
-    opts = parse(method, order, richardson, step_ratio, noise, FIRST_DERIVATIVE_METHODS)
+    opts = parse(method, order, richardson, step_ratio, noise, FIRST_DERIVATIVE_METHODS, ACCURATE_HESSIAN_LEVELS)
     n = work.w.shape[0]
     out = np.empty((n, n), work.w.dtype) if out is None else check_out(out, (n, n), work.w.dtype)
     by_row = lambda bad: np.flatnonzero(bad.any(axis=0))
