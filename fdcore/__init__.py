@@ -20,7 +20,7 @@ from fdcore._analysis import CriticalPoint, Linearization, classify_critical_poi
 from fdcore._api import derivative, directional_derivative, gradient, hessian, jacobian, jvp
 from fdcore._config import show_config
 from fdcore._fdresult import FDResult
-from fdcore._problems import PROBLEM_NAMES, Problem, get_problem
+from fdcore._problems import PROBLEM_NAMES, Problem, get_problem, problem_suite
 from fdcore._stencils import stencil_weights
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "jacobian",
     "jvp",
     "linearize",
+    "problem_suite",
     "show_config",
     "stencil_weights",
 ]

@@ -12,6 +12,8 @@ import numpy as np
 from fdcore import _pykernels
 from fdcore._richardson import axis_plan, extrapolate, level_estimates
 
+# Retries of the accurate mode at smaller step scales (see _retry_steps).
+_RETRIES = 2
 # Memory budget for the raw values of a vector f (coordinates are processed in blocks).
 _BLOCK_BYTES = 32 * 2**20
 
@@ -32,7 +34,7 @@ def _run(f, work, plan, h, coords, centre, noise, m, select=True):
         offsets = np.empty((len(coords), K))
         _pykernels.axis_values(f, work.w, work.w_arg, h, plan.nodes, coords, values, offsets,
                                work.args, work.kwargs)
-        est, rnd = level_estimates(plan, values, offsets, centre, noise)
+        est, rnd = level_estimates(plan, values, offsets, centre, noise, np.finfo(work.w.dtype).eps)
         return extrapolate(est, rnd, plan, select)
     block = max(1, _BLOCK_BYTES // (8 * K * max(m, 1)))
     parts = []
@@ -42,16 +44,19 @@ def _run(f, work, plan, h, coords, centre, noise, m, select=True):
         offsets = np.empty((len(sub), K))
         _pykernels.axis_values_vector(f, work.w, work.w_arg, h, plan.nodes, sub, values, offsets,
                                       work.args, work.kwargs)
-        est, rnd = level_estimates(plan, values, offsets, centre, noise)
+        est, rnd = level_estimates(plan, values, offsets, centre, noise, np.finfo(work.w.dtype).eps)
         parts.append(extrapolate(est, rnd, plan, select))
     return tuple(np.concatenate(p, axis=0) for p in zip(*parts))
 
 
-def axis_derivative(f, work, d, order, method, levels, ratio, h, noise, vector, centre=None):
+def axis_derivative(f, work, d, order, method, levels, ratio, h, noise, vector, centre=None,
+                    retry_tolerance=None):
     """First-order (d = 1) or axis (d >= 1) derivatives of every coordinate by an axis plan.
 
     ``vector``: f returns (m,) arrays; the value is then (n, m). ``centre``: f(x) if the caller
-    has it. Returns an AxisOutcome.
+    has it. ``retry_tolerance``: coordinates whose relative error estimate exceeds it are tried
+    again at another step scale (see `_retry_steps`), keeping the better estimate.
+    Returns an AxisOutcome.
     """
     plan = axis_plan(d, order, method, levels, ratio)
     n = work.w.shape[0]
@@ -67,26 +72,64 @@ def axis_derivative(f, work, d, order, method, levels, ratio, h, noise, vector, 
         m = centre.shape[0]
     value, error, level = _run(f, work, plan, h, coords, centre, noise, m)
     nfev += n * len(plan.nodes)
-    step = h.astype(np.float64) * plan.scales[level if level.ndim == 1 else level.min(axis=1)]
+    step = _finest_step(h, coords, plan, level)
+
+    def attempt(mask, attempt_plan, attempt_h):
+        """Run attempt_plan on the coordinates in mask; keep its estimates where they are better."""
+        nonlocal nfev
+        retry = coords[mask]
+        v, e, lv = _run(f, work, attempt_plan, attempt_h, retry, centre, noise, m)
+        nfev += len(retry) * len(attempt_plan.nodes)
+        better = e < error[mask]
+        value[mask] = np.where(better, v, value[mask])
+        error[mask] = np.where(better, e, error[mask])
+        better_all = better if better.ndim == 1 else better.all(axis=1)
+        step[mask] = np.where(better_all, _finest_step(attempt_h, retry, attempt_plan, lv), step[mask])
 
     if method == "central":
         # A central stencil that met NaN/inf (left the domain of f, e.g. log near 0): retry those
         # coordinates with forward and backward plans and keep the better finite estimate.
-        failed = ~np.isfinite(error if error.ndim == 1 else error.max(axis=1))
+        failed = ~np.isfinite(_worst(error))
         if failed.any():
             if not vector and not np.isfinite(centre):
                 centre = work.scalar_at_centre(f)
                 nfev += 1
-            retry = coords[failed]
-            best_v, best_e, best_s = value[failed], error[failed], step[failed]
             for side in ("forward", "backward"):
-                side_plan = axis_plan(d, order, side, levels, ratio)
-                v, e, lv = _run(f, work, side_plan, h, retry, centre, noise, m)
-                nfev += len(retry) * len(side_plan.nodes)
-                s = h[retry].astype(np.float64) * side_plan.scales[lv if lv.ndim == 1 else lv.min(axis=1)]
-                better = e < best_e
-                best_v, best_e = np.where(better, v, best_v), np.where(better, e, best_e)
-                better_any = better if better.ndim == 1 else better.all(axis=1)
-                best_s = np.where(better_any, s, best_s)
-            value[failed], error[failed], step[failed] = best_v, best_e, best_s
+                attempt(failed, axis_plan(d, order, side, levels, ratio), h)
+    if retry_tolerance is not None:
+        # Relative to the component, or to 1e-4 of the largest one (tiny components of a graded
+        # gradient cannot reach a relative target that their neighbours' round-off forbids).
+        retry_h = h
+        for retry_number in range(_RETRIES):
+            floor = 1e-4 * np.max(np.abs(value)) if value.size else 0.0
+            with np.errstate(divide="ignore", invalid="ignore"):
+                relative = error / np.maximum(np.abs(value), floor)
+            poor = (_worst(relative) > retry_tolerance) & np.isfinite(_worst(error))
+            if not poor.any():
+                break
+            retry_h = _retry_steps(work.w, retry_h, ratio ** levels, first=retry_number == 0)
+            attempt(poor, plan, retry_h)
     return AxisOutcome(value, error, step, nfev)
+
+
+def _worst(a):
+    """Per coordinate: a itself (scalar f) or its largest entry over the outputs (vector f)."""
+    return a if a.ndim == 1 else a.max(axis=1)
+
+
+def _finest_step(h, coords, plan, level):
+    return h[coords].astype(np.float64) * plan.scales[_worst(level) if level.ndim == 1 else level.max(axis=1)]
+
+
+def _retry_steps(x, h, shrink, first):
+    """Another step scale for coordinates whose estimate failed its error target.
+
+    The default steps assume f varies on the scale max(1, |x_i|). On the first retry, where
+    0 < |x_i| < 1, the scale |x_i| is assumed instead (f(x / s) at x ~ s); otherwise the step
+    sequence continues below the finest level already used (f varying faster than its
+    coordinates, e.g. exp(x_i / c)).
+    """
+    ax = np.abs(x)
+    factor = np.where((ax > 0) & (ax < 1) & first, ax, 1.0 / shrink)
+    retry = (h * factor).astype(x.dtype)
+    return np.where((x + retry != x) & (x - retry != x), retry, h)

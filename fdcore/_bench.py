@@ -90,12 +90,9 @@ def _scipy_approx_fprime(f, x):
 
 def _scipy_approx_derivative(f, x):
     try:
-        from scipy.optimize import approx_derivative
+        from scipy.optimize._numdiff import approx_derivative  # SciPy's public approx_fprime calls it
     except ImportError:
-        try:
-            from scipy.optimize._numdiff import approx_derivative
-        except ImportError:
-            return None
+        return None
     return lambda: approx_derivative(f, x, method="3-point")
 
 
@@ -111,40 +108,88 @@ def _numdifftools(kind):
     return make
 
 
-_FDCORE = {"gradient": fdcore.gradient, "jacobian": fdcore.jacobian, "hessian": fdcore.hessian}
-_LOOPS = {"gradient": _numpy_loop_gradient, "jacobian": _numpy_loop_jacobian, "hessian": _numpy_loop_hessian}
-_PEERS = {
-    "gradient": [
+def _fdcore(kind, **options):
+    function = {"gradient": fdcore.gradient, "jacobian": fdcore.jacobian, "hessian": fdcore.hessian}[kind]
+    return lambda f, x: (lambda: function(f, x, **options))
+
+
+def _scipy_differentiate(kind):
+    """scipy.differentiate needs f vectorized over columns: the wrapper loops over them in Python."""
+
+    def make(f, x):
+        try:
+            import scipy.differentiate as sd
+        except ImportError:
+            return None
+
+        def columns(X):
+            flat = X.reshape(X.shape[0], -1)
+            return np.array([f(flat[:, k]) for k in range(flat.shape[1])]).reshape(X.shape[1:])
+
+        estimator = sd.jacobian if kind == "gradient" else sd.hessian
+        return lambda: estimator(columns, x).ddf if kind == "hessian" else estimator(columns, x).df
+
+    return make
+
+
+_NUMPY_LOOP = {"gradient": _numpy_loop_gradient, "jacobian": _numpy_loop_jacobian, "hessian": _numpy_loop_hessian}
+# Methods per (suite, kind): the first is the fdcore row the ratios refer to; "floor" is replaced
+# by bare calls of f as many as that fdcore row spends.
+_METHODS = {
+    ("gradient", "gradient"): [
+        ("fdcore gradient", _fdcore("gradient")),
+        ("floor", None),
+        ("numpy loop", _numpy_loop_gradient),
         ("scipy approx_fprime", _scipy_approx_fprime),
         ("scipy approx_derivative 3-point", _scipy_approx_derivative),
         ("numdifftools Gradient", _numdifftools("Gradient")),
     ],
-    "jacobian": [
+    ("jacobian", "jacobian"): [
+        ("fdcore jacobian", _fdcore("jacobian")),
+        ("floor", None),
+        ("numpy loop", _numpy_loop_jacobian),
         ("scipy approx_derivative 3-point", _scipy_approx_derivative),
         ("numdifftools Jacobian", _numdifftools("Jacobian")),
     ],
-    "hessian": [("numdifftools Hessian", _numdifftools("Hessian"))],
+    ("hessian", "hessian"): [
+        ("fdcore hessian", _fdcore("hessian")),
+        ("floor", None),
+        ("numpy loop (4-corner stencil)", _numpy_loop_hessian),
+        ("numdifftools Hessian", _numdifftools("Hessian")),
+    ],
+    ("accurate", "gradient"): [
+        ("fdcore gradient richardson=True", _fdcore("gradient", richardson=True)),
+        ("fdcore gradient order=6", _fdcore("gradient", order=6)),
+        ("fdcore gradient method='complex'", _fdcore("gradient", method="complex")),
+        ("scipy approx_derivative 3-point", _scipy_approx_derivative),
+        ("numdifftools Gradient", _numdifftools("Gradient")),
+    ],
+    ("accurate", "hessian"): [
+        ("fdcore hessian richardson=True", _fdcore("hessian", richardson=True)),
+        ("fdcore hessian richardson=2", _fdcore("hessian", richardson=2)),
+        ("fdcore hessian method='complex'", _fdcore("hessian", method="complex")),
+        ("numdifftools Hessian", _numdifftools("Hessian")),
+    ],
 }
 
-# (suite, problem, n, largest n at which the slow peers run); --quick uses the first list.
+# (kind, problem, n) per suite; --quick uses the first table.
 _CASES_QUICK = {
-    "gradient": [("rosenbrock", 10), ("rosenbrock", 100), ("rosenbrock", 1000), ("extended_powell", 100)],
-    "jacobian": [("broyden_tridiagonal", 100)],
-    "hessian": [("rosenbrock", 20), ("dense_quadratic", 20)],
-    "overhead": [("trivial", 1000)],
+    "gradient": [("gradient", "rosenbrock", 10), ("gradient", "rosenbrock", 100),
+                 ("gradient", "rosenbrock", 1000), ("gradient", "extended_powell", 100)],
+    "jacobian": [("jacobian", "broyden_tridiagonal", 100)],
+    "hessian": [("hessian", "rosenbrock", 20), ("hessian", "dense_quadratic", 20)],
+    "accurate": [("gradient", "rosenbrock", 100), ("hessian", "rosenbrock", 10)],
+    "accuracy": [],
+    "overhead": [("gradient", "trivial", 1000)],
 }
 _CASES_FULL = {
-    "gradient": [
-        ("rosenbrock", 10),
-        ("rosenbrock", 100),
-        ("rosenbrock", 1000),
-        ("rosenbrock", 10000),
-        ("extended_powell", 100),
-        ("dense_quadratic", 100),
-    ],
-    "jacobian": [("broyden_tridiagonal", 100), ("broyden_tridiagonal", 1000)],
-    "hessian": [("rosenbrock", 50), ("extended_powell", 40), ("dense_quadratic", 50)],
-    "overhead": [("trivial", 1000), ("trivial", 100000)],
+    "gradient": [("gradient", "rosenbrock", n) for n in (10, 100, 1000, 10000)]
+    + [("gradient", "extended_powell", 100), ("gradient", "dense_quadratic", 100)],
+    "jacobian": [("jacobian", "broyden_tridiagonal", 100), ("jacobian", "broyden_tridiagonal", 1000)],
+    "hessian": [("hessian", "rosenbrock", 50), ("hessian", "extended_powell", 40), ("hessian", "dense_quadratic", 50)],
+    "accurate": [("gradient", "rosenbrock", 1000), ("gradient", "extended_powell", 1000), ("hessian", "rosenbrock", 50)],
+    "accuracy": [],
+    "overhead": [("gradient", "trivial", 1000), ("gradient", "trivial", 100000)],
 }
 SUITES = tuple(_CASES_FULL)
 # numdifftools spends ~30 evaluations per coordinate (per pair for Hessians): cap its n.
@@ -201,26 +246,30 @@ def _progress(text, enabled):
         sys.stderr.flush()
 
 
-def _run_derivative_case(suite, name, n, quick, timing, progress):
+def _run_derivative_case(suite, kind, name, n, quick, timing, progress):
     problem = get_problem(name, n)
     x, f = problem.x0, problem.f
-    exact = problem.hessian(x) if suite == "hessian" else problem.derivative(x)
-    methods = [(f"fdcore {suite}", lambda f_, x_: (lambda: _FDCORE[suite](f_, x_))), ("numpy loop", _LOOPS[suite])]
-    cap = (_SLOW_PEER_MAX_N_QUICK if quick else _SLOW_PEER_MAX_N)[suite]
-    methods += [(label, make) for label, make in _PEERS[suite] if "numdifftools" not in label or n <= cap]
+    exact = problem.hessian(x) if kind == "hessian" else problem.derivative(x)
+    cap = (_SLOW_PEER_MAX_N_QUICK if quick else _SLOW_PEER_MAX_N)[kind]
     rows, missing = [], []
-    for label, make in methods:
+    for label, make in _METHODS[suite, kind]:
+        if label == "floor":
+            rows.append(_floor_row(suite, name, f, x, rows[0].nfev, timing))
+            continue
+        if "numdifftools" in label and n > cap:
+            continue
         counter = _Counter(f)
         counted = make(counter, x)
         if counted is None:
             missing.append(label)
             continue
         _progress(f"bench {suite}: {name} n={n}: {label}", progress)
-        estimate = counted()
-        timed = make(f, x)
-        rows.append(Row(suite, name, n, label, _median_time(timed, *timing), counter.calls, _rel_error(estimate, exact)))
-        if label.startswith("fdcore"):
-            rows.append(_floor_row(suite, name, f, x, counter.calls, timing))
+        try:
+            estimate = counted()
+        except TypeError:  # method='complex' on a function that is not complex-analytic
+            continue
+        rows.append(Row(suite, name, n, label, _median_time(make(f, x), *timing), counter.calls,
+                        _rel_error(estimate, exact)))
     return rows, missing
 
 
@@ -277,11 +326,11 @@ def run(suites=SUITES, quick=False, progress=True):
     cases = _CASES_QUICK if quick else _CASES_FULL
     rows, missing = [], set()
     for suite in suites:
-        for name, n in cases[suite]:
+        for kind, name, n in cases[suite]:
             if suite == "overhead":
                 case_rows, case_missing = _run_overhead_case(n, timing, progress)
             else:
-                case_rows, case_missing = _run_derivative_case(suite, name, n, quick, timing, progress)
+                case_rows, case_missing = _run_derivative_case(suite, kind, name, n, quick, timing, progress)
             fd = next(r for r in case_rows if r.method.startswith("fdcore"))
             for r in case_rows:
                 r.ratio_to_fdcore = r.median_s / fd.median_s
@@ -323,10 +372,21 @@ def main(args):
         raise SystemExit(f"--suite must be among {', '.join(SUITES)}; got {', '.join(unknown)}")
     print(f"fdcore {fdcore.__version__} bench ({'quick' if args.quick else 'full'}); "
           "median time per call, evaluations of f, max-norm relative error against the analytic answer")
-    rows, missing = run(suites, quick=args.quick, progress=sys.stderr.isatty())
+    show = sys.stderr.isatty()
+    rows, missing = run([s for s in suites if s != "accuracy"], quick=args.quick, progress=show)
     print(format_table(rows, missing))
+    accuracy = None
+    if "accuracy" in suites:
+        from fdcore import _bench_accuracy
+
+        problems, accuracy = _bench_accuracy.run(progress=lambda text: _progress(text, show))
+        _progress("", show)
+        print(_bench_accuracy.format_report(problems, accuracy))
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump({"quick": args.quick, "rows": [asdict(r) for r in rows], "missing": missing}, fh, indent=1)
+            report = {"quick": args.quick, "rows": [asdict(r) for r in rows], "missing": missing}
+            if accuracy is not None:
+                report["accuracy"] = {label: asdict(score) for label, score in accuracy.items()}
+            json.dump(report, fh, indent=1)
         print(f"\nwrote {args.json}")
     return 0

@@ -19,6 +19,8 @@ def complex_step(step, w):
     if step is None:
         eps = np.finfo(w.dtype).eps
         return eps * eps * np.maximum(1.0, np.abs(w.astype(np.float64)))
+    if isinstance(step, str):
+        raise ValueError(f"step must be a positive number or an array for method='complex', got {step!r}")
     h = np.broadcast_to(np.asarray(step, dtype=np.float64), w.shape) if np.ndim(step) == 0 else np.asarray(step, dtype=np.float64)
     if h.shape != w.shape:
         raise ValueError(f"step must be a scalar or have shape {w.shape}, got shape {h.shape}")

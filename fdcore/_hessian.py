@@ -5,7 +5,7 @@ import numpy as np
 from fdcore import _pykernels
 from fdcore._adaptive import adaptive_steps, kernel_evaluator
 from fdcore._axis import AxisOutcome
-from fdcore._richardson import Tableau, extrapolate
+from fdcore._richardson import F_ULPS, Tableau, extrapolate
 from fdcore._steps import resolve_step
 
 
@@ -58,7 +58,7 @@ def hessian_levels(f, work, opts, step, out):
         H[level] = target
     # Round-off of a stencil entry: about 8 values of size |f0| (+ noise) over h_i h_j.
     noise = 0.0 if opts.noise is None else opts.noise
-    per_value = np.finfo(np.float64).eps * abs(f0) + noise
+    per_value = F_ULPS * np.finfo(work.w.dtype).eps * abs(f0) + noise
     roundoff = 8.0 * per_value / (np.outer(h, h)[None] * scales[:, None, None] ** 2)
     tableau = Tableau(base_order, opts.ratio, 2 if central else 1)
     value, error, level = extrapolate(H.reshape(levels, -1).T, roundoff.reshape(levels, -1).T, tableau, select)

@@ -16,6 +16,10 @@ ACCURATE_LEVELS = 4
 # Hessians: 3 levels of the n^2 + n stencil (each level costs n^2 + n evaluations; 3 levels give
 # ~1e-11 relative error, 2 levels ~1e-10 but with poor error estimates).
 ACCURATE_HESSIAN_LEVELS = 3
+# The accurate mode tries a coordinate again, at another step scale, when the estimated relative
+# error of its estimate exceeds EPS^0.56 (1.7e-9 in float64; see _api._retry_tolerance): badly scaled
+# coordinates, |x_i| << 1 or f varying much faster than |x_i|. Each retry costs 8 evaluations.
+ACCURATE_RETRY_EXPONENT = 0.56
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,7 @@ class Options:
     levels: int
     ratio: float
     noise: object  # None or a non-negative float / array
+    accurate: bool = False  # richardson=True
 
     @property
     def two_point(self):
@@ -36,14 +41,15 @@ class Options:
 def parse(method, order, richardson, step_ratio, noise, methods=REAL_METHODS, accurate_levels=ACCURATE_LEVELS):
     check_method(method, methods)
     if method == "complex":
-        if order not in (None, 2) or richardson not in (False, None, 0, 1):
+        if order not in (None, 2) or _levels(richardson, accurate_levels) > 1 or richardson is True:
             raise ValueError("method='complex' takes no order or richardson option (its error is O(h^2) with h tiny)")
         return Options(method, 2, 1, 2.0, _noise(noise))
     order = accuracy_order(order, method)
     allowed = CENTRAL_ORDERS if method == "central" else ONE_SIDED_ORDERS
     if isinstance(order, bool) or order not in allowed:
         raise ValueError(f"order must be one of {', '.join(map(str, allowed))} for method={method!r}; got {order!r}")
-    return Options(method, int(order), _levels(richardson, accurate_levels), _ratio(step_ratio), _noise(noise))
+    return Options(method, int(order), _levels(richardson, accurate_levels), _ratio(step_ratio), _noise(noise),
+                   accurate=richardson is True)
 
 
 def _levels(richardson, accurate_levels):

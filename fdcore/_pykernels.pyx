@@ -354,12 +354,16 @@ def complex_step_gradient(f, complexing[::1] w, w_arg, const double[::1] h, doub
             out[i] = imag_from_result(value, i) / h[i]
 
 
-def complex_step_jacobian(f, complexing[::1] w, w_arg, const double[::1] h, double[:, ::1] out,
-                          tuple extra_args, dict kwargs):
-    """out[:, i] = Im f(x + i h_i e_i) / h_i for a vector f; out is (m, n). Holds the GIL."""
-    cdef Py_ssize_t i, k, n = w.shape[0], m = out.shape[0]
+def complex_step_jacobian(f, complexing[::1] w, w_arg, const double[::1] h, tuple extra_args,
+                          dict kwargs):
+    """Returns J (m, n), J[:, i] = Im f(x + i h_i e_i) / h_i, for a vector f. Holds the GIL.
+
+    m comes from the first evaluation (coordinate 0). Evaluations: n.
+    """
+    cdef Py_ssize_t i, k, n = w.shape[0], m = -1
     cdef complexing xi
     cdef double[::1] column
+    cdef double[:, ::1] jac
     for i in range(n):
         xi = w[i]
         w[i] = xi + 1j * h[i]
@@ -369,5 +373,10 @@ def complex_step_jacobian(f, complexing[::1] w, w_arg, const double[::1] h, doub
             value = f(w_arg, *extra_args, **kwargs)
         w[i] = xi
         column = imag_vector_from_result(value, m, i)
+        if i == 0:
+            m = column.shape[0]
+            out = np.empty((m, n))
+            jac = out
         for k in range(m):
-            out[k, i] = column[k] / h[i]
+            jac[k, i] = column[k] / h[i]
+    return out

@@ -27,6 +27,16 @@ import numpy as np
 from fdcore._stencils import stencil_offsets, stencil_weights
 
 
+# Assumed error of one evaluation of f, in units of EPS |f|, when the user gives no noise level:
+# a function computed by a few dozen operations typically carries 1 to 50 EPS of relative error
+# (Moré & Wild, SIAM J. Sci. Comput. 33 (2011) 1292-1314, estimate such noise levels); 32 makes
+# the error estimate cover sums of tens of terms with moderate cancellation.
+F_ULPS = 32
+# Factor by which the asymptotic truncation estimate is inflated (the asymptotic regime is only
+# approached; see extrapolate).
+TRUNCATION_SAFETY = 8.0
+
+
 @dataclass(frozen=True)
 class Tableau:
     """What the extrapolation needs to know of a sequence of estimates at steps h r^-l."""
@@ -85,13 +95,14 @@ def axis_plan(d, order, method, levels=1, ratio=2.0):
                     error_step=2 if method == "central" else 1)
 
 
-def level_estimates(plan, values, offsets, centre, noise):
+def level_estimates(plan, values, offsets, centre, noise, eps):
     """Per-level derivative estimates and their round-off bounds.
 
     values : (B, K) or (B, K, m)   f at the plan's nodes for B coordinates (K = len(plan.nodes))
     offsets : (B, K)                realized offsets
     centre : float or (m,) array    f(x), used where a level needs the centre point
     noise : float or (m,) array     absolute error of one evaluation of f (None: EPS-relative)
+    eps : machine epsilon of the point's dtype (f computes in it)
 
     Returns (estimates, roundoff), each (B, L) or (B, L, m).
     """
@@ -114,10 +125,9 @@ def level_estimates(plan, values, offsets, centre, noise):
     else:
         numerator = F @ w
     magnitude = np.einsum("blj...,j->bl...", np.abs(F), np.abs(w))
-    if noise is None:
-        error_per_value = np.finfo(np.float64).eps * magnitude
-    else:
-        error_per_value = np.abs(w).sum() * np.asarray(noise) + np.finfo(np.float64).eps * magnitude
+    error_per_value = F_ULPS * eps * magnitude
+    if noise is not None:
+        error_per_value = error_per_value + np.abs(w).sum() * np.asarray(noise)
     return numerator / denominator, error_per_value / np.abs(denominator)
 
 
@@ -130,6 +140,11 @@ def extrapolate(estimates, roundoff, plan, select=True):
     the finest Richardson level the chosen entry uses. Non-finite entries never win; a component
     with no finite entry is NaN with an infinite error estimate.
     """
+    with np.errstate(invalid="ignore", over="ignore"):  # NaN/inf from f are handled below
+        return _extrapolate(estimates, roundoff, plan, select)
+
+
+def _extrapolate(estimates, roundoff, plan, select):
     L = estimates.shape[1]
     candidates, errors, levels = [], [], []
     cur, cur_round = estimates, roundoff
@@ -139,16 +154,19 @@ def extrapolate(estimates, roundoff, plan, select=True):
             prev = cur
             cur = prev[:, 1:] + (prev[:, 1:] - prev[:, :-1]) / factor
             cur_round = cur_round[:, 1:] * (1 + 1 / factor) + cur_round[:, :-1] / factor
+        # Column j has error ~ c h^q, q = order + j s. Between consecutive levels that error
+        # shrinks by r^q, so an entry's error is about |its difference from the same-order entry
+        # one level coarser| / (r^q - 1); TRUNCATION_SAFETY makes that an estimate from above.
+        shrink = plan.ratio ** (plan.order + j * plan.error_step) - 1.0
         if cur.shape[1] >= 2:
-            # Error of an entry ~ its difference from the same-order entry one level coarser
-            # (whose error is ~r^p times larger, so this over-estimates by about r^p - 1).
             candidates.append(cur[:, 1:])
-            errors.append(np.abs(cur[:, 1:] - cur[:, :-1]) + cur_round[:, 1:])
+            errors.append(TRUNCATION_SAFETY * np.abs(cur[:, 1:] - cur[:, :-1]) / shrink + cur_round[:, 1:])
             levels += range(j + 1, L)
         elif j > 0:
-            # The top entry has no same-order neighbour: use the size of its last correction.
+            # The top entry has no same-order neighbour: its last correction (the error of the
+            # entry it improves on), reduced in the same proportion.
             candidates.append(cur)
-            errors.append(np.abs(cur - prev[:, 1:]) + cur_round)
+            errors.append(TRUNCATION_SAFETY * np.abs(cur - prev[:, 1:]) / shrink + cur_round)
             levels.append(L - 1)
         else:
             # A single level: no second estimate; only the round-off bound is known.
@@ -159,7 +177,10 @@ def extrapolate(estimates, roundoff, plan, select=True):
     errs = np.concatenate(errors, axis=1)
     errs = np.where(np.isfinite(values) & np.isfinite(errs), errs, np.inf)
     if select:
-        best = np.argmin(errs, axis=1)
+        # Ties go to the later candidate: higher order, finer level (e.g. two one-sided levels at
+        # r = 2 estimate E_1 and the extrapolant with the same number).
+        C = errs.shape[1]
+        best = C - 1 - np.argmin(errs[:, ::-1], axis=1)
     else:
         best = np.full(errs.shape[:1] + errs.shape[2:], errs.shape[1] - 1)
 
