@@ -27,7 +27,7 @@ class AxisOutcome:
 
 
 def _run(f, work, plan, h, coords, centre, noise, m, select=True):
-    """Level estimates -> extrapolated value, error and chosen level for the given coordinates."""
+    """Level estimates -> extrapolated value, error, chosen level and the error's round-off part."""
     K = len(plan.nodes)
     if m is None:
         values = np.empty((len(coords), K))
@@ -35,7 +35,7 @@ def _run(f, work, plan, h, coords, centre, noise, m, select=True):
         _pykernels.axis_values(f, work.w, work.w_arg, h, plan.nodes, coords, values, offsets,
                                work.args, work.kwargs)
         est, rnd = level_estimates(plan, values, offsets, centre, noise, np.finfo(work.w.dtype).eps)
-        return extrapolate(est, rnd, plan, select)
+        return extrapolate(est, rnd, plan, select, return_roundoff=True)
     block = max(1, _BLOCK_BYTES // (8 * K * max(m, 1)))
     parts = []
     for start in range(0, len(coords), block):
@@ -45,7 +45,7 @@ def _run(f, work, plan, h, coords, centre, noise, m, select=True):
         _pykernels.axis_values_vector(f, work.w, work.w_arg, h, plan.nodes, sub, values, offsets,
                                       work.args, work.kwargs)
         est, rnd = level_estimates(plan, values, offsets, centre, noise, np.finfo(work.w.dtype).eps)
-        parts.append(extrapolate(est, rnd, plan, select))
+        parts.append(extrapolate(est, rnd, plan, select, return_roundoff=True))
     return tuple(np.concatenate(p, axis=0) for p in zip(*parts))
 
 
@@ -70,7 +70,7 @@ def axis_derivative(f, work, d, order, method, levels, ratio, h, noise, vector, 
         centre = np.nan
     if vector:
         m = centre.shape[0]
-    value, error, level = _run(f, work, plan, h, coords, centre, noise, m)
+    value, error, level, rounding = _run(f, work, plan, h, coords, centre, noise, m)
     nfev += n * len(plan.nodes)
     step = _finest_step(h, coords, plan, level)
 
@@ -78,11 +78,12 @@ def axis_derivative(f, work, d, order, method, levels, ratio, h, noise, vector, 
         """Run attempt_plan on the coordinates in mask; keep its estimates where they are better."""
         nonlocal nfev
         retry = coords[mask]
-        v, e, lv = _run(f, work, attempt_plan, attempt_h, retry, centre, noise, m)
+        v, e, lv, rd = _run(f, work, attempt_plan, attempt_h, retry, centre, noise, m)
         nfev += len(retry) * len(attempt_plan.nodes)
         better = e < error[mask]
         value[mask] = np.where(better, v, value[mask])
         error[mask] = np.where(better, e, error[mask])
+        rounding[mask] = np.where(better, rd, rounding[mask])
         better_all = better if better.ndim == 1 else better.all(axis=1)
         step[mask] = np.where(better_all, _finest_step(attempt_h, retry, attempt_plan, lv), step[mask])
 
@@ -104,7 +105,10 @@ def axis_derivative(f, work, d, order, method, levels, ratio, h, noise, vector, 
             floor = 1e-4 * np.max(np.abs(value)) if value.size else 0.0
             with np.errstate(divide="ignore", invalid="ignore"):
                 relative = error / np.maximum(np.abs(value), floor)
-            poor = (_worst(relative) > retry_tolerance) & np.isfinite(_worst(error))
+            # Only truncation-dominated estimates can improve at another step; round-off bound
+            # ones (e.g. a zero gradient, relative error undefined) cannot.
+            truncation_bound = _worst(error > 2.0 * rounding)
+            poor = (_worst(relative) > retry_tolerance) & np.isfinite(_worst(error)) & truncation_bound
             if not poor.any():
                 break
             retry_h = _retry_steps(work.w, retry_h, ratio ** levels, first=retry_number == 0)

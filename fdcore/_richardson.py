@@ -131,22 +131,24 @@ def level_estimates(plan, values, offsets, centre, noise, eps):
     return numerator / denominator, error_per_value / np.abs(denominator)
 
 
-def extrapolate(estimates, roundoff, plan, select=True):
+def extrapolate(estimates, roundoff, plan, select=True, return_roundoff=False):
     """Richardson tableau over the level axis (axis 1); best entry per component.
 
     ``plan`` supplies order, ratio and error_step (an AxisPlan or a `Tableau`). With
     ``select=False`` the top entry (highest order, finest level) is returned instead of the best.
     Returns (best, error_estimate, level): arrays of estimates.shape without axis 1; ``level`` is
-    the finest Richardson level the chosen entry uses. Non-finite entries never win; a component
+    the finest Richardson level the chosen entry uses; ``return_roundoff`` adds the round-off
+    part of the error estimate. Non-finite entries never win; a component
     with no finite entry is NaN with an infinite error estimate.
     """
     with np.errstate(invalid="ignore", over="ignore"):  # NaN/inf from f are handled below
-        return _extrapolate(estimates, roundoff, plan, select)
+        value, error, level, rounding = _extrapolate(estimates, roundoff, plan, select)
+    return (value, error, level, rounding) if return_roundoff else (value, error, level)
 
 
 def _extrapolate(estimates, roundoff, plan, select):
     L = estimates.shape[1]
-    candidates, errors, levels = [], [], []
+    candidates, errors, levels, roundings = [], [], [], []
     cur, cur_round = estimates, roundoff
     for j in range(L):
         if j > 0:
@@ -161,17 +163,20 @@ def _extrapolate(estimates, roundoff, plan, select):
         if cur.shape[1] >= 2:
             candidates.append(cur[:, 1:])
             errors.append(TRUNCATION_SAFETY * np.abs(cur[:, 1:] - cur[:, :-1]) / shrink + cur_round[:, 1:])
+            roundings.append(cur_round[:, 1:])
             levels += range(j + 1, L)
         elif j > 0:
             # The top entry has no same-order neighbour: its last correction (the error of the
             # entry it improves on), reduced in the same proportion.
             candidates.append(cur)
             errors.append(TRUNCATION_SAFETY * np.abs(cur - prev[:, 1:]) / shrink + cur_round)
+            roundings.append(cur_round)
             levels.append(L - 1)
         else:
             # A single level: no second estimate; only the round-off bound is known.
             candidates.append(cur)
             errors.append(10.0 * cur_round)
+            roundings.append(cur_round)
             levels.append(0)
     values = np.concatenate(candidates, axis=1)
     errs = np.concatenate(errors, axis=1)
@@ -189,4 +194,4 @@ def _extrapolate(estimates, roundoff, plan, select):
 
     value, error = pick(values), pick(errs)
     value = np.where(np.isfinite(error), value, np.nan)
-    return value, error, np.asarray(levels)[best]
+    return value, error, np.asarray(levels)[best], pick(np.concatenate(roundings, axis=1))

@@ -382,3 +382,30 @@ def test_nan_on_both_sides_gives_nan_with_warning():
     with pytest.warns(RuntimeWarning, match="coordinates 1"):
         g = fdcore.gradient(f, [1.0, 0.3, 0.2], richardson=True)
     assert np.isnan(g[1]) and np.all(np.isfinite(g[[0, 2]]))
+
+
+def test_acceptance_figures_on_the_problem_suite():
+    """Issue 3's acceptance, measured on fdcore.problem_suite(): median componentwise relative
+    error <= 1e-12, max normwise <= 1e-9, error estimate >= true error for >= 95% of components
+    and at most 1e3 times it for the median component; 8 evaluations per coordinate except where
+    the accurate mode retries badly scaled coordinates (measured: 25 of 29 problems at 8)."""
+    componentwise, normwise, covered, ratios, per_coordinate = [], [], [], [], []
+    for p in fdcore.problem_suite():
+        f = Counted(p.f)
+        r = fdcore.gradient(f, p.x0, richardson=True, full_output=True)
+        exact = p.derivative(p.x0)
+        err = np.abs(r.value - exact)
+        scale = np.max(np.abs(exact))
+        normwise.append(np.max(err) / (scale if scale > 0 else 1.0))
+        componentwise += list(err[exact != 0] / np.abs(exact[exact != 0]))
+        covered += list(r.error >= err)
+        ratios += list(r.error[err > 0] / err[err > 0])
+        per_coordinate.append(f.calls / p.n)
+        assert r.nfev == f.calls
+    assert np.median(componentwise) <= 1e-12
+    assert max(normwise) <= 1e-9
+    assert np.mean(covered) >= 0.95
+    assert np.median(ratios) <= 1e3
+    assert np.median(per_coordinate) == 8
+    assert np.mean(np.array(per_coordinate) == 8) >= 0.8
+    assert max(per_coordinate) <= 24
