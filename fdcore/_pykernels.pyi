@@ -24,3 +24,21 @@ def one_sided_hessian(
     f: Callable[..., Any], w: NDArray[_Float], w_arg: NDArray[_Float], h: NDArray[_Float], sign: int,
     f0: float, out: NDArray[_Float], extra_args: tuple, kwargs: dict | None,
 ) -> None: ...
+def axis_values(
+    f: Callable[..., Any], w: NDArray[_Float], w_arg: NDArray[_Float], h: NDArray[_Float],
+    nodes: NDArray[np.float64], coords: NDArray[np.intp], values: NDArray[np.float64],
+    offsets: NDArray[np.float64], extra_args: tuple, kwargs: dict | None,
+) -> None: ...
+def axis_values_vector(
+    f: Callable[..., Any], w: NDArray[_Float], w_arg: NDArray[_Float], h: NDArray[_Float],
+    nodes: NDArray[np.float64], coords: NDArray[np.intp], values: NDArray[np.float64],
+    offsets: NDArray[np.float64], extra_args: tuple, kwargs: dict | None,
+) -> None: ...
+def complex_step_gradient(
+    f: Callable[..., Any], w: NDArray[np.complex64 | np.complex128], w_arg: NDArray[Any],
+    h: NDArray[np.float64], out: NDArray[np.float64], extra_args: tuple, kwargs: dict | None,
+) -> None: ...
+def complex_step_jacobian(
+    f: Callable[..., Any], w: NDArray[np.complex64 | np.complex128], w_arg: NDArray[Any],
+    h: NDArray[np.float64], extra_args: tuple, kwargs: dict | None,
+) -> NDArray[np.float64]: ...
