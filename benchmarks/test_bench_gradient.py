@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import fdcore
+from fdcore._bench import _numpy_loop_gradient  # the textbook loop, as in `python -m fdcore bench`
 
 scipy_optimize = pytest.importorskip("scipy.optimize")
 rosen = scipy_optimize.rosen
@@ -19,18 +20,6 @@ HESSIAN_SIZE = 50
 
 def _point(n):
     return np.random.default_rng(n).uniform(-1.0, 2.0, n)
-
-
-def _loop_gradient(f, x):
-    h = np.finfo(float).eps ** (1 / 3) * np.maximum(1.0, np.abs(x))
-    g = np.empty_like(x)
-    for i in range(x.shape[0]):
-        xp = x.copy()
-        xp[i] += h[i]
-        xm = x.copy()
-        xm[i] -= h[i]
-        g[i] = (f(xp) - f(xm)) / (2 * h[i])
-    return g
 
 
 def _assert_normwise_close(estimate, exact, rtol):
@@ -65,7 +54,7 @@ class TestRosenGradient:
 
     def test_numpy_loop(self, benchmark, n):
         benchmark.group = f"rosen gradient n={n}"
-        benchmark(_loop_gradient, rosen, _point(n))
+        benchmark(_numpy_loop_gradient(rosen, _point(n)))
 
     def test_scipy_approx_fprime(self, benchmark, n):
         benchmark.group = f"rosen gradient n={n}"

@@ -16,6 +16,7 @@ except ImportError as exc:  # pragma: no cover - depends on how fdcore was (not)
         f"directory, or build in place (`python setup.py build_ext --inplace`). Cause: {exc}"
     ) from exc
 
+from fdcore._callbacks import Callback
 from fdcore._analysis import CriticalPoint, Linearization, classify_critical_point, linearize
 from fdcore._api import derivative, directional_derivative, gradient, hessian, jacobian, jvp
 from fdcore._config import show_config
@@ -24,6 +25,7 @@ from fdcore._problems import PROBLEM_NAMES, Problem, get_problem, problem_suite
 from fdcore._stencils import stencil_weights
 
 __all__ = [
+    "Callback",
     "CriticalPoint",
     "FDResult",
     "Linearization",

@@ -16,7 +16,6 @@ from math import factorial
 
 import numpy as np
 
-from fdcore import _pykernels
 from fdcore._stencils import stencil_offsets, stencil_weights
 
 _ROUNDS = 3
@@ -96,10 +95,10 @@ def kernel_evaluator(f, work, m):
         offsets = np.empty((coords.size, nodes.size))
         if m is None:
             values = np.empty((coords.size, nodes.size))
-            _pykernels.axis_values(f, work.w, work.w_arg, h, nodes, coords, values, offsets, work.args, work.kwargs)
+            work.kernels.axis_values(f, work.w, work.w_arg, h, nodes, coords, values, offsets, work.args, work.kwargs)
             return values[:, :, None]
         values = np.empty((coords.size, nodes.size, m))
-        _pykernels.axis_values_vector(f, work.w, work.w_arg, h, nodes, coords, values, offsets, work.args, work.kwargs)
+        work.kernels.axis_values_vector(f, work.w, work.w_arg, h, nodes, coords, values, offsets, work.args, work.kwargs)
         return values
 
     return evaluate

@@ -60,7 +60,11 @@ _COMMON_PARAMETERS = """
         Extra arguments passed to f.
     full_output : bool, optional
         Return an `FDResult` (value, error estimate and final step per component, nfev, method,
-        order) instead of the array."""
+        order) instead of the array.
+    num_threads : int, optional
+        For compiled objectives (see `Callback`): threads of the nogil kernels. Default: OpenMP's
+        (``OMP_NUM_THREADS`` or all cores); small problems run serially. Results are identical
+        for every thread count. Ignored for Python callables."""
 
 
 def _doc(function):
@@ -70,14 +74,16 @@ def _doc(function):
 
 @_doc
 def gradient(f, x, *, method="central", order=None, step=None, richardson=False, step_ratio=2.0,
-             noise=None, args=(), kwargs=None, out=None, full_output=False):
+             noise=None, args=(), kwargs=None, out=None, full_output=False, num_threads=None):
     """Gradient of a scalar function by finite differences.
 
     Parameters
     ----------
-    f : callable
+    f : callable or compiled callback
         ``f(x, *args, **kwargs) -> float`` with ``x`` a 1-D array. f receives a read-only array
-        that is only valid during the call (copy it if you keep it).
+        that is only valid during the call (copy it if you keep it). Or a compiled
+        ``double f(int n, double *x, void *user_data)`` (see `Callback`), evaluated without the
+        GIL in parallel over coordinates.
     x : array_like, shape (n,)
         The point. float32 input is computed and returned in float32; integers, booleans and
         float64 in float64. Never modified.
@@ -118,7 +124,7 @@ def gradient(f, x, *, method="central", order=None, step=None, richardson=False,
     >>> bool(np.all(np.abs(r.value - exact) <= r.error)), bool(np.all(r.error < 1e-11)), r.nfev
     (True, True, 16)
     """
-    work = Work(f, x, args, kwargs)
+    work = Work(f, x, args, kwargs, num_threads)
     opts = parse(method, order, richardson, step_ratio, noise, FIRST_DERIVATIVE_METHODS)
     n = work.w.shape[0]
     out = np.empty(n, work.w.dtype) if out is None else check_out(out, (n,), work.w.dtype)
@@ -136,7 +142,7 @@ def gradient(f, x, *, method="central", order=None, step=None, richardson=False,
         h = resolve_step(step, work.w, 1, method)
         upper, lower = _TWO_POINT_NODES[method]
         f0 = work.scalar_at_centre(f) if method != "central" else np.nan
-        _pykernels.two_point_gradient(f, work.w, work.w_arg, h, upper, lower, f0, out, work.args, work.kwargs)
+        work.kernels.two_point_gradient(f, work.w, work.w_arg, h, upper, lower, f0, out, work.args, work.kwargs)
         return flag_nonfinite(out, "gradient")
     else:
         h = resolve_step(step, work.w, 1, method, opts.order, opts.levels, opts.ratio)
@@ -149,7 +155,7 @@ def gradient(f, x, *, method="central", order=None, step=None, richardson=False,
 
 @_doc
 def jacobian(f, x, *, method="central", order=None, step=None, richardson=False, step_ratio=2.0,
-             noise=None, args=(), kwargs=None, out=None, full_output=False):
+             noise=None, args=(), kwargs=None, out=None, full_output=False, num_threads=None):
     """Jacobian of a vector function f: R^n -> R^m by finite differences.
 
     Parameters
@@ -181,7 +187,7 @@ def jacobian(f, x, *, method="central", order=None, step=None, richardson=False,
     array([[1., 0.],
            [0., 2.]])
     """
-    work = Work(f, x, args, kwargs)
+    work = Work(f, x, args, kwargs, num_threads)
     opts = parse(method, order, richardson, step_ratio, noise, FIRST_DERIVATIVE_METHODS)
     n = work.w.shape[0]
     by_column = lambda bad: np.flatnonzero(bad.any(axis=0))
@@ -191,7 +197,7 @@ def jacobian(f, x, *, method="central", order=None, step=None, richardson=False,
         f0 = work.vector_at_centre(f) if method != "central" else None
         if out is not None:  # m is known here only for one-sided stencils; the kernel checks it later
             check_out(out, (None if f0 is None else f0.shape[0], n), work.w.dtype)
-        jac = _pykernels.two_point_jacobian(f, work.w, work.w_arg, h, upper, lower, f0, out, work.args, work.kwargs)
+        jac = work.kernels.two_point_jacobian(f, work.w, work.w_arg, h, upper, lower, f0, out, work.args, work.kwargs)
         return flag_nonfinite(jac, "Jacobian", index_of=by_column)
     if method == "complex":
         h = _complex_step(step, work.w)
@@ -215,7 +221,7 @@ def jacobian(f, x, *, method="central", order=None, step=None, richardson=False,
 
 @_doc
 def hessian(f, x, *, method="central", order=None, step=None, richardson=False, step_ratio=2.0,
-            noise=None, args=(), kwargs=None, out=None, full_output=False):
+            noise=None, args=(), kwargs=None, out=None, full_output=False, num_threads=None):
     """Hessian of a scalar function by finite differences; the result is exactly symmetric.
 
     Parameters
@@ -255,7 +261,7 @@ def hessian(f, x, *, method="central", order=None, step=None, richardson=False, 
     >>> bool((H == H.T).all())
     True
     """
-    work = Work(f, x, args, kwargs)
+    work = Work(f, x, args, kwargs, num_threads)
     opts = parse(method, order, richardson, step_ratio, noise, FIRST_DERIVATIVE_METHODS, ACCURATE_HESSIAN_LEVELS)
     n = work.w.shape[0]
     out = np.empty((n, n), work.w.dtype) if out is None else check_out(out, (n, n), work.w.dtype)
@@ -315,7 +321,7 @@ def _finish(value, outcome, opts, full_output):
                     opts.method, opts.order, opts.levels)
 
 
-def jvp(f, x, v, *, step=None, args=(), kwargs=None):
+def jvp(f, x, v, *, step=None, args=(), kwargs=None, num_threads=None):
     """Derivative of f along v: ``d/dt f(x + t v)`` at t = 0 (a Jacobian-vector product).
 
     Two evaluations, ``(f(x + h v) - f(x - h v)) / (2 h)``, whatever n is. This is the total
@@ -350,13 +356,12 @@ def jvp(f, x, v, *, step=None, args=(), kwargs=None):
     >>> bool(abs(dz_dt - exact) < 1e-9)
     True
     """
-    check_callable(f)
-    x = as_float_array(x)
+    work = Work(f, x, args, kwargs, num_threads)
+    x = work.w
     v = as_float_array(v, "v").astype(x.dtype, copy=False)
     if v.shape != x.shape:
         raise ValueError(f"v must have the shape of x, {x.shape}; got {v.shape}")
-    args, kwargs = call_arguments(args, kwargs)
-    kwargs = kwargs or {}
+    args, kwargs = work.args, work.kwargs or {}
     vmax = float(np.max(np.abs(v)))
     if step is None:
         eps = np.finfo(x.dtype).eps
@@ -367,8 +372,12 @@ def jvp(f, x, v, *, step=None, args=(), kwargs=None):
             raise ValueError(f"step must be a positive finite number, got {step!r}")
     x_hi = read_only_view(x + x.dtype.type(t) * v)
     x_lo = read_only_view(x - x.dtype.type(t) * v)
-    f_hi = _real_value(f(x_hi, *args, **kwargs))
-    f_lo = _real_value(f(x_lo, *args, **kwargs))
+    if work.compiled:
+        evaluate = work.kernels.eval_vector if work.kernels.is_vector else work.kernels.eval_scalar
+        f_hi, f_lo = np.asarray(evaluate(f, x_hi, (), None)), np.asarray(evaluate(f, x_lo, (), None))
+    else:
+        f_hi = _real_value(f(x_hi, *args, **kwargs))
+        f_lo = _real_value(f(x_lo, *args, **kwargs))
     if np.shape(f_hi) != np.shape(f_lo):
         raise ValueError(f"f returned shapes {np.shape(f_hi)} and {np.shape(f_lo)} at two points")
     result = (f_hi - f_lo) / (2.0 * t)
@@ -383,7 +392,7 @@ def jvp(f, x, v, *, step=None, args=(), kwargs=None):
     return flag_nonfinite(np.asarray(result, dtype=x.dtype), "jvp")
 
 
-def directional_derivative(f, x, v, *, normalize=True, step=None, args=(), kwargs=None):
+def directional_derivative(f, x, v, *, normalize=True, step=None, args=(), kwargs=None, num_threads=None):
     """Rate of change of f at x along the direction v.
 
     With ``normalize=True`` (the textbook definition) this is ``grad f(x) . v / |v|``, the
@@ -414,7 +423,7 @@ def directional_derivative(f, x, v, *, normalize=True, step=None, args=(), kwarg
         if norm == 0:
             raise ValueError("v must be nonzero to define a direction (or pass normalize=False)")
         v_arr = v_arr / norm
-    return jvp(f, x, v_arr, step=step, args=args, kwargs=kwargs)
+    return jvp(f, x, v_arr, step=step, args=args, kwargs=kwargs, num_threads=num_threads)
 
 
 @_doc

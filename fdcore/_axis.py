@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fdcore import _pykernels
 from fdcore._richardson import axis_plan, extrapolate, level_estimates
 
 # Retries of the accurate mode at smaller step scales (see _retry_steps).
@@ -32,7 +31,7 @@ def _run(f, work, plan, h, coords, centre, noise, m, select=True):
     if m is None:
         values = np.empty((len(coords), K))
         offsets = np.empty((len(coords), K))
-        _pykernels.axis_values(f, work.w, work.w_arg, h, plan.nodes, coords, values, offsets,
+        work.kernels.axis_values(f, work.w, work.w_arg, h, plan.nodes, coords, values, offsets,
                                work.args, work.kwargs)
         est, rnd = level_estimates(plan, values, offsets, centre, noise, np.finfo(work.w.dtype).eps)
         return extrapolate(est, rnd, plan, select, return_roundoff=True)
@@ -42,7 +41,7 @@ def _run(f, work, plan, h, coords, centre, noise, m, select=True):
         sub = coords[start:start + block]
         values = np.empty((len(sub), K, m))
         offsets = np.empty((len(sub), K))
-        _pykernels.axis_values_vector(f, work.w, work.w_arg, h, plan.nodes, sub, values, offsets,
+        work.kernels.axis_values_vector(f, work.w, work.w_arg, h, plan.nodes, sub, values, offsets,
                                       work.args, work.kwargs)
         est, rnd = level_estimates(plan, values, offsets, centre, noise, np.finfo(work.w.dtype).eps)
         parts.append(extrapolate(est, rnd, plan, select, return_roundoff=True))

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import fdcore
+from fdcore._bench import _Counter
 from fdcore._problems import problem_suite
 
 
@@ -79,15 +80,6 @@ def _methods():
 def _fd_full(f, x, **options):
     r = fdcore.gradient(f, x, full_output=True, **options)
     return r.value, r.error
-
-
-class _Counter:
-    def __init__(self, f):
-        self.f, self.calls = f, 0
-
-    def __call__(self, x, *args):
-        self.calls += 1
-        return self.f(x, *args)
 
 
 def run(progress=None):

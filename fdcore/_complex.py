@@ -31,6 +31,9 @@ def complex_step(step, w):
 
 def complex_work(work):
     """The complex work copy of x (complex64 for float32 x) and the read-only view f receives."""
+    if work.compiled:
+        raise TypeError("method='complex' needs a Python callable that computes with complex x, "
+                        "not a compiled (double) callback")
     if work.w_complex is None:
         work.w_complex = work.w.astype(np.complex64 if work.w.dtype == np.float32 else np.complex128)
         work.w_arg_complex = read_only_view(work.w_complex)
@@ -49,7 +52,7 @@ def complex_hessian(f, work, step):
     The inner derivative has no cancellation, so the error is that of a central *first*
     difference, O(h^2) + O(EPS / h), rather than the O(EPS / h^2) of a second difference.
     """
-
+    complex_work(work)  # refuses compiled callbacks
     n = work.w.shape[0]
     inner = complex_step(None, work.w)
 

@@ -2,7 +2,6 @@
 
 import numpy as np
 
-from fdcore import _pykernels
 from fdcore._adaptive import adaptive_steps, kernel_evaluator
 from fdcore._axis import AxisOutcome
 from fdcore._richardson import F_ULPS, Tableau, extrapolate
@@ -43,9 +42,9 @@ def hessian_levels(f, work, opts, step, out):
 
     def run(h_level, target):
         if central:
-            _pykernels.central_hessian(f, work.w, work.w_arg, h_level, f0, target, work.args, work.kwargs)
+            work.kernels.central_hessian(f, work.w, work.w_arg, h_level, f0, target, work.args, work.kwargs)
         else:
-            _pykernels.one_sided_hessian(f, work.w, work.w_arg, h_level, sign, f0, target, work.args, work.kwargs)
+            work.kernels.one_sided_hessian(f, work.w, work.w_arg, h_level, sign, f0, target, work.args, work.kwargs)
 
     if levels == 1 and out is not None:
         run(h, out)

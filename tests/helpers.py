@@ -53,3 +53,47 @@ def hess_xy(x, y):
     fxy = 2 * x + np.cos(x * y) - x * y * np.sin(x * y)
     fyy = -(x**2) * np.sin(x * y)
     return np.array([[fxx, fxy], [fxy, fyy]])
+
+
+# A smooth scalar function of 3 variables and a vector function R^3 -> R^4, with analytic
+# derivatives, shared by the accuracy tests.
+def smooth(p):
+    return np.exp(p[0]) * np.sin(p[1]) + p[0] ** 3 * p[1] + np.cos(p[2] * p[0])
+
+
+def smooth_gradient(p):
+    return np.array(
+        [
+            np.exp(p[0]) * np.sin(p[1]) + 3 * p[0] ** 2 * p[1] - p[2] * np.sin(p[2] * p[0]),
+            np.exp(p[0]) * np.cos(p[1]) + p[0] ** 3,
+            -p[0] * np.sin(p[2] * p[0]),
+        ]
+    )
+
+
+def smooth_hessian(p):
+    x, y, z = p
+    s, c = np.sin(z * x), np.cos(z * x)
+    return np.array(
+        [
+            [np.exp(x) * np.sin(y) + 6 * x * y - z * z * c, np.exp(x) * np.cos(y) + 3 * x * x, -s - x * z * c],
+            [np.exp(x) * np.cos(y) + 3 * x * x, -np.exp(x) * np.sin(y), 0.0],
+            [-s - x * z * c, 0.0, -x * x * c],
+        ]
+    )
+
+
+def vector_f(p):
+    return np.array([np.exp(p[0]) * p[1], np.sin(p[0] * p[1] * p[2]), p[2] ** 3 - p[0], np.log(2 + p[1] ** 2)])
+
+
+def vector_jacobian(p):
+    x, y, z = p
+    c = np.cos(x * y * z)
+    return np.array([[np.exp(x) * y, np.exp(x), 0], [y * z * c, x * z * c, x * y * c], [-1, 0, 3 * z * z],
+                     [0, 2 * y / (2 + y * y), 0]])
+
+
+def norm_rel(approx, exact):
+    """Euclidean-norm relative error."""
+    return float(np.linalg.norm(np.asarray(approx, float) - exact) / np.linalg.norm(exact))

@@ -7,13 +7,9 @@ import numpy as np
 import pytest
 
 import fdcore
-from helpers import Counted
+from helpers import Counted, norm_rel, vector_f, vector_jacobian
 
 EPS = np.finfo(np.float64).eps
-
-
-def norm_rel(approx, exact):
-    return float(np.linalg.norm(np.asarray(approx, float) - exact) / np.linalg.norm(exact))
 
 
 # --- a collection of smooth test functions ------------------------------------------------------
@@ -130,17 +126,6 @@ def test_higher_one_sided_orders_beat_order_1(method):
 
 
 # --- Jacobian -----------------------------------------------------------------------------------
-
-def vector_f(p):
-    return np.array([np.exp(p[0]) * p[1], np.sin(p[0] * p[1] * p[2]), p[2] ** 3 - p[0], np.log(2 + p[1] ** 2)])
-
-
-def vector_jacobian(p):
-    x, y, z = p
-    c = np.cos(x * y * z)
-    return np.array([[np.exp(x) * y, np.exp(x), 0], [y * z * c, x * z * c, x * y * c], [-1, 0, 3 * z * z],
-                     [0, 2 * y / (2 + y * y), 0]])
-
 
 def test_accurate_jacobian():
     x = np.array([0.7, -0.4, 1.3])

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import fdcore
-from helpers import Counted
+from helpers import Counted, smooth, smooth_hessian, vector_f, vector_jacobian
 
 EPS = np.finfo(np.float64).eps
 
@@ -30,33 +30,6 @@ def random_problem(seed, n=5):
         return g
 
     return f, grad, rng.uniform(-1, 1, n)
-
-
-def smooth(p):
-    return np.exp(p[0]) * np.sin(p[1]) + p[0] ** 3 * p[1] + np.cos(p[2] * p[0])
-
-
-def smooth_hessian(p):
-    x, y, z = p
-    s, c = np.sin(z * x), np.cos(z * x)
-    return np.array(
-        [
-            [np.exp(x) * np.sin(y) + 6 * x * y - z * z * c, np.exp(x) * np.cos(y) + 3 * x * x, -s - x * z * c],
-            [np.exp(x) * np.cos(y) + 3 * x * x, -np.exp(x) * np.sin(y), 0.0],
-            [-s - x * z * c, 0.0, -x * x * c],
-        ]
-    )
-
-
-def vector_f(p):
-    return np.array([np.exp(p[0]) * p[1], np.sin(p[0] * p[1] * p[2]), p[2] ** 3 - p[0], np.log(2 + p[1] ** 2)])
-
-
-def vector_jacobian(p):
-    x, y, z = p
-    c = np.cos(x * y * z)
-    return np.array([[np.exp(x) * y, np.exp(x), 0], [y * z * c, x * z * c, x * y * c], [-1, 0, 3 * z * z],
-                     [0, 2 * y / (2 + y * y), 0]])
 
 
 X3 = np.array([0.7, -0.4, 1.3])

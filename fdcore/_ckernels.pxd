@@ -1,0 +1,28 @@
+# Compiled-callback kernels: callback types and nogil entry points for other Cython code.
+#
+#   from fdcore._ckernels cimport scalar_fn, central_gradient
+#
+# Every entry point runs without the GIL, never raises inside its parallel region, and returns
+# 0 on success or -1 with *failed_index / *failed_status set (vector callbacks returning non-zero).
+# num_threads <= 0 means OpenMP's default (OMP_NUM_THREADS or all cores); 1 runs serially.
+
+# double f(int n, double *x, void *user_data): scipy.LowLevelCallable's convention.
+ctypedef double (*scalar_fn)(int n, double *x, void *user_data) noexcept nogil
+# int f(int n, double *x, int m, double *out, void *user_data): 0 on success.
+ctypedef int (*vector_fn)(int n, double *x, int m, double *out, void *user_data) noexcept nogil
+
+
+cdef int central_gradient(scalar_fn f, void *user_data, int n, const double *x, const double *h,
+                          double *out, int num_threads) noexcept nogil
+
+cdef int axis_values_scalar(scalar_fn f, void *user_data, int n, const double *x, const double *h,
+                            const double *nodes, int K, const Py_ssize_t *coords, Py_ssize_t B,
+                            double *values, double *offsets, int num_threads) noexcept nogil
+
+cdef int axis_values_vec(vector_fn f, void *user_data, int n, const double *x, const double *h,
+                         const double *nodes, int K, const Py_ssize_t *coords, Py_ssize_t B, int m,
+                         double *values, double *offsets, int num_threads,
+                         Py_ssize_t *failed_index, int *failed_status) noexcept nogil
+
+cdef int central_hessian_c(scalar_fn f, void *user_data, int n, const double *x, const double *h,
+                           double f0, double *out, int num_threads) noexcept nogil
