@@ -10,8 +10,11 @@ in `Callback` to attach user_data and, for vector callbacks, the output size m.
 """
 
 import ctypes
+import types
 
 import numpy as np
+
+from fdcore._ckernels import CompiledKernels
 
 SCALAR_SIGNATURE = "double (int, double *, void *)"
 VECTOR_SIGNATURE = "int (int, double *, int, double *, void *)"
@@ -106,8 +109,13 @@ def _user_data_address(user_data):
     )
 
 
+_PYTHON_CALLABLES = (types.FunctionType, types.BuiltinFunctionType, types.MethodType, np.ufunc)
+
+
 def _describe(function):
     """(kind, address, user_data address) of a compiled function, or None for a Python callable."""
+    if isinstance(function, _PYTHON_CALLABLES):
+        return None
     if type(function).__name__ == "LowLevelCallable" and isinstance(function, tuple):
         # A tuple (capsule named by the signature, with user_data as its context, function, data).
         capsule = tuple.__getitem__(function, 0)
@@ -176,8 +184,6 @@ class Callback:
 
 def compiled_kernels(f, num_threads):
     """The CompiledKernels evaluator for f, or None when f is a plain Python callable."""
-    from fdcore._ckernels import CompiledKernels
-
     if isinstance(f, Callback):
         callback = f
     elif _describe(f) is not None:

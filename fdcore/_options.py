@@ -1,6 +1,7 @@
 """Parsing of the numerical options shared by the entry points (method, order, richardson, noise)."""
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -39,6 +40,21 @@ class Options:
 
 
 def parse(method, order, richardson, step_ratio, noise, methods=REAL_METHODS, accurate_levels=ACCURATE_LEVELS):
+    if noise is None:
+        try:
+            return _parse_cached(method, order, richardson, step_ratio, methods, accurate_levels)
+        except TypeError:  # an unhashable option: parse it uncached (and report it if bad)
+            pass
+    return _parse(method, order, richardson, step_ratio, noise, methods, accurate_levels)
+
+
+@lru_cache(maxsize=64)
+def _parse_cached(method, order, richardson, step_ratio, methods, accurate_levels):
+    """The options of the common calls, parsed once (they are hashable and immutable)."""
+    return _parse(method, order, richardson, step_ratio, None, methods, accurate_levels)
+
+
+def _parse(method, order, richardson, step_ratio, noise, methods, accurate_levels):
     check_method(method, methods)
     if method == "complex":
         if order not in (None, 2) or _levels(richardson, accurate_levels) > 1 or richardson is True:
