@@ -48,7 +48,7 @@ def parse(method, order, richardson, step_ratio, noise, methods=REAL_METHODS, ac
     return _parse(method, order, richardson, step_ratio, noise, methods, accurate_levels)
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=64, typed=True)  # typed: richardson=True must not hit richardson=1
 def _parse_cached(method, order, richardson, step_ratio, methods, accurate_levels):
     """The options of the common calls, parsed once (they are hashable and immutable)."""
     return _parse(method, order, richardson, step_ratio, None, methods, accurate_levels)
