@@ -121,7 +121,7 @@ def _extension(name):
 
 setup(
     ext_modules=cythonize(
-        [_extension("_pykernels"), _extension("_ckernels"), _extension("_threads")],
+        [_extension(name) for name in ("_pykernels", "_ckernels", "_cproblems", "_threads")],
         compiler_directives=KERNEL_DIRECTIVES,
     ),
     cmdclass={"build_ext": BuildExt},

@@ -92,6 +92,10 @@ def _user_data_address(user_data):
         return 0
     if isinstance(user_data, (int, np.integer)):
         return int(user_data)
+    if isinstance(user_data, np.ndarray):
+        if not user_data.flags.c_contiguous:
+            raise ValueError("user_data given as an array must be C-contiguous")
+        return user_data.ctypes.data
     if _is_capsule(user_data):
         name = _capsule_name(user_data)
         return _capsule_pointer(user_data, name)
@@ -142,8 +146,9 @@ class Callback:
         ``int f(int n, double *x, int m, double *out, void *user_data)`` (vector, returning 0 on
         success and non-zero to stop the computation).
     user_data : optional
-        Passed as f's last argument: an int address, a ctypes object or pointer, a cffi pointer
-        or a capsule. A LowLevelCallable carries its own. fdcore keeps a reference to it.
+        Passed as f's last argument: a C-contiguous NumPy array (its data pointer), an int
+        address, a ctypes object or pointer, a cffi pointer or a capsule. A LowLevelCallable
+        carries its own. fdcore keeps a reference to it.
     m : int
         Output size; required for vector callbacks.
 

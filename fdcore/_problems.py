@@ -20,6 +20,9 @@ from typing import Callable, NamedTuple, Optional
 
 import numpy as np
 
+from fdcore._callbacks import Callback
+from fdcore._cproblems import capsule
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -46,6 +49,9 @@ class Problem:
     tags : tuple of str
         Difficulties the problem probes, e.g. "mgh", "badly-scaled", "large-values",
         "wide-range-gradient", "zero-gradient".
+    compiled : fdcore.Callback or None
+        The same function as a compiled callback (rosenbrock, extended_powell,
+        broyden_tridiagonal, dense_quadratic), for the nogil evaluator.
     """
 
     name: str
@@ -57,6 +63,7 @@ class Problem:
     smooth: bool = True
     analytic: bool = True
     tags: tuple = ()
+    compiled: Optional[object] = None
 
     @property
     def n(self):
@@ -132,7 +139,8 @@ def _rosen_hess(x):
 
 def rosenbrock(n):
     x0 = np.where(np.arange(n) % 2 == 0, -1.2, 1.0)
-    return Problem("rosenbrock", x0, _rosen, _rosen_grad, _rosen_hess, tags=("mgh",))
+    return Problem("rosenbrock", x0, _rosen, _rosen_grad, _rosen_hess, tags=("mgh",),
+                   compiled=Callback(capsule("rosenbrock")))
 
 
 def rosenbrock_minimum(n):
@@ -182,7 +190,8 @@ def _powell_hess(x):
 
 def extended_powell(n):
     x0 = np.tile([3.0, -1.0, 0.0, 1.0], n // 4)
-    return Problem("extended_powell", x0, _powell, _powell_grad, _powell_hess, tags=("mgh",))
+    return Problem("extended_powell", x0, _powell, _powell_grad, _powell_hess, tags=("mgh",),
+                   compiled=Callback(capsule("extended_powell")))
 
 
 # --- Broyden tridiagonal system (MGH problem 30) -----------------------------------------------
@@ -202,7 +211,8 @@ def _broyden_jac(x):
 
 
 def broyden_tridiagonal(n):
-    return Problem("broyden_tridiagonal", np.full(n, -1.0), _broyden, _broyden_jac, vector=True, tags=("mgh",))
+    return Problem("broyden_tridiagonal", np.full(n, -1.0), _broyden, _broyden_jac, vector=True, tags=("mgh",),
+                   compiled=Callback(capsule("broyden_tridiagonal"), m=n))
 
 
 # --- Dense convex quadratic 0.5 x^T A x + b^T x ---------------------------------------------
@@ -222,7 +232,9 @@ def dense_quadratic(n, seed=0):
     def hess(x):
         return A.copy()
 
-    return Problem("dense_quadratic", rng.uniform(-1, 1, n), f, grad, hess)
+    data = np.concatenate([A.ravel(), b])  # the compiled version's user_data: A row-major, then b
+    return Problem("dense_quadratic", rng.uniform(-1, 1, n), f, grad, hess,
+                   compiled=Callback(capsule("dense_quadratic"), user_data=data))
 
 
 # =============================================================================================
