@@ -16,6 +16,7 @@ from statistics import median
 import numpy as np
 
 import fdcore
+from fdcore import _bench_compiled
 from fdcore._problems import get_problem
 
 
@@ -180,6 +181,7 @@ _CASES_QUICK = {
     "hessian": [("hessian", "rosenbrock", 20), ("hessian", "dense_quadratic", 20)],
     "accurate": [("gradient", "rosenbrock", 100), ("hessian", "rosenbrock", 10)],
     "accuracy": [],
+    "compiled": _bench_compiled.CASES_QUICK,
     "overhead": [("gradient", "trivial", 1000)],
 }
 _CASES_FULL = {
@@ -189,6 +191,7 @@ _CASES_FULL = {
     "hessian": [("hessian", "rosenbrock", 50), ("hessian", "extended_powell", 40), ("hessian", "dense_quadratic", 50)],
     "accurate": [("gradient", "rosenbrock", 1000), ("gradient", "extended_powell", 1000), ("hessian", "rosenbrock", 50)],
     "accuracy": [],
+    "compiled": _bench_compiled.CASES_FULL,
     "overhead": [("gradient", "trivial", 1000), ("gradient", "trivial", 100000)],
 }
 SUITES = tuple(_CASES_FULL)
@@ -299,9 +302,9 @@ def _run_overhead_case(n, timing, progress):
     methods = [
         ("floor: 2n bare calls", lambda f_, x_: bare),
         ("fdcore gradient", lambda f_, x_: (lambda: fdcore.gradient(f_, x_))),
-        ("numpy loop", _numpy_loop_gradient),
-        ("scipy approx_derivative 3-point", _scipy_approx_derivative),
     ]
+    if n <= 10000:  # both copy x per evaluation: O(n^2), ~10 s and ~30 s per call at n = 1e5
+        methods += [("numpy loop", _numpy_loop_gradient), ("scipy approx_derivative 3-point", _scipy_approx_derivative)]
     rows, missing = [], []
     for label, make in methods:
         counter = _Counter(f)
@@ -329,6 +332,11 @@ def run(suites=SUITES, quick=False, progress=True):
         for kind, name, n in cases[suite]:
             if suite == "overhead":
                 case_rows, case_missing = _run_overhead_case(n, timing, progress)
+            elif suite == "compiled":
+                case_rows = _bench_compiled.run_case(kind, name, n, timing, lambda t: _progress(t, progress),
+                                                     Row, _median_time, _rel_error)
+                case_missing = [] if any("numba" in r.method for r in case_rows) or kind != "gradient" \
+                    or name != "rosenbrock" else ["numba njit loop"]
             else:
                 case_rows, case_missing = _run_derivative_case(suite, kind, name, n, quick, timing, progress)
             fd = next(r for r in case_rows if r.method.startswith("fdcore"))
