@@ -12,8 +12,11 @@ def _blocks(language):
     return re.findall(rf"```{language}\n(.*?)```", README.read_text(), re.S)
 
 
-def test_quick_start_runs():
-    exec(compile(_blocks("python")[0], "README quick start", "exec"), {})
+def test_every_python_example_runs():
+    for number, block in enumerate(_blocks("python")):
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            exec(compile(block, f"README python block {number}", "exec"), {})
 
 
 def test_optimisation_example_prints_what_the_readme_says():
