@@ -87,7 +87,8 @@ cdef int two_point_jacobian_c(vector_fn f, void *user_data, int n, const double 
     cdef double *f_hi
     cdef double *f_lo
     cdef double xi, x_hi, x_lo, span
-    cdef int status, nomem[1]
+    cdef int status
+    cdef int nomem[1]
     nomem[0] = 0
     with parallel(num_threads=num_threads):
         w = <double *>malloc((n + 2 * m) * sizeof(double))
@@ -162,7 +163,8 @@ cdef int axis_values_vec(vector_fn f, void *user_data, int n, const double *x, c
     cdef Py_ssize_t b, i, k
     cdef double *w
     cdef double xi
-    cdef int status, nomem[1]
+    cdef int status
+    cdef int nomem[1]
     nomem[0] = 0
     with parallel(num_threads=num_threads):
         w = <double *>malloc(n * sizeof(double))

@@ -11,8 +11,9 @@ from cpython.pycapsule cimport PyCapsule_New
 
 from fdcore._ckernels cimport scalar_fn, vector_fn
 
-SCALAR_SIGNATURE = b"double (int, double *, void *)"
-VECTOR_SIGNATURE = b"int (int, double *, int, double *, void *)"
+# Capsule names: the signatures (string literals, so that the names outlive the capsules).
+cdef const char *SCALAR_SIGNATURE = "double (int, double *, void *)"
+cdef const char *VECTOR_SIGNATURE = "int (int, double *, int, double *, void *)"
 
 
 cdef double rosenbrock(int n, double *x, void *data) noexcept nogil:
