@@ -6,10 +6,19 @@ import numpy as np
 
 from fdcore._api import gradient, hessian, jacobian
 from fdcore._steps import default_step
-from fdcore._validation import as_float_array, call_arguments, check_callable, read_only_view
+from fdcore._work import Work
 
 # Safety factor applied to the estimated finite-difference error before a quantity is called zero.
 _SAFETY = 10.0
+
+
+def _value_at(f, work):
+    """f(x) as a NumPy array (a copy: f may reuse its buffer), for Python or compiled f."""
+    if work.compiled:
+        kernels = work.kernels
+        return np.array(kernels.eval_vector(f, work.w_arg, (), None) if kernels.is_vector
+                        else kernels.eval_scalar(f, work.w_arg, (), None))
+    return np.array(f(work.w_arg, *work.args, **(work.kwargs or {})))
 
 
 @dataclass(frozen=True, repr=False)
@@ -75,10 +84,9 @@ def linearize(f, x, *, step=None, args=(), kwargs=None):
     >>> round(float(plane([1.1, 2.0])), 8)
     5.2
     """
-    check_callable(f)
-    x0 = as_float_array(x)
-    extra, kw = call_arguments(args, kwargs)
-    value = np.array(f(read_only_view(x0.copy()), *extra, **(kw or {})))  # a copy: f may reuse its buffer
+    work = Work(f, x, args, kwargs)
+    x0, extra, kw = work.w.copy(), work.args, work.kwargs
+    value = _value_at(f, work)
     if value.dtype.kind not in "biuf":
         raise TypeError(f"f must return real numbers, got dtype {value.dtype}")
     if value.ndim == 0:
@@ -166,12 +174,12 @@ def classify_critical_point(f, x, *, gtol=0.0, args=(), kwargs=None):
     >>> fdcore.classify_critical_point(lambda p: p[0]**2 + p[1], [0.0, 0.0]).kind
     'not critical'
     """
-    check_callable(f)
-    x0 = as_float_array(x)
+    work = Work(f, x, args, kwargs)
+    x0 = work.w.copy()
     if not (np.isfinite(gtol) and gtol >= 0):
         raise ValueError(f"gtol must be a finite number >= 0, got {gtol!r}")
-    extra, kw = call_arguments(args, kwargs)
-    f0 = abs(float(np.asarray(f(read_only_view(x0.copy()), *extra, **(kw or {})))))
+    extra, kw = work.args, work.kwargs
+    f0 = abs(float(_value_at(f, work)))
     eps = np.finfo(x0.dtype).eps
 
     h2 = default_step(x0, 2, "central")

@@ -26,7 +26,10 @@ SERIAL_BELOW = 32
 
 cdef inline void record_failure(Py_ssize_t i, int status, Py_ssize_t *failed_index,
                                 int *failed_status) noexcept nogil:
-    """Keep the first failure seen (by coordinate index, smallest wins)."""
+    """Keep the failure of the smallest coordinate index.
+
+    After a failure at i, coordinates above i are skipped but those below still run, so the
+    reported coordinate is the smallest failing one whatever the thread count or timing."""
     with gil:
         if failed_index[0] < 0 or i < failed_index[0]:
             failed_index[0] = i
@@ -99,7 +102,7 @@ cdef int two_point_jacobian_c(vector_fn f, void *user_data, int n, const double 
         f_hi = w + n
         f_lo = w + n + m
         for i in prange(n, schedule="static"):
-            if w == NULL or failed_index[0] >= 0:
+            if w == NULL or 0 <= failed_index[0] < i:  # only later coordinates stop: see record_failure
                 continue
             xi = x[i]
             x_hi = xi + plus * h[i]
@@ -173,9 +176,9 @@ cdef int axis_values_vec(vector_fn f, void *user_data, int n, const double *x, c
         else:
             memcpy(w, x, n * sizeof(double))
         for b in prange(B, schedule="static"):
-            if w == NULL or failed_index[0] >= 0:
-                continue
             i = coords[b]
+            if w == NULL or 0 <= failed_index[0] < i:  # only later coordinates stop: see record_failure
+                continue
             xi = x[i]
             for k in range(K):
                 w[i] = xi + nodes[k] * h[i]
@@ -384,17 +387,19 @@ cdef class CompiledKernels:
         with nogil:
             status = self.vector(<int>w_arg.shape[0], <double *>&w_arg[0], self.m, &o[0], self.user_data)
         if status != 0:
-            raise RuntimeError(f"the callback returned status {status} at the centre point")
+            raise RuntimeError(f"the callback returned status {status}")
         return out
 
     def two_point_gradient(self, f, double[::1] w, w_arg, const double[::1] h, int plus, int minus,
-                           double f0, double[::1] out, tuple extra_args, dict kwargs):
+                           double f0, out, tuple extra_args, dict kwargs):
         self._need(False)
         cdef int n = <int>w.shape[0], nt = self._threads(w.shape[0]), rc
+        cdef double[::1] result = _contiguous(out)
         with nogil:
             rc = two_point_gradient_c(self.scalar, self.user_data, n, &w[0], &h[0], plus, minus, f0,
-                                      &out[0], nt)
+                                      &result[0], nt)
         _check(rc, 0, 0)
+        _copy_back(result, out)
 
     def two_point_jacobian(self, f, double[::1] w, w_arg, const double[::1] h, int plus, int minus,
                            f0, out, tuple extra_args, dict kwargs):
@@ -408,7 +413,7 @@ cdef class CompiledKernels:
             out = np.empty((self.m, n))
         elif out.shape != (self.m, n):
             raise ValueError(f"out must have shape {(self.m, n)} (m outputs, n inputs), got {out.shape}")
-        cdef double[:, ::1] jac = out
+        cdef double[:, ::1] jac = _contiguous(out)
         if f0 is not None:
             centre = f0
             centre_ptr = &centre[0]
@@ -416,6 +421,7 @@ cdef class CompiledKernels:
             rc = two_point_jacobian_c(self.vector, self.user_data, n, &w[0], &h[0], plus, minus,
                                       centre_ptr, self.m, &jac[0, 0], nt, &failed_index, &failed_status)
         _check(rc, failed_index, failed_status)
+        _copy_back(jac, out)
         return out
 
     def axis_values(self, f, double[::1] w, w_arg, const double[::1] h, const double[::1] nodes,
@@ -452,21 +458,35 @@ cdef class CompiledKernels:
         _check(rc, failed_index, failed_status)
 
     def central_hessian(self, f, double[::1] w, w_arg, const double[::1] h, double f0,
-                        double[:, ::1] out, tuple extra_args, dict kwargs):
+                        out, tuple extra_args, dict kwargs):
         self._need(False)
         cdef int n = <int>w.shape[0], nt = self._threads(w.shape[0] * w.shape[0] // 2), rc
+        cdef double[:, ::1] result = _contiguous(out)
         with nogil:
-            rc = central_hessian_c(self.scalar, self.user_data, n, &w[0], &h[0], f0, &out[0, 0], nt)
+            rc = central_hessian_c(self.scalar, self.user_data, n, &w[0], &h[0], f0, &result[0, 0], nt)
         _check(rc, 0, 0)
+        _copy_back(result, out)
 
     def one_sided_hessian(self, f, double[::1] w, w_arg, const double[::1] h, int sign, double f0,
-                          double[:, ::1] out, tuple extra_args, dict kwargs):
+                          out, tuple extra_args, dict kwargs):
         self._need(False)
         cdef int n = <int>w.shape[0], nt = self._threads(w.shape[0] * w.shape[0] // 2), rc
+        cdef double[:, ::1] result = _contiguous(out)
         with nogil:
             rc = one_sided_hessian_c(self.scalar, self.user_data, n, &w[0], &h[0], sign, f0,
-                                     &out[0, 0], nt)
+                                     &result[0, 0], nt)
         _check(rc, 0, 0)
+        _copy_back(result, out)
+
+
+def _contiguous(out):
+    """out itself when C-contiguous (the kernels write through raw pointers), else a temporary."""
+    return out if out.flags.c_contiguous else np.empty(out.shape)
+
+
+def _copy_back(result, out):
+    if not out.flags.c_contiguous:
+        out[...] = np.asarray(result)
 
 
 def _check(int rc, Py_ssize_t failed_index, int failed_status):
