@@ -18,7 +18,7 @@ except ImportError as exc:  # pragma: no cover - depends on how fdcore was (not)
 
 from fdcore._callbacks import Callback
 from fdcore._analysis import CriticalPoint, Linearization, classify_critical_point, linearize
-from fdcore._api import derivative, directional_derivative, gradient, hessian, jacobian, jvp
+from fdcore._api import derivative, directional_derivative, gradient, hessian, jacobian, jvp, partials
 from fdcore._config import show_config
 from fdcore._fdresult import FDResult
 from fdcore._problems import PROBLEM_NAMES, Problem, get_problem, problem_suite
@@ -41,6 +41,7 @@ __all__ = [
     "jacobian",
     "jvp",
     "linearize",
+    "partials",
     "problem_suite",
     "show_config",
     "stencil_weights",

@@ -19,7 +19,7 @@ from fdcore._hessian import hessian_levels
 from fdcore._options import ACCURATE_HESSIAN_LEVELS, ACCURATE_RETRY_EXPONENT, REAL_METHODS, parse
 from fdcore._richardson import F_ULPS, axis_plan, extrapolate, level_estimates
 from fdcore._steps import resolve_step
-from fdcore._work import Work
+from fdcore._work import BatchOptions, Work
 from fdcore._validation import (
     as_float_array,
     call_arguments,
@@ -64,7 +64,20 @@ _COMMON_PARAMETERS = """
     num_threads : int, optional
         For compiled objectives (see `Callback`): threads of the nogil kernels. Default: OpenMP's
         (``OMP_NUM_THREADS`` or all cores); small problems run serially. Results are identical
-        for every thread count. Ignored for Python callables."""
+        for every thread count. Ignored for Python callables.
+    vectorized : bool, optional
+        f takes an (n, k) array whose columns are k points and returns (k,) (or (m, k) for
+        vector f). fdcore assembles the stencil points in batches of at most
+        ``max_batch_bytes`` (default 64 MiB) and calls f once per batch.
+    workers : int, Executor, dask.distributed.Client or map-like callable, optional
+        Evaluate the stencil points in parallel: an int is a process pool that fdcore creates and
+        reuses (f must be picklable), or pass any concurrent.futures.Executor, a dask Client, or
+        ``map(function, iterable)``. Results are identical to the serial ones; an exception of f
+        reaches the caller with a note naming the point.
+    max_batch_bytes : int, optional
+        Memory budget of one batch of points (vectorized / workers).
+    progress : bool, optional
+        Show a progress bar (tqdm if installed) while batches are evaluated."""
 
 
 def _doc(function):
@@ -74,7 +87,8 @@ def _doc(function):
 
 @_doc
 def gradient(f, x, *, method="central", order=None, step=None, richardson=False, step_ratio=2.0,
-             noise=None, args=(), kwargs=None, out=None, full_output=False, num_threads=None):
+             noise=None, args=(), kwargs=None, out=None, full_output=False, num_threads=None,
+             vectorized=False, workers=None, max_batch_bytes=None, progress=False):
     """Gradient of a scalar function by finite differences.
 
     Parameters
@@ -124,7 +138,7 @@ def gradient(f, x, *, method="central", order=None, step=None, richardson=False,
     >>> bool(np.all(np.abs(r.value - exact) <= r.error)), bool(np.all(r.error < 1e-11)), r.nfev
     (True, True, 16)
     """
-    work = Work(f, x, args, kwargs, num_threads)
+    work = Work(f, x, args, kwargs, num_threads, BatchOptions(vectorized, workers, max_batch_bytes, progress))
     opts = parse(method, order, richardson, step_ratio, noise, FIRST_DERIVATIVE_METHODS)
     n = work.w.shape[0]
     out = np.empty(n, work.w.dtype) if out is None else check_out(out, (n,), work.w.dtype)
@@ -155,7 +169,8 @@ def gradient(f, x, *, method="central", order=None, step=None, richardson=False,
 
 @_doc
 def jacobian(f, x, *, method="central", order=None, step=None, richardson=False, step_ratio=2.0,
-             noise=None, args=(), kwargs=None, out=None, full_output=False, num_threads=None):
+             noise=None, args=(), kwargs=None, out=None, full_output=False, num_threads=None,
+             vectorized=False, workers=None, max_batch_bytes=None, progress=False):
     """Jacobian of a vector function f: R^n -> R^m by finite differences.
 
     Parameters
@@ -187,7 +202,7 @@ def jacobian(f, x, *, method="central", order=None, step=None, richardson=False,
     array([[1., 0.],
            [0., 2.]])
     """
-    work = Work(f, x, args, kwargs, num_threads)
+    work = Work(f, x, args, kwargs, num_threads, BatchOptions(vectorized, workers, max_batch_bytes, progress))
     opts = parse(method, order, richardson, step_ratio, noise, FIRST_DERIVATIVE_METHODS)
     n = work.w.shape[0]
     by_column = lambda bad: np.flatnonzero(bad.any(axis=0))
@@ -221,7 +236,8 @@ def jacobian(f, x, *, method="central", order=None, step=None, richardson=False,
 
 @_doc
 def hessian(f, x, *, method="central", order=None, step=None, richardson=False, step_ratio=2.0,
-            noise=None, args=(), kwargs=None, out=None, full_output=False, num_threads=None):
+            noise=None, args=(), kwargs=None, out=None, full_output=False, num_threads=None,
+            vectorized=False, workers=None, max_batch_bytes=None, progress=False):
     """Hessian of a scalar function by finite differences; the result is exactly symmetric.
 
     Parameters
@@ -261,7 +277,7 @@ def hessian(f, x, *, method="central", order=None, step=None, richardson=False, 
     >>> bool((H == H.T).all())
     True
     """
-    work = Work(f, x, args, kwargs, num_threads)
+    work = Work(f, x, args, kwargs, num_threads, BatchOptions(vectorized, workers, max_batch_bytes, progress))
     opts = parse(method, order, richardson, step_ratio, noise, FIRST_DERIVATIVE_METHODS, ACCURATE_HESSIAN_LEVELS)
     n = work.w.shape[0]
     out = np.empty((n, n), work.w.dtype) if out is None else check_out(out, (n, n), work.w.dtype)
@@ -321,7 +337,7 @@ def _finish(value, outcome, opts, full_output):
                     opts.method, opts.order, opts.levels)
 
 
-def jvp(f, x, v, *, step=None, args=(), kwargs=None, num_threads=None):
+def jvp(f, x, v, *, step=None, args=(), kwargs=None, num_threads=None, vectorized=False, workers=None):
     """Derivative of f along v: ``d/dt f(x + t v)`` at t = 0 (a Jacobian-vector product).
 
     Two evaluations, ``(f(x + h v) - f(x - h v)) / (2 h)``, whatever n is. This is the total
@@ -356,7 +372,7 @@ def jvp(f, x, v, *, step=None, args=(), kwargs=None, num_threads=None):
     >>> bool(abs(dz_dt - exact) < 1e-9)
     True
     """
-    work = Work(f, x, args, kwargs, num_threads)
+    work = Work(f, x, args, kwargs, num_threads, BatchOptions(vectorized, workers))
     x = work.w
     v = as_float_array(v, "v").astype(x.dtype, copy=False)
     if v.shape != x.shape:
@@ -375,6 +391,11 @@ def jvp(f, x, v, *, step=None, args=(), kwargs=None, num_threads=None):
     if work.compiled:
         evaluate = work.kernels.eval_vector if work.kernels.is_vector else work.kernels.eval_scalar
         f_hi, f_lo = np.asarray(evaluate(f, x_hi, (), None)), np.asarray(evaluate(f, x_lo, (), None))
+    elif vectorized or workers is not None:  # both points in one batch
+        both = np.asarray(work.kernels.call_batch(read_only_view(np.stack([x_hi, x_lo], axis=1))), dtype=np.float64)
+        if both.shape[-1:] != (2,) or both.ndim > 2:
+            raise ValueError(f"a vectorized f must return shape (2,) or (m, 2) for 2 points, got {both.shape}")
+        f_hi, f_lo = both[..., 0], both[..., 1]
     else:
         f_hi = _real_value(f(x_hi, *args, **kwargs))
         f_lo = _real_value(f(x_lo, *args, **kwargs))
@@ -392,7 +413,8 @@ def jvp(f, x, v, *, step=None, args=(), kwargs=None, num_threads=None):
     return flag_nonfinite(np.asarray(result, dtype=x.dtype), "jvp")
 
 
-def directional_derivative(f, x, v, *, normalize=True, step=None, args=(), kwargs=None, num_threads=None):
+def directional_derivative(f, x, v, *, normalize=True, step=None, args=(), kwargs=None, num_threads=None,
+                           vectorized=False, workers=None):
     """Rate of change of f at x along the direction v.
 
     With ``normalize=True`` (the textbook definition) this is ``grad f(x) . v / |v|``, the
@@ -423,7 +445,8 @@ def directional_derivative(f, x, v, *, normalize=True, step=None, args=(), kwarg
         if norm == 0:
             raise ValueError("v must be nonzero to define a direction (or pass normalize=False)")
         v_arr = v_arr / norm
-    return jvp(f, x, v_arr, step=step, args=args, kwargs=kwargs, num_threads=num_threads)
+    return jvp(f, x, v_arr, step=step, args=args, kwargs=kwargs, num_threads=num_threads,
+               vectorized=vectorized, workers=workers)
 
 
 @_doc
@@ -509,6 +532,64 @@ def derivative(f, x, *, n=1, method="central", order=None, step=None, richardson
         return result
     return FDResult(result, np.where(np.isfinite(result), error.reshape(x.shape), np.inf)[()], used.reshape(x.shape),
                     nfev, method, opts.order, opts.levels)
+
+
+def partials(f, *arrays, method="central", order=None, step=None, richardson=False, step_ratio=2.0,
+             noise=None, args=(), kwargs=None, full_output=False):
+    """Partial derivatives of f(x, y, ...) at every point of a grid: the gradient field.
+
+    f is vectorized: ``f(X, Y, ...)`` evaluates elementwise over arrays of one (broadcast) shape.
+    Each partial derivative is `derivative` of f in one argument with the others held fixed, so
+    the default central difference costs 2 calls of f per variable, whatever the grid size.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(*arrays, *args, **kwargs) -> ndarray`` of the broadcast shape of the arrays.
+    *arrays : array_like
+        The coordinates of the grid points (e.g. from ``np.meshgrid``); broadcast together.
+    method, order, step, richardson, step_ratio, noise, args, kwargs, full_output
+        As for `derivative` (step may be one value per variable: a sequence of len(arrays)).
+
+    Returns
+    -------
+    tuple of ndarray (or of FDResult)
+        ``(df/dx, df/dy, ...)``, each of the broadcast shape.
+
+    Examples
+    --------
+    The gradient field of f(x, y) = sin(x) cos(y):
+
+    >>> import numpy as np
+    >>> import fdcore
+    >>> X, Y = np.meshgrid(np.linspace(-np.pi, np.pi, 5), np.linspace(-np.pi, np.pi, 5))
+    >>> dz_dx, dz_dy = fdcore.partials(lambda x, y: np.sin(x) * np.cos(y), X, Y)
+    >>> bool(np.allclose(dz_dx, np.cos(X) * np.cos(Y), atol=1e-9))
+    True
+    >>> bool(np.allclose(dz_dy, -np.sin(X) * np.sin(Y), atol=1e-9))
+    True
+    """
+    check_callable(f)
+    if not arrays:
+        raise ValueError("partials needs at least one coordinate array")
+    grid = np.broadcast_arrays(*[as_float_array(a, f"arrays[{k}]", ndim=None) for k, a in enumerate(arrays)])
+    args, kwargs = call_arguments(args, kwargs)
+    kwargs = kwargs or {}
+    steps = step if isinstance(step, (list, tuple)) else [step] * len(grid)
+    if len(steps) != len(grid):
+        raise ValueError(f"step must be one value or one per variable ({len(grid)}), got {len(steps)}")
+    results = []
+    for k, (coordinate, step_k) in enumerate(zip(grid, steps)):
+
+        def along(t, k=k):
+            point = list(grid)
+            point[k] = t
+            return f(*point, *args, **kwargs)
+
+        results.append(derivative(along, coordinate, method=method, order=order, step=step_k,
+                                  richardson=richardson, step_ratio=step_ratio, noise=noise,
+                                  full_output=full_output))
+    return tuple(results)
 
 
 def _real_value(value):
