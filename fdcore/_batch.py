@@ -45,10 +45,11 @@ class BatchKernels:
             second_step = np.zeros(P)
         k_max = max(1, self.max_batch_bytes // (x.shape[0] * x.itemsize))
         out = None
-        buffer = np.empty((x.shape[0], min(k_max, max(P, 1))), dtype=x.dtype)
+        # Fortran order: each point (column) contiguous, and buffer[:, :k] still Fortran-contiguous.
+        buffer = np.empty((x.shape[0], min(k_max, max(P, 1))), dtype=x.dtype, order="F")
         for start in range(0, P, k_max):
             k = min(k_max, P - start)
-            points = buffer[:, :k] if k == buffer.shape[1] else np.empty((x.shape[0], k), dtype=x.dtype)
+            points = buffer[:, :k]
             _pykernels.fill_points(x, first, first_step, second, second_step, start, points)
             try:
                 batch = self.call_batch(read_only_view(points))

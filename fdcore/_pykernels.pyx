@@ -14,6 +14,7 @@ Kernels do not choose steps and know nothing of extrapolation; see fdcore/_api.p
 """
 
 from cython cimport floating
+from libc.string cimport memcpy
 from cpython.complex cimport PyComplex_Check, PyComplex_ImagAsDouble
 from cpython.float cimport PyFloat_Check, PyFloat_AS_DOUBLE
 cimport numpy as cnp
@@ -388,19 +389,18 @@ def complex_step_jacobian(f, complexing[::1] w, w_arg, const double[::1] h, tupl
 
 def fill_points(const floating[::1] x, const Py_ssize_t[::1] first, const double[::1] first_step,
                 const Py_ssize_t[::1] second, const double[::1] second_step, Py_ssize_t start,
-                floating[:, ::1] points):
-    """Column c of ``points`` (n, k) becomes x with x[first[p]] += first_step[p] and, where
-    second[p] >= 0, x[second[p]] += second_step[p], for p = start + c. Holds the GIL only to
-    enter; the loop is nogil.
+                floating[::1, :] points):
+    """Column c of ``points`` (n, k, Fortran order: each point contiguous) becomes x with
+    x[first[p]] += first_step[p] and, where second[p] >= 0, x[second[p]] += second_step[p], for
+    p = start + c. The loop runs without the GIL.
 
     Perturbed entries are computed in double and rounded once to x's dtype, as the sequential
     kernels do, so realized offsets agree with theirs.
     """
-    cdef Py_ssize_t c, r, p, n = x.shape[0], k = points.shape[1]
+    cdef Py_ssize_t c, p, n = x.shape[0], k = points.shape[1]
     with nogil:
-        for r in range(n):
-            for c in range(k):
-                points[r, c] = x[r]
+        for c in range(k):
+            memcpy(&points[0, c], &x[0], n * sizeof(floating))
         for c in range(k):
             p = start + c
             points[first[p], c] = <floating>(<double>x[first[p]] + first_step[p])
