@@ -52,7 +52,11 @@ class BatchKernels:
             points = buffer[:, :k]
             _pykernels.fill_points(x, first, first_step, second, second_step, start, points)
             try:
-                batch = self.call_batch(read_only_view(points))
+                if self.progress is not None and getattr(self.call_batch, "reports_progress", False):
+                    batch = self.call_batch(read_only_view(points),
+                                            lambda done, _, start=start: self.progress(start + done, P))
+                else:
+                    batch = self.call_batch(read_only_view(points))
             except Exception as exc:
                 column = getattr(exc, "fdcore_column", None)
                 if column is not None:  # raised by f on a worker: say which point
@@ -66,7 +70,7 @@ class BatchKernels:
             if out is None:
                 out = np.empty((P,) + values.shape[1:])
             out[start:start + k] = values
-            if self.progress is not None:
+            if self.progress is not None and not getattr(self.call_batch, "reports_progress", False):
                 self.progress(start + k, P)
         return out if out is not None else np.empty((0,))
 

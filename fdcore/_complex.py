@@ -34,6 +34,9 @@ def complex_work(work):
     if work.compiled:
         raise TypeError("method='complex' needs a Python callable that computes with complex x, "
                         "not a compiled (double) callback")
+    if not hasattr(work.kernels, "complex_step_gradient"):
+        raise ValueError("method='complex' evaluates one complex point at a time; it does not "
+                         "combine with vectorized= or workers=")
     if work.w_complex is None:
         work.w_complex = work.w.astype(np.complex64 if work.w.dtype == np.float32 else np.complex128)
         work.w_arg_complex = read_only_view(work.w_complex)

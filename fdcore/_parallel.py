@@ -87,16 +87,21 @@ def _mapper(workers, f, args, kwargs):
     )
 
 
-def batch_caller(f, args, kwargs, workers, progress=None):
-    """call_batch(points (n, k)) -> values (k,) or (m, k), evaluated on ``workers``."""
+def batch_caller(f, args, kwargs, workers):
+    """call_batch(points (n, k), report=None) -> values (k,) or (m, k), evaluated on ``workers``.
+
+    ``report(done, k)`` is called as chunks of the batch come back (for progress bars).
+    """
     mapper, count = _mapper(workers, f, args, kwargs)
     kwargs = kwargs or {}
 
-    def call(points):
+    def call(points, report=None):
         k = points.shape[1]
         size = max(1, math.ceil(k / (4 * count)))  # ~4 chunks per worker balance uneven costs
         bounds = [(a, min(a + size, k)) for a in range(0, k, size)]
-        tasks = [(f, args, kwargs, np.ascontiguousarray(points[:, a:b])) for a, b in bounds]
+        # Fortran order: f gets each point as a contiguous array, as on the serial path (BLAS
+        # sums a strided vector in another order, so the layout can change f's rounding).
+        tasks = [(f, args, kwargs, np.asfortranarray(points[:, a:b])) for a, b in bounds]
         values = []
         for (a, b), result in zip(bounds, mapper(_evaluate_columns, tasks)):
             if result[0] == "error":
@@ -104,9 +109,10 @@ def batch_caller(f, args, kwargs, workers, progress=None):
                 exc.fdcore_column = a + column
                 raise exc
             values += result[1]
-            if progress is not None:
-                progress(b, k)
+            if report is not None:
+                report(b, k)
         stacked = np.stack(values, axis=-1) if values else np.empty(0)
         return stacked  # (k,) for scalar f, (m, k) for vector f
 
+    call.reports_progress = True
     return call

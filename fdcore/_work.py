@@ -66,12 +66,10 @@ class BatchOptions:
         from fdcore._parallel import batch_caller
         from fdcore._progress import progress_reporter
 
-        report = progress_reporter(self.progress)
         if self.vectorized:
             kw = kwargs or {}
             call = lambda points: f(points, *args, **kw)  # noqa: E731
         else:
-            call = batch_caller(f, args, kwargs, self.workers, report)
-            report = None  # the worker map reports per chunk
+            call = batch_caller(f, args, kwargs, self.workers)
         budget = DEFAULT_MAX_BATCH_BYTES if self.max_batch_bytes is None else self.max_batch_bytes
-        return BatchKernels(call, budget, report)
+        return BatchKernels(call, budget, progress_reporter(self.progress))
