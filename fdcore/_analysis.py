@@ -6,14 +6,20 @@ import numpy as np
 
 from fdcore._api import gradient, hessian, jacobian
 from fdcore._steps import default_step
-from fdcore._work import Work
+from fdcore._validation import read_only_view
+from fdcore._work import BatchOptions, Work
 
 # Safety factor applied to the estimated finite-difference error before a quantity is called zero.
 _SAFETY = 10.0
 
 
 def _value_at(f, work):
-    """f(x) as a NumPy array (a copy: f may reuse its buffer), for Python or compiled f."""
+    """f(x) as a NumPy array (a copy: f may reuse its buffer), for any kind of objective."""
+    if hasattr(work.kernels, "call_batch"):  # vectorized f or workers: a batch of one point
+        value = np.asarray(work.kernels.call_batch(read_only_view(work.w[:, None])), dtype=np.float64)
+        if value.shape[-1:] != (1,) or value.ndim > 2:
+            raise ValueError(f"a vectorized f must return shape (1,) or (m, 1) for 1 point, got {value.shape}")
+        return value[..., 0].copy()
     if work.compiled:
         kernels = work.kernels
         return np.array(kernels.eval_vector(f, work.w_arg, (), None) if kernels.is_vector
@@ -54,7 +60,7 @@ class Linearization:
         )
 
 
-def linearize(f, x, *, step=None, args=(), kwargs=None):
+def linearize(f, x, *, step=None, args=(), kwargs=None, vectorized=False, workers=None):
     """Linearize f at x: its value, its gradient (or Jacobian) and the affine model.
 
     For scalar f this is the tangent plane ``z = f(x0) + grad f(x0) . (x - x0)``; for vector f the
@@ -65,7 +71,7 @@ def linearize(f, x, *, step=None, args=(), kwargs=None):
     f : callable
         ``f(x, *args, **kwargs)`` returning a scalar or a 1-D array.
     x : array_like, shape (n,)
-    step, args, kwargs
+    step, args, kwargs, vectorized, workers
         As for `gradient`.
 
     Returns
@@ -84,16 +90,17 @@ def linearize(f, x, *, step=None, args=(), kwargs=None):
     >>> round(float(plane([1.1, 2.0])), 8)
     5.2
     """
-    work = Work(f, x, args, kwargs)
+    work = Work(f, x, args, kwargs, batch=BatchOptions(vectorized, workers))
     x0, extra, kw = work.w.copy(), work.args, work.kwargs
+    batch = dict(vectorized=vectorized, workers=workers)
     value = _value_at(f, work)
     if value.dtype.kind not in "biuf":
         raise TypeError(f"f must return real numbers, got dtype {value.dtype}")
     if value.ndim == 0:
-        jac = gradient(f, x0, step=step, args=extra, kwargs=kw)
+        jac = gradient(f, x0, step=step, args=extra, kwargs=kw, **batch)
         value = float(value)
     elif value.ndim == 1:
-        jac = jacobian(f, x0, step=step, args=extra, kwargs=kw)
+        jac = jacobian(f, x0, step=step, args=extra, kwargs=kw, **batch)
         value = value.astype(x0.dtype)
     else:
         raise ValueError(f"f must return a scalar or a 1-D array, got shape {value.shape}")
@@ -135,7 +142,7 @@ class CriticalPoint:
         )
 
 
-def classify_critical_point(f, x, *, gtol=0.0, args=(), kwargs=None):
+def classify_critical_point(f, x, *, gtol=0.0, args=(), kwargs=None, vectorized=False, workers=None):
     """Say whether x is a minimum, maximum, saddle or degenerate critical point of f, or not critical.
 
     The finite-difference error is taken into account: the gradient and the Hessian are each
@@ -157,6 +164,8 @@ def classify_critical_point(f, x, *, gtol=0.0, args=(), kwargs=None):
         its own tolerance, so pass that tolerance here.
     args, kwargs
         Extra arguments passed to f.
+    vectorized, workers
+        As for `gradient`.
 
     Returns
     -------
@@ -174,8 +183,9 @@ def classify_critical_point(f, x, *, gtol=0.0, args=(), kwargs=None):
     >>> fdcore.classify_critical_point(lambda p: p[0]**2 + p[1], [0.0, 0.0]).kind
     'not critical'
     """
-    work = Work(f, x, args, kwargs)
+    work = Work(f, x, args, kwargs, batch=BatchOptions(vectorized, workers))
     x0 = work.w.copy()
+    batch = dict(vectorized=vectorized, workers=workers)
     if not (np.isfinite(gtol) and gtol >= 0):
         raise ValueError(f"gtol must be a finite number >= 0, got {gtol!r}")
     extra, kw = work.args, work.kwargs
@@ -183,14 +193,14 @@ def classify_critical_point(f, x, *, gtol=0.0, args=(), kwargs=None):
     eps = np.finfo(x0.dtype).eps
 
     h2 = default_step(x0, 2, "central")
-    H = hessian(f, x0, step=h2, args=extra, kwargs=kw)
-    H2 = hessian(f, x0, step=2 * h2, args=extra, kwargs=kw)
+    H = hessian(f, x0, step=h2, args=extra, kwargs=kw, **batch)
+    H2 = hessian(f, x0, step=2 * h2, args=extra, kwargs=kw, **batch)
     H_err = np.abs(H - H2) + 8 * eps * f0 / np.outer(h2, h2)
     lam_tol = float(_SAFETY * np.linalg.norm(H_err))
 
     h1 = default_step(x0, 1, "central")
-    g = gradient(f, x0, step=h1, args=extra, kwargs=kw)
-    g2 = gradient(f, x0, step=2 * h1, args=extra, kwargs=kw)
+    g = gradient(f, x0, step=h1, args=extra, kwargs=kw, **batch)
+    g2 = gradient(f, x0, step=2 * h1, args=extra, kwargs=kw, **batch)
     # Error of g: truncation and round-off (seen in g - g2), round-off of f near x, and the
     # rounding of x itself (x is only known to EPS |x|, which moves the gradient by |H| EPS |x|).
     g_err = np.abs(g - g2) + eps * f0 / h1 + eps * (np.abs(H) @ np.abs(x0))

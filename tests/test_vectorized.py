@@ -430,3 +430,14 @@ def test_complex_step_does_not_combine_with_batches():
         fdcore.gradient(lambda X: np.sum(X**2, axis=0), np.ones(3), method="complex", vectorized=True)
     with pytest.raises(ValueError, match="complex"):
         fdcore.jacobian(lambda p: p**2, np.ones(3), method="complex", workers=map)
+
+
+def test_linearize_and_classify_take_vectorized_f_and_workers():
+    from scipy.optimize import rosen
+
+    assert fdcore.classify_critical_point(rosen, np.ones(3), vectorized=True).kind == "minimum"
+    serial = fdcore.linearize(rosen, [0.5, 0.5])
+    for options in (dict(vectorized=True), dict(workers=map)):
+        model = fdcore.linearize(rosen, [0.5, 0.5], **options)
+        assert model.value == serial.value
+        np.testing.assert_allclose(model.jacobian, serial.jacobian, rtol=1e-12)
