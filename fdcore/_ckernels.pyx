@@ -24,6 +24,16 @@ from fdcore._threads cimport omp_get_max_threads
 # (~5-20 us) would cost more than it saves for cheap objectives.
 SERIAL_BELOW = 32
 
+cdef inline double *work_copy(const double *x, int n, int extra, int *nomem) noexcept nogil:
+    """A thread's private copy of x (plus ``extra`` doubles of scratch), or NULL with *nomem set."""
+    cdef double *w = <double *>malloc((n + extra) * sizeof(double))
+    if w == NULL:
+        nomem[0] = 1
+    else:
+        memcpy(w, x, n * sizeof(double))
+    return w
+
+
 cdef inline void record_failure(Py_ssize_t i, int status, Py_ssize_t *failed_index,
                                 int *failed_status) noexcept nogil:
     """Keep the failure of the smallest coordinate index.
@@ -47,11 +57,7 @@ cdef int two_point_gradient_c(scalar_fn f, void *user_data, int n, const double 
     cdef int nomem[1]
     nomem[0] = 0
     with parallel(num_threads=num_threads):
-        w = <double *>malloc(n * sizeof(double))
-        if w == NULL:
-            nomem[0] = 1
-        else:
-            memcpy(w, x, n * sizeof(double))
+        w = work_copy(x, n, 0, nomem)
         for i in prange(n, schedule="static"):
             if w == NULL:
                 continue
@@ -94,11 +100,7 @@ cdef int two_point_jacobian_c(vector_fn f, void *user_data, int n, const double 
     cdef int nomem[1]
     nomem[0] = 0
     with parallel(num_threads=num_threads):
-        w = <double *>malloc((n + 2 * m) * sizeof(double))
-        if w == NULL:
-            nomem[0] = 1
-        else:
-            memcpy(w, x, n * sizeof(double))
+        w = work_copy(x, n, 2 * m, nomem)
         f_hi = w + n
         f_lo = w + n + m
         for i in prange(n, schedule="static"):
@@ -139,11 +141,7 @@ cdef int axis_values_scalar(scalar_fn f, void *user_data, int n, const double *x
     cdef int nomem[1]
     nomem[0] = 0
     with parallel(num_threads=num_threads):
-        w = <double *>malloc(n * sizeof(double))
-        if w == NULL:
-            nomem[0] = 1
-        else:
-            memcpy(w, x, n * sizeof(double))
+        w = work_copy(x, n, 0, nomem)
         for b in prange(B, schedule="static"):
             if w == NULL:
                 continue
@@ -170,11 +168,7 @@ cdef int axis_values_vec(vector_fn f, void *user_data, int n, const double *x, c
     cdef int nomem[1]
     nomem[0] = 0
     with parallel(num_threads=num_threads):
-        w = <double *>malloc(n * sizeof(double))
-        if w == NULL:
-            nomem[0] = 1
-        else:
-            memcpy(w, x, n * sizeof(double))
+        w = work_copy(x, n, 0, nomem)
         for b in prange(B, schedule="static"):
             i = coords[b]
             if w == NULL or 0 <= failed_index[0] < i:  # only later coordinates stop: see record_failure
@@ -214,11 +208,7 @@ cdef int central_hessian_c(scalar_fn f, void *user_data, int n, const double *x,
     f_p = p + 2 * n
     f_q = p + 3 * n
     with parallel(num_threads=num_threads):
-        w = <double *>malloc(n * sizeof(double))
-        if w == NULL:
-            nomem[0] = 1
-        else:
-            memcpy(w, x, n * sizeof(double))
+        w = work_copy(x, n, 0, nomem)
         for i in prange(n, schedule="static"):
             if w == NULL:
                 continue
@@ -236,11 +226,7 @@ cdef int central_hessian_c(scalar_fn f, void *user_data, int n, const double *x,
         free(p)
         return -2
     with parallel(num_threads=num_threads):
-        w = <double *>malloc(n * sizeof(double))
-        if w == NULL:
-            nomem[0] = 1
-        else:
-            memcpy(w, x, n * sizeof(double))
+        w = work_copy(x, n, 0, nomem)
         for i in prange(n, schedule="dynamic"):
             if w == NULL:
                 continue
@@ -279,11 +265,7 @@ cdef int one_sided_hessian_c(scalar_fn f, void *user_data, int n, const double *
         return -2
     f_d = d + n
     with parallel(num_threads=num_threads):
-        w = <double *>malloc(n * sizeof(double))
-        if w == NULL:
-            nomem[0] = 1
-        else:
-            memcpy(w, x, n * sizeof(double))
+        w = work_copy(x, n, 0, nomem)
         for i in prange(n, schedule="static"):
             if w == NULL:
                 continue
@@ -301,11 +283,7 @@ cdef int one_sided_hessian_c(scalar_fn f, void *user_data, int n, const double *
         free(d)
         return -2
     with parallel(num_threads=num_threads):
-        w = <double *>malloc(n * sizeof(double))
-        if w == NULL:
-            nomem[0] = 1
-        else:
-            memcpy(w, x, n * sizeof(double))
+        w = work_copy(x, n, 0, nomem)
         for i in prange(n, schedule="dynamic"):
             if w == NULL:
                 continue
