@@ -17,7 +17,7 @@ except ImportError as exc:  # pragma: no cover - depends on how fdcore was (not)
     ) from exc
 
 from fdcore._callbacks import Callback
-from fdcore._check import GradCheck, check_grad
+from fdcore._check import GradCheck, check_grad, check_jacobian
 from fdcore._analysis import CriticalPoint, Linearization, classify_critical_point, linearize
 from fdcore._api import derivative, directional_derivative, gradient, hessian, jacobian, jvp, partials
 from fdcore._config import show_config
@@ -35,6 +35,7 @@ __all__ = [
     "Problem",
     "__version__",
     "check_grad",
+    "check_jacobian",
     "classify_critical_point",
     "derivative",
     "directional_derivative",

@@ -1,7 +1,18 @@
-"""Command line: ``python -m fdcore bench [--quick] [--suite NAME ...] [--json FILE]``."""
+"""Command line.
+
+    python -m fdcore bench [--quick] [--suite NAME ...] [--json FILE]
+    python -m fdcore check MODULE:FUNC MODULE:GRAD (--x0 FILE.npy | --n N [--seed S]) [--mode M] [--k K]
+    python -m fdcore config
+
+``check`` prints the gradient check's report and exits 0 if it passed, 1 if it failed and 2 on
+bad usage (argparse's convention).
+"""
 
 import argparse
+import importlib
 import sys
+
+import numpy as np
 
 
 def _parser():
@@ -14,11 +25,60 @@ def _parser():
     bench.add_argument("--suite", action="append", choices=SUITES, help="run only this suite (repeatable)")
     bench.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     commands.add_parser("config", help="print the build configuration")
+
+    from fdcore._check import MODES
+
+    check = commands.add_parser("check", help="check a gradient function against finite differences")
+    check.add_argument("function", metavar="MODULE:FUNC", help="the objective, e.g. mypkg.model:loss")
+    check.add_argument("gradient", metavar="MODULE:GRAD", help="its gradient, e.g. mypkg.model:loss_grad")
+    where = check.add_mutually_exclusive_group(required=True)
+    where.add_argument("--x0", metavar="FILE.npy", help="the point, as a 1-D array saved with numpy.save")
+    where.add_argument("--n", type=int, help="check at a random point of this dimension")
+    check.add_argument("--seed", type=int, default=0, help="seed of the random point and directions")
+    check.add_argument("--mode", choices=MODES, default="auto")
+    check.add_argument("--k", type=int, default=8, help="probes or sampled coordinates")
     return parser
 
 
+def _load(parser, spec):
+    module_name, _, attribute = spec.partition(":")
+    if not module_name or not attribute:
+        parser.error(f"{spec!r} must have the form MODULE:NAME")
+    try:
+        target = importlib.import_module(module_name)
+        for part in attribute.split("."):
+            target = getattr(target, part)
+    except (ImportError, AttributeError) as exc:
+        parser.error(f"cannot load {spec!r}: {exc}")
+    return target
+
+
+def _check(parser, args):
+    from fdcore import check_grad
+
+    f, grad = _load(parser, args.function), _load(parser, args.gradient)
+    if args.x0 is not None:
+        try:
+            x0 = np.load(args.x0)
+        except (OSError, ValueError) as exc:
+            parser.error(f"cannot read --x0 {args.x0!r}: {exc}")
+    else:
+        if args.n < 1:
+            parser.error("--n must be positive")
+        x0 = np.random.default_rng(args.seed).standard_normal(args.n)
+    try:
+        result = check_grad(f, grad, x0, mode=args.mode, k=args.k, seed=args.seed)
+    except (TypeError, ValueError) as exc:
+        parser.error(str(exc))
+    print(result)
+    return 0 if result.passed else 1
+
+
 def main(argv=None):
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "check":
+        return _check(parser, args)
     if args.command == "bench":
         from fdcore._bench import main as bench_main
 

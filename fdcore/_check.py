@@ -13,7 +13,7 @@ Modes
 
 Tolerances are derived, not chosen: a directional derivative is compared within
 SAFETY * (its finite-difference error estimate + 32 EPS sum|grad_i v_i|, the rounding of grad and
-of the dot product), a coordinate within SAFETY * (its Richardson error estimate + 32 EPS |grad_i|). ``atol`` / ``rtol`` replace them by atol + rtol |reference|.
+of the dot product), a coordinate within SAFETY * (its Richardson error estimate + 32 EPS (|grad_i| + max|grad|)). ``atol`` / ``rtol`` replace them by atol + rtol |reference|.
 
 Localisation (group testing): the discrepancy r(S) = grad_S . v_S - D_{v_S} f of a direction
 restricted to an index set S is additive over disjoint sets, so a block is split in halves, the
@@ -96,19 +96,37 @@ class GradCheck:
 
 
 class _Probe:
-    """f along directions through x: accurate derivatives of t -> f(x + t v), counting evaluations."""
+    """f along directions through x: accurate derivatives of t -> f(x + t v), counting evaluations.
 
-    def __init__(self, f, work):
-        self.f, self.work, self.nfev = f, work, 0
+    For a vector f (``vector=True``) the probed function is u . f with the weights u set by
+    `set_weights` (u^T J v checks of a Jacobian).
+    """
+
+    def __init__(self, f, work, vector=False):
+        self.f, self.work, self.nfev, self.vector = f, work, 0, vector
         self.x = work.w
         self.point = np.empty_like(self.x)  # one work vector for x + t v
-        self.f0 = self._value(self.x)
+        self.u = None
+        self.F0 = self._raw(self.x)
         self.xmax = _abs_max(self.x)
 
-    def _value(self, point):
+    def set_weights(self, u):
+        self.u = u
+
+    @property
+    def f0(self):
+        return float(self.u @ self.F0) if self.vector else self.F0
+
+    def _raw(self, point):
         self.nfev += 1
-        value = self.work.kernels.eval_scalar(self.f, read_only_view(point), self.work.args, self.work.kwargs)
-        return float(value)
+        kernels, view = self.work.kernels, read_only_view(point)
+        if self.vector:
+            return np.asarray(kernels.eval_vector(self.f, view, self.work.args, self.work.kwargs), dtype=np.float64)
+        return float(kernels.eval_scalar(self.f, view, self.work.args, self.work.kwargs))
+
+    def _value(self, point):
+        value = self._raw(point)
+        return float(self.u @ value) if self.vector else value
 
     def at(self, t, v, support=None):
         """f(x + t v), v restricted to ``support`` (a slice) when given; no temporary vectors."""
@@ -224,10 +242,10 @@ def check_grad(f, grad, x, *, mode="auto", k=8, rtol=None, atol=None, seed=None,
         mode = "full" if n <= AUTO_FULL_MAX_N else "directions"
     options = dict(num_threads=num_threads, vectorized=vectorized, workers=workers)
     if mode == "full":
+        _require_finite(work.scalar_at_centre(f))
         return _check_full(f, g, x, work, rtol, atol, options)
     probe = _Probe(f, work)
-    if not np.isfinite(probe.f0):
-        raise ValueError(f"f is not finite at x (f(x) = {probe.f0})")
+    _require_finite(probe.F0)
     if mode == "coordinates":
         return _check_coordinates(probe, g, rng, k, rtol, atol)
     if mode == "taylor":
@@ -245,16 +263,23 @@ def _abs_sum(a, chunk=1 << 16):
     return float(sum(np.abs(a[i:i + chunk]).sum() for i in range(0, a.shape[0], chunk)))
 
 
+def _require_finite(value):
+    if not np.all(np.isfinite(value)):
+        raise ValueError(f"f is not finite at x (f(x) = {value}); derivatives there are undefined")
+
+
 def _tolerance(fd_error, reference, dot_roundoff, rtol, atol):
     if rtol is None and atol is None:
         return SAFETY * (fd_error + dot_roundoff)
     return (atol or 0.0) + (rtol or 0.0) * np.abs(reference)
 
 
-def _rule(rtol, atol):
+def _rule(rtol, atol, probes=False):
     if rtol is None and atol is None:
-        return (f"{SAFETY:g} x (finite-difference error estimate: Richardson truncation + round-off "
-                "of f, 32 ulps per value; plus the round-off of the gradient's dot product)")
+        noise = ("f's noise measured by a fourth difference of the probe's values" if probes
+                 else "f's round-off, 32 ulps per value")
+        return (f"{SAFETY:g} x (finite-difference error estimate: Richardson truncation + {noise}; "
+                "plus 32 ulps of the gradient)")
     return f"atol + rtol |reference| (atol = {atol or 0.0:g}, rtol = {rtol or 0.0:g})"
 
 
@@ -264,7 +289,9 @@ def _check_full(f, g, x, work, rtol, atol, options):
     r = gradient(f, x, richardson=True, full_output=True, args=work.args, kwargs=work.kwargs, **options)
     eps = np.finfo(x.dtype).eps
     diff = np.abs(g - r.value)
-    tol = _tolerance(r.error, r.value, 32 * eps * np.abs(g), rtol, atol)
+    # The floor 32 EPS max|g| covers f's rounding where f's value is much smaller than its terms
+    # (a sum that cancels): the Richardson estimate, scaled by |f|, cannot see that.
+    tol = _tolerance(r.error, r.value, 32 * eps * (np.abs(g) + np.max(np.abs(g))), rtol, atol)
     bad = diff > tol
     scale = max(float(np.max(np.abs(r.value))), np.finfo(float).tiny)
     order = np.argsort(-(diff / np.maximum(tol, np.finfo(float).tiny)))[:5]
@@ -295,7 +322,7 @@ def _check_coordinates(probe, g, rng, k, rtol, atol):
             faulty.append((int(i), int(i) + 1))
     order = np.argsort(-np.array(worst_ratio))[:5]
     return GradCheck(passed=not faulty, mode="coordinates", n=n, max_abs_error=max_abs, max_rel_error=max_rel,
-                     tolerance_rule=_rule(rtol, atol), worst=[rows[i] for i in order], faulty_blocks=faulty,
+                     tolerance_rule=_rule(rtol, atol, probes=True), worst=[rows[i] for i in order], faulty_blocks=faulty,
                      nfev=probe.nfev)
 
 
@@ -320,7 +347,7 @@ def _check_directions(probe, g, rng, k, rtol, atol, localize, min_block):
     if failed_v is not None and localize:
         blocks = _localize(probe, g, failed_v, rtol, atol, min_block)
     return GradCheck(passed=failed_v is None, mode="directions", n=n, max_abs_error=max_abs, max_rel_error=max_rel,
-                     tolerance_rule=_rule(rtol, atol), direction_errors=np.array(errors), faulty_blocks=blocks,
+                     tolerance_rule=_rule(rtol, atol, probes=True), direction_errors=np.array(errors), faulty_blocks=blocks,
                      nfev=probe.nfev)
 
 
@@ -392,3 +419,89 @@ def _check_taylor(probe, g, rng, max_levels=40):
                      tolerance_rule="observed rate of the Taylor remainder at the smallest steps: "
                                     "median of the last three > 1.5 passes (2 = O(e^2), 1 = wrong gradient)",
                      taylor_rates=rates, nfev=probe.nfev)
+
+
+def check_jacobian(f, jac, x, *, mode="auto", k=8, rtol=None, atol=None, seed=None, localize=True,
+                   min_block=1, args=(), kwargs=None, num_threads=None, vectorized=False, workers=None):
+    """Check a Jacobian function against finite differences; say which columns are wrong.
+
+    Like `check_grad` for f: R^n -> R^m and ``jac(x) -> (m, n)``. 'full' compares every entry
+    with the accurate-mode Jacobian; 'directions' compares u^T J v with the derivative of
+    t -> u . f(x + t v) for k random +-1 pairs (u, v) (4 evaluations each) and localises faulty
+    columns by group testing; 'coordinates' checks k random columns the same way (v = e_j);
+    'taylor' checks the remainder rate of u . f along v.
+
+    Examples
+    --------
+    >>> import numpy as np, fdcore
+    >>> f = lambda x: np.array([x[0] * x[1], np.sin(x[0]) + x[1] ** 2])
+    >>> jac = lambda x: np.array([[x[1], x[0]], [np.cos(x[0]), 2 * x[1]]])
+    >>> bool(fdcore.check_jacobian(f, jac, [0.3, 0.7]))
+    True
+    """
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(repr(m) for m in MODES)}; got {mode!r}")
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValueError(f"k must be a positive int, got {k!r}")
+    if not callable(jac):
+        raise TypeError(f"jac must be callable, got {type(jac).__name__}")
+    work = Work(f, x, args, kwargs, num_threads, BatchOptions(vectorized, workers))
+    x = work.w
+    n = x.shape[0]
+    J = np.asarray(jac(work.w_arg, *work.args, **(work.kwargs or {})))
+    if J.ndim != 2 or J.shape[1] != n:
+        raise ValueError(f"jac must return an array of shape (m, {n}), got shape {J.shape}")
+    if J.dtype.kind not in "biuf":
+        raise ValueError(f"jac must return real numbers, got dtype {J.dtype}")
+    J = J.astype(np.float64, copy=False)
+    probe = _Probe(f, work, vector=True)
+    _require_finite(probe.F0)
+    if probe.F0.shape != (J.shape[0],):
+        raise ValueError(f"jac returned {J.shape[0]} rows but f returns shape {probe.F0.shape}")
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    if mode == "auto":
+        mode = "full" if n <= AUTO_FULL_MAX_N else "directions"
+    if mode == "full":
+        from fdcore._api import jacobian
+
+        r = jacobian(f, x, richardson=True, full_output=True, args=work.args, kwargs=work.kwargs,
+                     num_threads=num_threads, vectorized=vectorized, workers=workers)
+        eps = np.finfo(x.dtype).eps
+        diff = np.abs(J - r.value)
+        tol = _tolerance(r.error, r.value, 32 * eps * (np.abs(J) + np.max(np.abs(J))), rtol, atol)
+        bad = diff > tol
+        flat = np.argsort(-(diff / np.maximum(tol, np.finfo(float).tiny)), axis=None)[:5]
+        worst = [(tuple(int(a) for a in np.unravel_index(i, J.shape)), float(J.flat[i]), float(r.value.flat[i]),
+                  float(diff.flat[i])) for i in flat]
+        columns = np.flatnonzero(bad.any(axis=0))
+        return GradCheck(passed=not bad.any(), mode="full", n=n, max_abs_error=float(diff.max()),
+                         max_rel_error=float(diff.max() / max(float(np.abs(r.value).max()), np.finfo(float).tiny)),
+                         tolerance=tol, tolerance_rule=_rule(rtol, atol), worst=worst,
+                         faulty_blocks=[(int(c), int(c) + 1) for c in columns], nfev=r.nfev + probe.nfev)
+    u = np.empty(J.shape[0])
+    if mode == "taylor":
+        probe.set_weights(_directions(rng, J.shape[0], np.float64, out=u))
+        return _check_taylor(probe, J.T @ u, rng)
+    if mode == "coordinates":
+        probe.set_weights(_directions(rng, J.shape[0], np.float64, out=u))
+        return _check_coordinates(probe, J.T @ u, rng, k, rtol, atol)
+    eps = np.finfo(x.dtype).eps
+    v = np.empty(n, dtype=x.dtype)
+    errors, blocks, passed, max_abs, max_rel = [], [], True, 0.0, 0.0
+    for _ in range(k):
+        probe.set_weights(_directions(rng, J.shape[0], np.float64, out=u))
+        g = J.T @ u
+        _directions(rng, n, x.dtype, out=v)
+        value, error = probe.derivative(v)
+        diff = abs(float(g @ v) - value)
+        tol = float(_tolerance(error, value, 32 * eps * _abs_sum(g), rtol, atol))
+        errors.append(diff)
+        max_abs, max_rel = max(max_abs, diff), max(max_rel, diff / max(abs(value), np.finfo(float).tiny))
+        if diff > tol:
+            passed = False
+            if localize:
+                blocks = _localize(probe, g, v, rtol, atol, min_block)
+            break
+    return GradCheck(passed=passed, mode="directions", n=n, max_abs_error=max_abs, max_rel_error=max_rel,
+                     tolerance_rule=_rule(rtol, atol, probes=True), direction_errors=np.array(errors), faulty_blocks=blocks,
+                     nfev=probe.nfev)
