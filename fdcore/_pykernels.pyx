@@ -157,7 +157,9 @@ def two_point_jacobian(f, floating[::1] w, w_arg, const floating[::1] h, int plu
     else:
         f_centre = f0
     if out is None:
-        out = np.empty((m, n), dtype=np.float32 if floating is float else np.float64)
+        # Column i of J is written as row i of J^T: contiguous writes; J is returned as the
+        # (Fortran-ordered) transpose view.
+        out = np.empty((n, m), dtype=np.float32 if floating is float else np.float64).T
     elif out.shape != (m, n):
         raise ValueError(f"out must have shape {(m, n)} (m outputs, n inputs), got {out.shape}")
     jac = out
