@@ -408,3 +408,30 @@ def fill_points(const floating[::1] x, const Py_ssize_t[::1] first, const double
             points[first[p], c] = <floating>(<double>x[first[p]] + first_step[p])
             if second[p] >= 0:
                 points[second[p], c] = <floating>(<double>x[second[p]] + second_step[p])
+
+
+# ---------------------------------------------------------------------------------------------
+# Small array helpers for the façade's per-call work (cheaper than NumPy's ufunc machinery
+# at small n, where a gradient call is otherwise dominated by fixed costs)
+# ---------------------------------------------------------------------------------------------
+
+def all_finite(const floating[::1] a):
+    """True if every entry is finite. Releases the GIL."""
+    cdef Py_ssize_t i
+    cdef bint ok = True
+    with nogil:
+        for i in range(a.shape[0]):
+            if not (a[i] - a[i] == 0):  # false for NaN and +-inf
+                ok = False
+                break
+    return ok
+
+
+def scaled_steps(const floating[::1] x, double scale, floating[::1] out):
+    """out[i] = scale * max(1, |x[i]|), rounded to x's dtype. Releases the GIL."""
+    cdef Py_ssize_t i
+    cdef double ax
+    with nogil:
+        for i in range(x.shape[0]):
+            ax = x[i] if x[i] >= 0 else -x[i]
+            out[i] = <floating>(scale * (ax if ax > 1.0 else 1.0))

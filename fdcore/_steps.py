@@ -13,7 +13,11 @@ and in general EPS^(1/(q + d)) for a d-th derivative of accuracy order q.
 (Nocedal & Wright, Numerical Optimization, 2nd ed., sec. 8.1; Press et al., Numerical Recipes 5.7.)
 """
 
+from functools import lru_cache
+
 import numpy as np
+
+from fdcore import _pykernels
 
 # Largest default step, relative to max(1, |x_i|), whatever the order: Richardson's coarsest level
 # must stay local.
@@ -34,10 +38,17 @@ def default_step(x, derivative_order, method, order=None, levels=1, ratio=2.0):
     error is ~ C h^q + EPS / h^d, minimised near h ~ EPS^(1/(q + d)); the coarsest level is that
     step times ratio^(levels - 1), so that the finest level sits at it.
     """
-    eps = np.finfo(x.dtype).eps
-    q = accuracy_order(order, method) + (levels - 1) * (2 if method == "central" else 1)
-    scale = min(eps ** (1.0 / (q + derivative_order)) * ratio ** (levels - 1), _MAX_RELATIVE_STEP)
-    return (scale * np.maximum(1, np.abs(x))).astype(x.dtype, copy=False)
+    h = np.empty_like(x)
+    _pykernels.scaled_steps(x, _relative_step(x.dtype, derivative_order, accuracy_order(order, method),
+                                              method == "central", levels, ratio), h)
+    return h
+
+
+@lru_cache(maxsize=256)
+def _relative_step(dtype, derivative_order, order, central, levels, ratio):
+    eps = float(np.finfo(dtype).eps)
+    q = order + (levels - 1) * (2 if central else 1)
+    return min(eps ** (1.0 / (q + derivative_order)) * ratio ** (levels - 1), _MAX_RELATIVE_STEP)
 
 
 def resolve_step(step, x, derivative_order, method, order=None, levels=1, ratio=2.0):

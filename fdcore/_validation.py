@@ -4,6 +4,8 @@ import warnings
 
 import numpy as np
 
+from fdcore import _pykernels
+
 _REAL_KINDS = "biuf"
 
 
@@ -34,7 +36,7 @@ def as_float_array(x, name="x", *, ndim=1):
     if arr.size == 0:
         raise ValueError(f"{name} must not be empty")
     out = np.array(arr, dtype=dtype, order="C", copy=True)
-    if not np.all(np.isfinite(out)):
+    if not _pykernels.all_finite(out.reshape(-1)):
         bad = np.flatnonzero(~np.isfinite(out))
         raise ValueError(f"{name} must be finite; non-finite entries at indices {_list(bad)}")
     return out
@@ -98,6 +100,8 @@ def flag_nonfinite(result, what, index_of=None):
 
     ``index_of`` maps flat positions to the coordinates named in the warning (default: identity).
     """
+    if result.flags.c_contiguous and result.dtype in (np.float32, np.float64) and _pykernels.all_finite(result.reshape(-1)):
+        return result  # the common case, without NumPy's temporaries
     bad = ~np.isfinite(result)
     if not bad.any():
         return result
