@@ -33,6 +33,10 @@ MODES = ("auto", "full", "coordinates", "directions", "taylor")
 # Factor between an estimated error and the tolerance derived from it.
 SAFETY = 10.0
 AUTO_FULL_MAX_N = 1000
+# Localisation budget: enough evaluations to isolate this many separate faulty coordinates.
+LOCALIZE_MAX_FAULTS = 8
+# Factor between the error estimate and the tolerance of the blocks tested during localisation.
+LOCALIZE_SAFETY = 3.0
 
 
 @dataclass
@@ -72,18 +76,20 @@ class GradCheck:
     taylor_rates: np.ndarray = None
     faulty_blocks: list = field(default_factory=list)
     nfev: int = 0
+    kind: str = "gradient"
+    localization_complete: bool = True
 
     def __bool__(self):
         return self.passed
 
     def __str__(self):
-        lines = [f"gradient check ({self.mode}, n = {self.n}): {'PASSED' if self.passed else 'FAILED'}",
+        lines = [f"{self.kind} check ({self.mode}, n = {self.n}): {'PASSED' if self.passed else 'FAILED'}",
                  f"  evaluations of f: {self.nfev}",
                  f"  max abs error {self.max_abs_error:.3g}, max rel error {self.max_rel_error:.3g}",
                  f"  tolerance: {self.tolerance_rule}"]
         if self.worst:
             lines.append("  worst coordinates (index, grad, finite difference, |difference|):")
-            lines += [f"    {i:>10}  {g: .10g}  {d: .10g}  {e:.3g}" for i, g, d, e in self.worst]
+            lines += [f"    {str(i):>10}  {g: .10g}  {d: .10g}  {e:.3g}" for i, g, d, e in self.worst]
         if self.direction_errors is not None:
             lines.append("  per-direction |grad.v - D_v f|: " + ", ".join(f"{e:.3g}" for e in self.direction_errors))
         if self.taylor_rates is not None:
@@ -91,7 +97,11 @@ class GradCheck:
                          + ", ".join(f"{r:.2f}" for r in self.taylor_rates))
         if self.faulty_blocks:
             blocks = ", ".join(f"{a}" if b - a == 1 else f"{a}..{b - 1}" for a, b in self.faulty_blocks[:20])
-            lines.append(f"  faulty coordinates / blocks: {blocks}")
+            more = f" (+{len(self.faulty_blocks) - 20} more)" if len(self.faulty_blocks) > 20 else ""
+            lines.append(f"  faulty coordinates / blocks: {blocks}{more}")
+        if not self.localization_complete:
+            lines.append("  localisation stopped at its evaluation budget: the error is spread over many "
+                         "coordinates; the blocks above are coarse")
         return "\n".join(lines)
 
 
@@ -107,6 +117,7 @@ class _Probe:
         self.x = work.w
         self.point = np.empty_like(self.x)  # one work vector for x + t v
         self.u = None
+        self.fourth = {}  # fourth differences seen so far, per step scale: f's noise
         self.F0 = self._raw(self.x)
         self.xmax = _abs_max(self.x)
 
@@ -147,24 +158,39 @@ class _Probe:
         The error estimate is that of the finer difference, |d(t/2) - d(t)| / 3 (the extrapolant
         is better still), plus f's noise propagated through the weights. The noise is measured,
         not assumed: the fourth difference of f at -t, -t/2, 0, t/2, t is ~ sqrt(70) times the
-        noise of one value for a smooth f (Moré & Wild, SIAM J. Sci. Comput. 33 (2011) 1292),
-        floored at 4 EPS |f(x)|. t = EPS^(1/4) max(1, |x|_inf) / |v|_inf balances the O(t^2) and
-        O(noise / t) parts of that estimate, which makes the tolerance, and so the smallest
-        detectable error, as small as four evaluations allow.
+        noise of one value for a smooth f (Moré & Wild, SIAM J. Sci. Comput. 33 (2011) 1292); the
+        probe uses 1.5 x the median over all its measurements so far (one sample is too erratic
+        for a tolerance), floored at 4 EPS |f(x)|. t = EPS^(1/4) max(1, |x|_inf) / |v|_inf
+        balances the O(t^2) and O(noise / t) parts of the estimate. Where that estimate is poor
+        (above 1e-3 relative) and 0 < |x|_inf < 1, f may vary on the scale of x: the derivative is
+        measured again with t scaled by |x|_inf (4 more evaluations) and the better one kept.
         """
         eps = np.finfo(self.x.dtype).eps
         vmax = _abs_max(v if support is None else v[support])
         if vmax == 0.0:
             return 0.0, 0.0
-        t = eps ** 0.25 * max(1.0, self.xmax) / vmax
+        value, error = self._along(v, support, eps ** 0.25 * max(1.0, self.xmax) / vmax, "unit")
+        if error > 1e-3 * abs(value) and 0.0 < self.xmax < 1.0:
+            retry = self._along(v, support, eps ** 0.25 * self.xmax / vmax, "x")
+            if retry[1] < error:
+                value, error = retry
+        return value, error
+
+    def _along(self, v, support, t, scale):
+        eps = np.finfo(self.x.dtype).eps
         f1p, f1m = self.at(t, v, support), self.at(-t, v, support)
         f2p, f2m = self.at(t / 2, v, support), self.at(-t / 2, v, support)
+        if not np.all(np.isfinite([f1p, f1m, f2p, f2m])):
+            raise ValueError(f"f is not finite at the probe points x +- {t:.3g} v: the finite-difference "
+                             "check is undefined there (is x at the edge of f's domain?)")
         d1, d2 = (f1p - f1m) / (2 * t), (f2p - f2m) / t
-        value = d2 + (d2 - d1) / 3.0
-        fourth = abs(f1p - 4 * f2p + 6 * self.f0 - 4 * f2m + f1m)
-        noise = max(fourth / np.sqrt(70.0), 4 * eps * abs(self.f0))
+        # Fourth differences bound the noise from above (they include O(t^4) truncation), so they
+        # are pooled per step scale only: a too-coarse scale's samples say nothing of f's noise.
+        samples = self.fourth.setdefault(scale, [])
+        samples.append(abs(f1p - 4 * f2p + 6 * self.f0 - 4 * f2m + f1m))
+        noise = max(1.5 * float(np.median(samples)) / np.sqrt(70.0), 4 * eps * abs(self.f0))
         # R = (4/3) (f2p - f2m) / t - (1/6) (f1p - f1m) / t: sum of |weights| = 3 / t.
-        return value, abs(d2 - d1) / 3.0 + 3.0 * noise / t
+        return d2 + (d2 - d1) / 3.0, abs(d2 - d1) / 3.0 + 3.0 * noise / t
 
 
 def _directions(rng, n, dtype, out=None):
@@ -263,14 +289,19 @@ def _abs_sum(a, chunk=1 << 16):
     return float(sum(np.abs(a[i:i + chunk]).sum() for i in range(0, a.shape[0], chunk)))
 
 
+def _relative(diff, reference):
+    """diff / |reference|, and 0 when both vanish (no 1e300 ratios in reports)."""
+    return 0.0 if diff == 0 else diff / max(abs(reference), np.finfo(float).tiny)
+
+
 def _require_finite(value):
     if not np.all(np.isfinite(value)):
         raise ValueError(f"f is not finite at x (f(x) = {value}); derivatives there are undefined")
 
 
-def _tolerance(fd_error, reference, dot_roundoff, rtol, atol):
+def _tolerance(fd_error, reference, dot_roundoff, rtol, atol, safety=SAFETY):
     if rtol is None and atol is None:
-        return SAFETY * (fd_error + dot_roundoff)
+        return safety * (fd_error + dot_roundoff)
     return (atol or 0.0) + (rtol or 0.0) * np.abs(reference)
 
 
@@ -317,7 +348,7 @@ def _check_coordinates(probe, g, rng, k, rtol, atol):
         tol = float(_tolerance(error, value, 32 * eps * abs(g[i]), rtol, atol))
         rows.append((int(i), float(g[i]), float(value), diff))
         worst_ratio.append(diff / max(tol, np.finfo(float).tiny))
-        max_abs, max_rel = max(max_abs, diff), max(max_rel, diff / max(abs(value), np.finfo(float).tiny))
+        max_abs, max_rel = max(max_abs, diff), max(max_rel, _relative(diff, value))
         if diff > tol:
             faulty.append((int(i), int(i) + 1))
     order = np.argsort(-np.array(worst_ratio))[:5]
@@ -329,7 +360,7 @@ def _check_coordinates(probe, g, rng, k, rtol, atol):
 def _check_directions(probe, g, rng, k, rtol, atol, localize, min_block):
     n = g.shape[0]
     eps = np.finfo(probe.x.dtype).eps
-    errors, failed_v, max_abs, max_rel = [], None, 0.0, 0.0
+    errors, failed_v, max_abs, max_rel, tolerances = [], None, 0.0, 0.0, []
     abs_g_sum = _abs_sum(g)
     v = np.empty(n, dtype=probe.x.dtype)  # reused: x, grad, v and one work point are all the memory
     for _ in range(k):
@@ -339,39 +370,50 @@ def _check_directions(probe, g, rng, k, rtol, atol, localize, min_block):
         diff = abs(dot - value)
         tol = float(_tolerance(error, value, 32 * eps * abs_g_sum, rtol, atol))  # |v_i| = 1
         errors.append(diff)
-        max_abs, max_rel = max(max_abs, diff), max(max_rel, diff / max(abs(value), np.finfo(float).tiny))
+        tolerances.append(tol)
+        max_abs, max_rel = max(max_abs, diff), max(max_rel, _relative(diff, value))
         if diff > tol:  # stop at the first failing probe: it is the one to localise
             failed_v = v
             break
-    blocks = []
+    blocks, complete = [], True
     if failed_v is not None and localize:
-        blocks = _localize(probe, g, failed_v, rtol, atol, min_block)
+        blocks, complete = _localize(probe, g, failed_v, rtol, atol, min_block)
     return GradCheck(passed=failed_v is None, mode="directions", n=n, max_abs_error=max_abs, max_rel_error=max_rel,
                      tolerance_rule=_rule(rtol, atol, probes=True), direction_errors=np.array(errors), faulty_blocks=blocks,
-                     nfev=probe.nfev)
+                     nfev=probe.nfev, tolerance=max(tolerances), localization_complete=complete)
 
 
 def _discrepancy(probe, g, v, start, stop, rtol, atol):
-    """(r(S), tolerance) for S = start..stop-1: grad_S . v_S - D_{v_S} f."""
+    """(r(S), tolerance) for S = start..stop-1: grad_S . v_S - D_{v_S} f.
+
+    The tolerance uses LOCALIZE_SAFETY, not SAFETY: a failure is already established, and the
+    blocks that carry it must show it even when the first failing probe was marginal.
+    """
     eps = np.finfo(probe.x.dtype).eps
     support = slice(start, stop)
     value, error = probe.derivative(v, support)
     dot = float(g[support] @ v[support])
-    tol = float(_tolerance(error, value, 32 * eps * _abs_sum(g[support]), rtol, atol))  # |v_i| = 1
+    tol = float(_tolerance(error, value, 32 * eps * _abs_sum(g[support]), rtol, atol, LOCALIZE_SAFETY))  # |v_i| = 1
     return dot - value, tol
 
 
 def _localize(probe, g, v, rtol, atol, min_block):
-    """Group testing on the failing direction v: the smallest blocks carrying the error.
+    """Group testing on the failing direction v: (the smallest blocks carrying the error, complete).
+
+    The search stops after enough evaluations for LOCALIZE_MAX_FAULTS single faults; a gradient
+    wrong almost everywhere then yields coarse blocks instead of costing ~8 n evaluations.
 
     Each split measures the first half and infers the second (r(S2) = r(S) - r(S1)). An inferred
     discrepancy carries the errors of both measurements, so before an inferred block is split
     it is measured itself: the tolerance never accumulates over the ~log2(n) levels.
     """
     n = g.shape[0]
+    budget = probe.nfev + 4 * (2 * int(np.ceil(np.log2(max(n, 2)))) + 2) * LOCALIZE_MAX_FAULTS
     r_all, tol_all = _discrepancy(probe, g, v, 0, n, rtol, atol)
     stack, found = [(0, n, r_all, tol_all, True)], []
     while stack:
+        if probe.nfev >= budget:  # the error is spread over many coordinates: report coarse blocks
+            return sorted(found + [(a, b) for a, b, *_ in stack]), False
         start, stop, r, tol, measured = stack.pop()
         if not measured:
             r, tol = _discrepancy(probe, g, v, start, stop, rtol, atol)
@@ -387,7 +429,9 @@ def _localize(probe, g, v, rtol, atol, min_block):
             stack.append((middle, stop, r2, tol2, False))
         if abs(r1) > tol1:
             stack.append((start, middle, r1, tol1, True))
-    return sorted(found)
+    if not found:  # the failure did not reproduce on any block: name the whole range
+        return [(0, n)], False
+    return sorted(found), True
 
 
 def _check_taylor(probe, g, rng, max_levels=40):
@@ -454,6 +498,8 @@ def check_jacobian(f, jac, x, *, mode="auto", k=8, rtol=None, atol=None, seed=No
     if J.dtype.kind not in "biuf":
         raise ValueError(f"jac must return real numbers, got dtype {J.dtype}")
     J = J.astype(np.float64, copy=False)
+    if not np.all(np.isfinite(J)):
+        raise ValueError(f"jac returned non-finite values in columns {np.flatnonzero(~np.isfinite(J).all(axis=0))[:10]}")
     probe = _Probe(f, work, vector=True)
     _require_finite(probe.F0)
     if probe.F0.shape != (J.shape[0],):
@@ -477,7 +523,8 @@ def check_jacobian(f, jac, x, *, mode="auto", k=8, rtol=None, atol=None, seed=No
         return GradCheck(passed=not bad.any(), mode="full", n=n, max_abs_error=float(diff.max()),
                          max_rel_error=float(diff.max() / max(float(np.abs(r.value).max()), np.finfo(float).tiny)),
                          tolerance=tol, tolerance_rule=_rule(rtol, atol), worst=worst,
-                         faulty_blocks=[(int(c), int(c) + 1) for c in columns], nfev=r.nfev + probe.nfev)
+                         faulty_blocks=[(int(c), int(c) + 1) for c in columns], nfev=r.nfev + probe.nfev,
+                         kind="Jacobian")
     u = np.empty(J.shape[0])
     if mode == "taylor":
         probe.set_weights(_directions(rng, J.shape[0], np.float64, out=u))
@@ -487,7 +534,7 @@ def check_jacobian(f, jac, x, *, mode="auto", k=8, rtol=None, atol=None, seed=No
         return _check_coordinates(probe, J.T @ u, rng, k, rtol, atol)
     eps = np.finfo(x.dtype).eps
     v = np.empty(n, dtype=x.dtype)
-    errors, blocks, passed, max_abs, max_rel = [], [], True, 0.0, 0.0
+    errors, blocks, passed, max_abs, max_rel, complete, tolerances = [], [], True, 0.0, 0.0, True, []
     for _ in range(k):
         probe.set_weights(_directions(rng, J.shape[0], np.float64, out=u))
         g = J.T @ u
@@ -496,12 +543,13 @@ def check_jacobian(f, jac, x, *, mode="auto", k=8, rtol=None, atol=None, seed=No
         diff = abs(float(g @ v) - value)
         tol = float(_tolerance(error, value, 32 * eps * _abs_sum(g), rtol, atol))
         errors.append(diff)
-        max_abs, max_rel = max(max_abs, diff), max(max_rel, diff / max(abs(value), np.finfo(float).tiny))
+        tolerances.append(tol)
+        max_abs, max_rel = max(max_abs, diff), max(max_rel, _relative(diff, value))
         if diff > tol:
             passed = False
             if localize:
-                blocks = _localize(probe, g, v, rtol, atol, min_block)
+                blocks, complete = _localize(probe, g, v, rtol, atol, min_block)
             break
     return GradCheck(passed=passed, mode="directions", n=n, max_abs_error=max_abs, max_rel_error=max_rel,
                      tolerance_rule=_rule(rtol, atol, probes=True), direction_errors=np.array(errors), faulty_blocks=blocks,
-                     nfev=probe.nfev)
+                     nfev=probe.nfev, kind="Jacobian", tolerance=max(tolerances), localization_complete=complete)
