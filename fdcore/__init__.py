@@ -19,7 +19,16 @@ except ImportError as exc:  # pragma: no cover - depends on how fdcore was (not)
 from fdcore._callbacks import Callback
 from fdcore._check import GradCheck, check_grad, check_jacobian
 from fdcore._analysis import CriticalPoint, Linearization, classify_critical_point, linearize
-from fdcore._api import derivative, directional_derivative, gradient, hessian, jacobian, jvp, partials
+from fdcore._api import (
+    derivative,
+    directional_derivative,
+    gradient,
+    hessian,
+    hvp,
+    jacobian,
+    jvp,
+    partials,
+)
 from fdcore._config import show_config
 from fdcore._fdresult import FDResult
 from fdcore._problems import PROBLEM_NAMES, Problem, get_problem, problem_suite
@@ -42,6 +51,7 @@ __all__ = [
     "get_problem",
     "gradient",
     "hessian",
+    "hvp",
     "jacobian",
     "jvp",
     "linearize",
