@@ -10,6 +10,7 @@ import numpy as np
 from fdcore import _pykernels
 from fdcore._adaptive import adaptive_steps, kernel_evaluator
 from fdcore._axis import AxisOutcome, axis_derivative
+from fdcore._bounds import bounded_axis_derivative, parse_bounds
 from fdcore._complex import complex_error as _complex_error
 from fdcore._complex import complex_hessian as _complex_hessian
 from fdcore._complex import complex_step as _complex_step
@@ -77,7 +78,11 @@ _COMMON_PARAMETERS = """
     max_batch_bytes : int, optional
         Memory budget of one batch of points (vectorized / workers).
     progress : bool, optional
-        Show a progress bar (tqdm if installed) while batches are evaluated."""
+        Show a progress bar (tqdm if installed) while batches are evaluated.
+    bounds : (lb, ub), optional
+        (gradient, jacobian) Scalars or arrays of shape (n,), None for no bound: stencils are
+        made one-sided (or their step shrunk) where they would leave [lb, ub], so f is never
+        evaluated outside the bounds."""
 
 
 def _doc(function):
@@ -88,7 +93,7 @@ def _doc(function):
 @_doc
 def gradient(f, x, *, method="central", order=None, step=None, richardson=False, step_ratio=2.0,
              noise=None, args=(), kwargs=None, out=None, full_output=False, num_threads=None,
-             vectorized=False, workers=None, max_batch_bytes=None, progress=False):
+             vectorized=False, workers=None, max_batch_bytes=None, progress=False, bounds=None):
     """Gradient of a scalar function by finite differences.
 
     Parameters
@@ -142,7 +147,10 @@ def gradient(f, x, *, method="central", order=None, step=None, richardson=False,
     opts = parse(method, order, richardson, step_ratio, noise, FIRST_DERIVATIVE_METHODS)
     n = work.w.shape[0]
     out = np.empty(n, work.w.dtype) if out is None else check_out(out, (n,), work.w.dtype)
-    if method == "complex":
+    if bounds is not None:
+        outcome = _bounded(f, work, opts, step, bounds, vector=False)
+        out[...] = outcome.value
+    elif method == "complex":
         h = _complex_step(step, work.w)
         value = np.empty(n)
         _pykernels.complex_step_gradient(f, _complex_work(work), work.w_arg_complex, h, value,
@@ -170,7 +178,7 @@ def gradient(f, x, *, method="central", order=None, step=None, richardson=False,
 @_doc
 def jacobian(f, x, *, method="central", order=None, step=None, richardson=False, step_ratio=2.0,
              noise=None, args=(), kwargs=None, out=None, full_output=False, num_threads=None,
-             vectorized=False, workers=None, max_batch_bytes=None, progress=False):
+             vectorized=False, workers=None, max_batch_bytes=None, progress=False, bounds=None):
     """Jacobian of a vector function f: R^n -> R^m by finite differences.
 
     Parameters
@@ -205,8 +213,10 @@ def jacobian(f, x, *, method="central", order=None, step=None, richardson=False,
     work = Work(f, x, args, kwargs, num_threads, BatchOptions(vectorized, workers, max_batch_bytes, progress))
     opts = parse(method, order, richardson, step_ratio, noise, FIRST_DERIVATIVE_METHODS)
     n = work.w.shape[0]
+    if bounds is not None and method == "complex":
+        raise ValueError("bounds= works with the real stencils, not with method='complex'")
     by_column = lambda bad: np.flatnonzero(bad.any(axis=0))
-    if opts.two_point and not full_output and not _is_adaptive(step):
+    if opts.two_point and not full_output and not _is_adaptive(step) and bounds is None:
         h = resolve_step(step, work.w, 1, method)
         upper, lower = _TWO_POINT_NODES[method]
         f0 = work.vector_at_centre(f) if method != "central" else None
@@ -220,7 +230,9 @@ def jacobian(f, x, *, method="central", order=None, step=None, richardson=False,
         value = _pykernels.complex_step_jacobian(f, cw, work.w_arg_complex, h, work.args, work.kwargs)
         outcome = AxisOutcome(value, _complex_error(value), h, n)
     else:
-        if _is_adaptive(step):
+        if bounds is not None:
+            outcome = _bounded(f, work, opts, step, bounds, vector=True)
+        elif _is_adaptive(step):
             outcome = _adaptive_axis(f, work, opts, vector=True)
         else:
             h = resolve_step(step, work.w, 1, method, opts.order, opts.levels, opts.ratio)
@@ -360,6 +372,17 @@ def _retry_tolerance(opts, step, dtype):
         return None
     eps = np.finfo(dtype).eps
     return max(eps**ACCURATE_RETRY_EXPONENT, 1e3 * F_ULPS * eps)
+
+
+def _bounded(f, work, opts, step, bounds, vector):
+    """First derivatives whose stencils stay inside bounds (see fdcore._bounds)."""
+    if opts.method == "complex" or _is_adaptive(step):
+        raise ValueError("bounds= works with the real stencils and fixed or default steps, not with "
+                         "method='complex' or step='adaptive'")
+    lb, ub = parse_bounds(bounds, work.w)
+    h = resolve_step(step, work.w, 1, opts.method, opts.order, opts.levels, opts.ratio)
+    return bounded_axis_derivative(f, work, 1, opts.order, opts.method, opts.levels, opts.ratio, h,
+                                   opts.noise, vector, lb, ub)
 
 
 def _is_adaptive(step):
