@@ -11,6 +11,7 @@ from fdcore import _pykernels
 from fdcore._adaptive import adaptive_steps, kernel_evaluator
 from fdcore._axis import AxisOutcome, axis_derivative
 from fdcore._bounds import bounded_axis_derivative, parse_bounds
+from fdcore._sparse import as_pattern, sparse_hessian_from_f, sparse_jacobian
 from fdcore._complex import complex_error as _complex_error
 from fdcore._complex import complex_hessian as _complex_hessian
 from fdcore._complex import complex_step as _complex_step
@@ -79,6 +80,12 @@ _COMMON_PARAMETERS = """
         Memory budget of one batch of points (vectorized / workers).
     progress : bool, optional
         Show a progress bar (tqdm if installed) while batches are evaluated.
+    sparsity : (m, n) bool array or scipy.sparse matrix, optional
+        (jacobian, hessian) The nonzero pattern: a Jacobian is computed by column colouring (one
+        two-point difference per group of columns that share no row; a tridiagonal pattern costs
+        6 evaluations whatever n is) and returned as a scipy.sparse csr array; a Hessian of f
+        evaluates the mixed stencil on the pattern's pairs only (or, with ``grad=``, colours the
+        gradient's Jacobian).
     bounds : (lb, ub), optional
         (gradient, jacobian) Scalars or arrays of shape (n,), None for no bound: stencils are
         made one-sided (or their step shrunk) where they would leave [lb, ub], so f is never
@@ -178,7 +185,8 @@ def gradient(f, x, *, method="central", order=None, step=None, richardson=False,
 @_doc
 def jacobian(f, x, *, method="central", order=None, step=None, richardson=False, step_ratio=2.0,
              noise=None, args=(), kwargs=None, out=None, full_output=False, num_threads=None,
-             vectorized=False, workers=None, max_batch_bytes=None, progress=False, bounds=None):
+             vectorized=False, workers=None, max_batch_bytes=None, progress=False, bounds=None,
+             sparsity=None):
     """Jacobian of a vector function f: R^n -> R^m by finite differences.
 
     Parameters
@@ -215,6 +223,8 @@ def jacobian(f, x, *, method="central", order=None, step=None, richardson=False,
     n = work.w.shape[0]
     if bounds is not None and method == "complex":
         raise ValueError("bounds= works with the real stencils, not with method='complex'")
+    if sparsity is not None:
+        return _sparse_first_derivative(f, work, opts, step, sparsity, out, full_output, bounds)
     by_column = lambda bad: np.flatnonzero(bad.any(axis=0))
     if opts.two_point and not full_output and not _is_adaptive(step) and bounds is None:
         h = resolve_step(step, work.w, 1, method)
@@ -249,7 +259,8 @@ def jacobian(f, x, *, method="central", order=None, step=None, richardson=False,
 @_doc
 def hessian(f, x, *, method="central", order=None, step=None, richardson=False, step_ratio=2.0,
             noise=None, args=(), kwargs=None, out=None, full_output=False, num_threads=None,
-            vectorized=False, workers=None, max_batch_bytes=None, progress=False, grad=None):
+            vectorized=False, workers=None, max_batch_bytes=None, progress=False, grad=None,
+            sparsity=None):
     """Hessian of a scalar function by finite differences; the result is exactly symmetric.
 
     Parameters
@@ -295,6 +306,11 @@ def hessian(f, x, *, method="central", order=None, step=None, richardson=False, 
     True
     """
     if grad is not None:
+        if sparsity is not None:
+            J = jacobian(grad, x, method=method, order=order, step=step, richardson=richardson, noise=noise,
+                         args=args, kwargs=kwargs, num_threads=num_threads, vectorized=vectorized,
+                         workers=workers, sparsity=sparsity)
+            return ((J + J.T) * 0.5).tocsr()
         return _hessian_from_gradient(grad, x, method=method, order=order, step=step, richardson=richardson,
                                       step_ratio=step_ratio, noise=noise, args=args, kwargs=kwargs, out=out,
                                       full_output=full_output, num_threads=num_threads, vectorized=vectorized,
@@ -302,6 +318,12 @@ def hessian(f, x, *, method="central", order=None, step=None, richardson=False, 
     work = Work(f, x, args, kwargs, num_threads, BatchOptions(vectorized, workers, max_batch_bytes, progress))
     opts = parse(method, order, richardson, step_ratio, noise, FIRST_DERIVATIVE_METHODS, ACCURATE_HESSIAN_LEVELS)
     n = work.w.shape[0]
+    if sparsity is not None:
+        if method != "central" or opts.levels > 1 or opts.order != 2 or out is not None or full_output:
+            raise ValueError("sparsity= computes the plain central Hessian stencil (no order, richardson, "
+                             "out or full_output)")
+        h = resolve_step(step, work.w, 2, "central")
+        return sparse_hessian_from_f(f, work, h, as_pattern(sparsity, (n, n)))[0]
     out = np.empty((n, n), work.w.dtype) if out is None else check_out(out, (n, n), work.w.dtype)
     by_row = lambda bad: np.flatnonzero(bad.any(axis=0))
     if method == "complex":
@@ -372,6 +394,17 @@ def _retry_tolerance(opts, step, dtype):
         return None
     eps = np.finfo(dtype).eps
     return max(eps**ACCURATE_RETRY_EXPONENT, 1e3 * F_ULPS * eps)
+
+
+def _sparse_first_derivative(f, work, opts, step, sparsity, out, full_output, bounds):
+    """The Jacobian on a sparsity pattern, by column colouring (scipy.sparse csr array)."""
+    if not opts.two_point or out is not None or full_output or bounds is not None or _is_adaptive(step):
+        raise ValueError("sparsity= computes the plain two-point differences (no order, richardson, noise, "
+                         "step='adaptive', bounds, out or full_output)")
+    m = work.vector_at_centre(f).shape[0]
+    h = resolve_step(step, work.w, 1, opts.method)
+    J, _, _ = sparse_jacobian(f, work, h, as_pattern(sparsity, (m, work.w.shape[0])), opts.method)
+    return J
 
 
 def _bounded(f, work, opts, step, bounds, vector):
