@@ -1,0 +1,1 @@
+"""Drop-in interfaces of other libraries backed by fdcore (``fdcore.compat.numdifftools``)."""
