@@ -121,7 +121,7 @@ def _extension(name):
 
 setup(
     ext_modules=cythonize(
-        [_extension(name) for name in ("_pykernels", "_ckernels", "_cproblems", "_threads")],
+        [_extension(name) for name in ("_pykernels", "_ckernels", "_cproblems", "_coloring", "_threads")],
         compiler_directives=KERNEL_DIRECTIVES,
     ),
     cmdclass={"build_ext": BuildExt},

@@ -12,6 +12,7 @@ plus 2n + 1), or take the coloured Jacobian of a gradient function.
 
 import numpy as np
 
+from fdcore._coloring import greedy_coloring
 from fdcore._validation import read_only_view
 
 
@@ -45,29 +46,20 @@ def color_columns(pattern, tries=8):
     fewest colours kept, so it is never worse than SciPy's (each pass is O(nnz x row length)).
     """
     sp = _sparse_module()
-    pattern = sp.csc_array(pattern, dtype=bool)
-    csr = pattern.tocsr()
+    pattern = sp.csc_array(pattern, dtype=bool).astype(np.int8)
     n = pattern.shape[1]
-    neighbours = []
-    for j in range(n):
-        rows = pattern.indices[pattern.indptr[j]:pattern.indptr[j + 1]]
-        neighbours.append(np.unique(np.concatenate([csr.indices[csr.indptr[r]:csr.indptr[r + 1]] for r in rows]))
-                          if rows.size else np.empty(0, dtype=np.intp))
+    # Columns i, j conflict when they share a row: the nonzeros of P^T P.
+    graph = sp.csr_array(pattern.T @ pattern)
+    indptr = graph.indptr.astype(np.intp)
+    indices = graph.indices.astype(np.intp)
     rng = np.random.default_rng(0)
     orders = [np.argsort(-np.diff(pattern.indptr), kind="stable"), np.arange(n),
               # the order SciPy's group_columns uses by default, so the result is never worse
               np.random.RandomState(0).permutation(n)] + [rng.permutation(n) for _ in range(tries)]
     best = None
     for order in orders:
-        colors = np.full(n, -1, dtype=np.intp)
-        for j in order:
-            taken = colors[neighbours[j]]
-            used = set(taken[taken >= 0].tolist())
-            color = 0
-            while color in used:
-                color += 1
-            colors[j] = color
-        if best is None or colors.max() < best.max():
+        colors = greedy_coloring(indptr, indices, np.ascontiguousarray(order, dtype=np.intp))
+        if best is None or colors.max(initial=-1) < best.max(initial=-1):
             best = colors
     return best
 
