@@ -88,11 +88,12 @@ def sparse_jacobian(f, work, h, pattern, method, vector=True):
         f_lo = call(point_lo) if lower else centre
         nfev += (upper != 0) + (lower != 0)
         span = point_hi[group].astype(np.float64) - point_lo[group]
-        for j, s in zip(group, span):
-            r = csc.indices[csc.indptr[j]:csc.indptr[j + 1]]
-            rows.append(r)
-            cols.append(np.full(r.size, j))
-            vals.append((f_hi[r] - f_lo[r]) / s)
+        block = csc[:, group]  # the group's columns: no two share a row
+        counts = np.diff(block.indptr)
+        r = block.indices
+        rows.append(r)
+        cols.append(np.repeat(group, counts))
+        vals.append((f_hi[r] - f_lo[r]) / np.repeat(span, counts))
     m = pattern.shape[0]
     J = sp.csr_array((np.concatenate(vals) if vals else np.empty(0),
                       (np.concatenate(rows) if rows else np.empty(0, int), np.concatenate(cols) if cols else np.empty(0, int))),
