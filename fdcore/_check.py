@@ -205,6 +205,17 @@ def _directions(rng, n, dtype, out=None):
     return v
 
 
+def _prepare(f, derivative, name, x, mode, k, args, kwargs, num_threads, vectorized, workers):
+    """Argument checks shared by check_grad and check_jacobian; the Work for f at x."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(repr(m) for m in MODES)}; got {mode!r}")
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValueError(f"k must be a positive int, got {k!r}")
+    if not callable(derivative):
+        raise TypeError(f"{name} must be callable, got {type(derivative).__name__}")
+    return Work(f, x, args, kwargs, num_threads, BatchOptions(vectorized, workers))
+
+
 def check_grad(f, grad, x, *, mode="auto", k=8, rtol=None, atol=None, seed=None, localize=True,
                min_block=1, args=(), kwargs=None, num_threads=None, vectorized=False, workers=None):
     """Check a gradient function against finite differences; say which coordinates are wrong.
@@ -246,13 +257,7 @@ def check_grad(f, grad, x, *, mode="auto", k=8, rtol=None, atol=None, seed=None,
     >>> result.passed, result.faulty_blocks
     (False, [(7, 8)])
     """
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {', '.join(repr(m) for m in MODES)}; got {mode!r}")
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k must be a positive int, got {k!r}")
-    if not callable(grad):
-        raise TypeError(f"grad must be callable, got {type(grad).__name__}")
-    work = Work(f, x, args, kwargs, num_threads, BatchOptions(vectorized, workers))
+    work = _prepare(f, grad, "grad", x, mode, k, args, kwargs, num_threads, vectorized, workers)
     x = work.w
     n = x.shape[0]
     g = np.asarray(grad(work.w_arg, *work.args, **(work.kwargs or {})))
@@ -483,13 +488,7 @@ def check_jacobian(f, jac, x, *, mode="auto", k=8, rtol=None, atol=None, seed=No
     >>> bool(fdcore.check_jacobian(f, jac, [0.3, 0.7]))
     True
     """
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {', '.join(repr(m) for m in MODES)}; got {mode!r}")
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k must be a positive int, got {k!r}")
-    if not callable(jac):
-        raise TypeError(f"jac must be callable, got {type(jac).__name__}")
-    work = Work(f, x, args, kwargs, num_threads, BatchOptions(vectorized, workers))
+    work = _prepare(f, jac, "jac", x, mode, k, args, kwargs, num_threads, vectorized, workers)
     x = work.w
     n = x.shape[0]
     J = np.asarray(jac(work.w_arg, *work.args, **(work.kwargs or {})))
