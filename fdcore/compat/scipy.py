@@ -1,0 +1,247 @@
+"""SciPy-compatible finite differences, evaluated by fdcore's kernels.
+
+``from fdcore.compat.scipy import approx_derivative, approx_fprime, check_grad`` replaces the SciPy
+functions of the same names with the same documented semantics: SciPy's default relative steps
+(EPS^(1/2) for '2-point' and 'cs', EPS^(1/3) for '3-point'), signed steps h = rel_step * sign(x0) *
+max(1, |x0|) made representable, steps flipped or stencils made one-sided near bounds, the same
+return shapes (a 1-D gradient for scalar functions; csr for ``sparsity``; a LinearOperator for
+``as_linear_operator``) and the same errors for bad input. The evaluation loop is fdcore's (no
+per-evaluation copy of x), which is where the time goes.
+
+Examples
+--------
+>>> import numpy as np
+>>> from fdcore.compat.scipy import approx_derivative, approx_fprime
+>>> def f(x, c1, c2):
+...     return np.array([x[0] * np.sin(c1 * x[1]), x[0] * np.cos(c2 * x[1])])
+>>> approx_derivative(f, np.array([1.0, 0.5 * np.pi]), args=(1, 2)).round(8)
+array([[ 1.,  0.],
+       [-1.,  0.]])
+>>> approx_fprime(np.array([1.0, 2.0]), lambda x: x[0] ** 2 + x[1] ** 2).round(6)
+array([2., 4.])
+"""
+
+import numpy as np
+
+from fdcore._validation import read_only_view
+from fdcore._work import BatchOptions, Work
+
+__all__ = ["approx_derivative", "approx_fprime", "check_grad"]
+_EPS = np.finfo(np.float64).eps
+_METHODS = ("2-point", "3-point", "cs")
+
+
+def _relative_step(method):
+    return _EPS ** 0.5 if method in ("2-point", "cs") else _EPS ** (1 / 3)
+
+
+def _absolute_step(rel_step, abs_step, x0, method):
+    """SciPy's step rule: signed, representable, with the default wherever a step vanishes."""
+    sign = (x0 >= 0).astype(float) * 2 - 1
+    default = _relative_step(method) * sign * np.maximum(1.0, np.abs(x0))
+    if abs_step is not None:
+        h = np.broadcast_to(np.asarray(abs_step, dtype=float), x0.shape).copy()
+    elif rel_step is not None:
+        h = np.asarray(rel_step, dtype=float) * sign * np.abs(x0)
+    else:
+        return default
+    dx = (x0 + h) - x0
+    return np.where(dx == 0, default, h)
+
+
+def _prepare_bounds(bounds, x0):
+    lb, ub = (np.asarray(b, dtype=float) for b in bounds)
+    if lb.ndim == 0:
+        lb = np.resize(lb, x0.shape)
+    if ub.ndim == 0:
+        ub = np.resize(ub, x0.shape)
+    return lb, ub
+
+
+def approx_derivative(fun, x0, method="3-point", rel_step=None, abs_step=None, f0=None,
+                      bounds=(-np.inf, np.inf), sparsity=None, as_linear_operator=False, args=(),
+                      kwargs=None, full_output=False, workers=None):
+    """Finite-difference Jacobian with scipy.optimize's ``approx_derivative`` semantics.
+
+    See SciPy's documentation; differences: ``workers`` takes fdcore's kinds (an int process
+    pool, an Executor, a dask Client, a map-like callable). Returns J (and ``{"nfev": ...}``
+    with ``full_output``).
+    """
+    if method not in _METHODS:
+        raise ValueError(f"Unknown method '{method}'. ")
+    kwargs = {} if kwargs is None else kwargs
+    xp = np.asarray(x0)
+    dtype = xp.dtype if np.issubdtype(xp.dtype, np.inexact) else np.float64
+    x0 = np.atleast_1d(np.asarray(x0, dtype=dtype))
+    if x0.ndim > 1:
+        raise ValueError("`x0` must have at most 1 dimension.")
+    lb, ub = _prepare_bounds(bounds, x0)
+    if lb.shape != x0.shape or ub.shape != x0.shape:
+        raise ValueError("Inconsistent shapes between bounds and `x0`.")
+    if as_linear_operator and not (np.all(np.isinf(lb)) and np.all(np.isinf(ub))):
+        raise ValueError("Bounds not supported when `as_linear_operator` is True.")
+
+    def fun_wrapped(x):
+        value = np.atleast_1d(fun(x, *args, **kwargs))
+        if value.ndim > 1:
+            raise RuntimeError("`fun` return value has more than 1 dimension.")
+        return value
+
+    nfev = 0
+    scalar_fun = False
+    if f0 is None:
+        raw = fun(x0, *args, **kwargs)
+        scalar_fun = np.ndim(raw) == 0
+        f0 = fun_wrapped(x0) if not scalar_fun else np.atleast_1d(raw)
+        nfev += 1
+    else:
+        f0 = np.atleast_1d(f0)
+        if f0.ndim > 1:
+            raise ValueError("`f0` passed has more than 1 dimension.")
+    if np.any((x0 < lb) | (x0 > ub)):
+        raise ValueError("`x0` violates bound constraints.")
+    if as_linear_operator:
+        return _linear_operator(fun_wrapped, x0, f0, method, rel_step)
+
+    h = _absolute_step(rel_step, abs_step, x0, method)
+    one_sided = np.zeros(x0.shape, dtype=bool)
+    if method == "2-point":
+        # A step that leaves the box is reversed if it fits on the other side; a step that fits
+        # on neither side becomes the whole room of the roomier side.
+        room_up, room_down = ub - x0, x0 - lb
+        leaves = (x0 + h < lb) | (x0 + h > ub)
+        fits = np.abs(h) <= np.maximum(room_up, room_down)
+        h = np.where(leaves & fits, -h, h)
+        h = np.where(~fits, np.where(room_up >= room_down, room_up, -room_down), h)
+    elif method == "3-point":
+        room_up, room_down = ub - x0, x0 - lb
+        need = np.abs(h)
+        central_ok = (need <= room_up) & (need <= room_down)
+        forward = room_up >= room_down
+        # Not central: one-sided towards the roomier side (x + h and x + 2h must fit) ...
+        one_sided_h = np.where(forward, 1, -1) * np.minimum(need, np.maximum(room_up, room_down) / 2)
+        # ... unless that step is no longer than the smaller room: then a central difference
+        # with the smaller room as its step is both feasible and more accurate.
+        smaller = np.minimum(room_up, room_down)
+        back_to_central = ~central_ok & (np.abs(one_sided_h) <= smaller)
+        one_sided = ~central_ok & ~back_to_central
+        h = np.where(one_sided, one_sided_h, np.where(back_to_central, smaller, h))
+
+    m = f0.shape[0]
+    if scalar_fun and not kwargs and not args:
+        f = fun  # a scalar function goes to the kernels as it is: no wrapper per evaluation
+    else:
+        f = (lambda x: fun_wrapped(x)) if m > 1 else (lambda x: fun_wrapped(x)[0])
+    batch = BatchOptions(workers=workers) if workers is not None else None
+    if sparsity is not None:
+        J, spent = _sparse(fun_wrapped, x0, h, method, sparsity, f0, one_sided)
+        nfev += spent
+    else:
+        J, spent = _dense(f, x0, h, method, f0, one_sided, m, batch)
+        nfev += spent
+        if m == 1:
+            J = np.ravel(J)
+    return (J, {"nfev": nfev}) if full_output else J
+
+
+def _dense(f, x0, h, method, f0, one_sided, m, batch):
+    """The dense Jacobian through fdcore's kernels; returns (J, evaluations)."""
+    work = Work(f, x0, (), None, batch=batch)
+    n = x0.shape[0]
+    J = np.empty((m, n))
+    if method == "cs":
+        from fdcore._complex import complex_work
+
+        cw = complex_work(work)
+        value = work.kernels.complex_step_jacobian(lambda z: np.atleast_1d(f(z)), cw, work.w_arg_complex,
+                                                   np.ascontiguousarray(np.abs(h)), (), None)
+        return value, n
+    step = np.ascontiguousarray(h, dtype=x0.dtype)
+    central = ~one_sided
+    plus, minus = (1, 0) if method == "2-point" else (1, -1)
+    if central.all():
+        if m == 1:
+            out = np.empty(n, dtype=x0.dtype)
+            work.kernels.two_point_gradient(f, work.w, work.w_arg, step, plus, minus, float(f0[0]), out, (), None)
+            return out[None, :], n * (1 if method == "2-point" else 2)
+        vector = work.kernels.two_point_jacobian(f, work.w, work.w_arg, step, plus, minus,
+                                                 f0.astype(np.float64) if minus == 0 else None, None, (), None)
+        return np.asarray(vector), n * (1 if method == "2-point" else 2)
+    # Mixed: central coordinates by the two-point kernel, one-sided ones by the 3-point
+    # one-sided formula (-3 f0 + 4 f(x + h) - f(x + 2 h)) / (2 h) with realized offsets.
+    nfev = 0
+    for i in range(n):
+        if one_sided[i]:
+            x1, x2 = x0.copy(), x0.copy()
+            x1[i] += h[i]
+            x2[i] += 2 * h[i]
+            f1, f2 = np.atleast_1d(f(read_only_view(x1))), np.atleast_1d(f(read_only_view(x2)))
+            J[:, i] = (-3.0 * f0 + 4 * f1 - f2) / (x2[i] - x0[i])
+        else:
+            x1, x2 = x0.copy(), x0.copy()
+            x1[i] -= h[i]
+            x2[i] += h[i]
+            J[:, i] = (np.atleast_1d(f(read_only_view(x2))) - np.atleast_1d(f(read_only_view(x1)))) / (x2[i] - x1[i])
+        nfev += 2
+    return J, nfev
+
+
+def _sparse(fun, x0, h, method, sparsity, f0, one_sided):
+    from fdcore._sparse import as_pattern, sparse_jacobian
+
+    if one_sided.any():
+        raise NotImplementedError("sparsity with bounds that force one-sided 3-point stencils is not supported yet")
+    structure = sparsity[0] if isinstance(sparsity, tuple) else sparsity
+    work = Work(fun, x0, (), None)
+    m = f0.shape[0]
+    J, nfev, _ = sparse_jacobian(fun, work, np.abs(h).astype(x0.dtype), as_pattern(structure, (m, x0.shape[0])),
+                                 "forward" if method == "2-point" else "central")
+    return J, nfev
+
+
+def _linear_operator(fun, x0, f0, method, rel_step):
+    """J as a LinearOperator: J p by one directional difference along p (SciPy's semantics)."""
+    from scipy.sparse.linalg import LinearOperator
+
+    m, n = f0.size, x0.size
+    rstep = _relative_step(method) if rel_step is None else rel_step
+
+    def matvec(p):
+        p = np.asarray(p).ravel()
+        if np.array_equal(p, np.zeros_like(p)):
+            return np.zeros(m)
+        dx = rstep / np.linalg.norm(p)
+        if method == "2-point":
+            return (fun(x0 + dx * p) - f0) / dx
+        if method == "3-point":
+            return (fun(x0 + dx * p) - fun(x0 - dx * p)) / (2 * dx)
+        return fun(x0 + 1j * dx * p).imag / dx
+
+    return LinearOperator((m, n), matvec)
+
+
+def approx_fprime(xk, f, epsilon=_EPS ** 0.5, *args):
+    """scipy.optimize.approx_fprime: forward differences with the absolute step ``epsilon``."""
+    xk = np.asarray(xk, dtype=float)
+    f0 = f(xk, *args)
+    return approx_derivative(f, xk, method="2-point", abs_step=epsilon, args=args, f0=f0)
+
+
+def check_grad(func, grad, x0, *args, epsilon=_EPS ** 0.5, direction="all", seed=None):
+    """scipy.optimize.check_grad: the 2-norm of grad(x0) - approx_fprime(x0, func, epsilon).
+
+    direction='random' compares along one random unit direction (seeded by ``seed``).
+    """
+    x0 = np.asarray(x0, dtype=float)
+    g = np.asarray(grad(x0, *args))
+    if direction == "all":
+        return float(np.sqrt(np.sum((g - approx_fprime(x0, func, epsilon, *args)) ** 2)))
+    if direction != "random":
+        raise ValueError(f"{direction} is not a valid string for ``direction``.")
+    # SciPy draws the direction with check_random_state(seed).normal(0, 1, n): a legacy
+    # RandomState for an int or None seed, the Generator itself when one is given.
+    rng = seed if isinstance(seed, (np.random.Generator, np.random.RandomState)) else np.random.RandomState(seed)
+    v = rng.normal(0, 1, size=x0.shape)
+    along = lambda t: func(x0 + t * v, *args)  # noqa: E731
+    numerical = approx_fprime(np.array([0.0]), along, epsilon)
+    return float(np.sqrt(np.sum((g @ v - numerical) ** 2)))
