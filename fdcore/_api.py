@@ -401,7 +401,10 @@ def _sparse_first_derivative(f, work, opts, step, sparsity, out, full_output, bo
     if not opts.two_point or out is not None or full_output or bounds is not None or _is_adaptive(step):
         raise ValueError("sparsity= computes the plain two-point differences (no order, richardson, noise, "
                          "step='adaptive', bounds, out or full_output)")
-    m = work.vector_at_centre(f).shape[0]
+    shape = sparsity.shape if hasattr(sparsity, "shape") else np.shape(sparsity)
+    if len(shape) != 2:
+        raise ValueError(f"sparsity must be a 2-D (m, n) pattern, got shape {shape}")
+    m = shape[0]  # the pattern says m: no evaluation of f(x) just to learn it
     h = resolve_step(step, work.w, 1, opts.method)
     J, _, _ = sparse_jacobian(f, work, h, as_pattern(sparsity, (m, work.w.shape[0])), opts.method)
     return J

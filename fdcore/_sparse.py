@@ -86,6 +86,9 @@ def sparse_jacobian(f, work, h, pattern, method, vector=True):
         point_lo[group] = x[group] + lower * h[group]
         f_hi = call(point_hi) if upper else centre
         f_lo = call(point_lo) if lower else centre
+        if f_hi.shape != (pattern.shape[0],) or f_lo.shape != (pattern.shape[0],):
+            raise ValueError(f"f returns shape {f_hi.shape if f_hi.shape != (pattern.shape[0],) else f_lo.shape}, "
+                             f"but the sparsity pattern has {pattern.shape[0]} rows")
         nfev += (upper != 0) + (lower != 0)
         span = point_hi[group].astype(np.float64) - point_lo[group]
         block = csc[:, group]  # the group's columns: no two share a row
