@@ -10,7 +10,7 @@ import numpy as np
 from fdcore import _pykernels
 from fdcore._adaptive import adaptive_steps, kernel_evaluator
 from fdcore._axis import AxisOutcome, axis_derivative
-from fdcore._bounds import bounded_axis_derivative, parse_bounds
+from fdcore._bounds import bounded_axis_derivative, bounded_hessian, parse_bounds
 from fdcore._sparse import as_pattern, sparse_hessian_from_f, sparse_jacobian
 from fdcore._complex import complex_error as _complex_error
 from fdcore._complex import complex_hessian as _complex_hessian
@@ -87,9 +87,10 @@ _COMMON_PARAMETERS = """
         evaluates the mixed stencil on the pattern's pairs only (or, with ``grad=``, colours the
         gradient's Jacobian).
     bounds : (lb, ub), optional
-        (gradient, jacobian) Scalars or arrays of shape (n,), None for no bound: stencils are
-        made one-sided (or their step shrunk) where they would leave [lb, ub], so f is never
-        evaluated outside the bounds."""
+        Scalars or arrays of shape (n,), None for no bound: stencils are made one-sided (or their
+        step shrunk) where they would leave [lb, ub], so f is never evaluated outside the bounds.
+        A Hessian keeps its central stencil when every coordinate has room for it and otherwise
+        uses the one-sided stencil, each coordinate stepping towards its roomier side."""
 
 
 def _doc(function):
@@ -260,7 +261,7 @@ def jacobian(f, x, *, method="central", order=None, step=None, richardson=False,
 def hessian(f, x, *, method="central", order=None, step=None, richardson=False, step_ratio=2.0,
             noise=None, args=(), kwargs=None, out=None, full_output=False, num_threads=None,
             vectorized=False, workers=None, max_batch_bytes=None, progress=False, grad=None,
-            sparsity=None):
+            sparsity=None, bounds=None):
     """Hessian of a scalar function by finite differences; the result is exactly symmetric.
 
     Parameters
@@ -306,6 +307,10 @@ def hessian(f, x, *, method="central", order=None, step=None, richardson=False, 
     True
     """
     if grad is not None:
+        if bounds is not None:
+            return _hessian_from_gradient(grad, x, method=method, order=order, step=step, richardson=richardson,
+                                          step_ratio=step_ratio, noise=noise, args=args, kwargs=kwargs, out=out,
+                                          full_output=full_output, bounds=bounds)
         if sparsity is not None:
             J = jacobian(grad, x, method=method, order=order, step=step, richardson=richardson, noise=noise,
                          args=args, kwargs=kwargs, num_threads=num_threads, vectorized=vectorized,
@@ -326,6 +331,12 @@ def hessian(f, x, *, method="central", order=None, step=None, richardson=False, 
         return sparse_hessian_from_f(f, work, h, as_pattern(sparsity, (n, n)))[0]
     out = np.empty((n, n), work.w.dtype) if out is None else check_out(out, (n, n), work.w.dtype)
     by_row = lambda bad: np.flatnonzero(bad.any(axis=0))
+    if bounds is not None:
+        if method != "central" or opts.levels > 1 or opts.order != 2 or _is_adaptive(step):
+            raise ValueError("bounds= with hessian takes the plain central stencil (no method, order, "
+                             "richardson or step='adaptive'); it turns one-sided near the bounds")
+        bounded_hessian(f, work, step, parse_bounds(bounds, work.w), out)
+        return flag_nonfinite(out, "Hessian", index_of=by_row)
     if method == "complex":
         outcome = _complex_hessian(f, work, step)
     else:

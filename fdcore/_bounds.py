@@ -84,3 +84,30 @@ def bounded_axis_derivative(f, work, d, order, method, levels, ratio, h, noise, 
         finest = level if level.ndim == 1 else level.max(axis=1)
         step[coords] = h[coords].astype(np.float64) * plan.scales[finest]
     return AxisOutcome(value, error, step, nfev)
+
+
+def bounded_hessian(f, work, step, bounds, out):
+    """Hessian into ``out`` with every stencil point inside [lb, ub].
+
+    The central n^2 + n + 1 stencil when all coordinates have room for x_i +- h_i; otherwise the
+    one-sided stencil (points x + d_i e_i, x + 2 d_i e_i, x + d_i e_i + d_j e_j) with signed
+    steps d_i pointing to each coordinate's roomier side, shrunk to fit 2 |d_i| in it. The
+    one-sided kernel's formulas hold for steps of either sign.
+    """
+    from fdcore._steps import resolve_step
+
+    lb, ub = bounds
+    x = work.w.astype(np.float64)
+    h = resolve_step(step, work.w, 2, "central").astype(np.float64)
+    room_up, room_down = ub - x, x - lb
+    f0 = work.scalar_at_centre(f)
+    if np.all((h <= room_up) & (h <= room_down)):
+        work.kernels.central_hessian(f, work.w, work.w_arg, h.astype(work.w.dtype), f0, out, work.args, work.kwargs)
+        return out
+    h1 = resolve_step(step, work.w, 2, "forward").astype(np.float64)
+    up = room_up >= room_down
+    d = np.where(up, 1.0, -1.0) * np.minimum(h1, 0.5 * np.where(up, room_up, room_down))
+    if np.any((x + d) == x):
+        raise ValueError("the bounds leave no room for a step at some coordinates")
+    work.kernels.one_sided_hessian(f, work.w, work.w_arg, d.astype(work.w.dtype), 1, f0, out, work.args, work.kwargs)
+    return out

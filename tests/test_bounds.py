@@ -78,3 +78,31 @@ def test_bounds_do_not_combine_with_complex_or_adaptive():
         fdcore.jacobian(lambda x: x, X, bounds=(LB, UB), method="complex")
     with pytest.raises(ValueError, match="bounds"):
         fdcore.gradient(guarded, X, bounds=(LB, UB), step="adaptive")
+
+
+def hess_exact(x):
+    return np.diag(np.exp(x) * (np.log1p(x) + 2 / (1 + x) - 1 / (1 + x) ** 2))
+
+
+def test_hessian_never_leaves_the_bounds():
+    H = fdcore.hessian(guarded, X, bounds=(LB, UB))
+    assert np.array_equal(H, H.T)
+    # one-sided stencils near the bounds: O(h) with h ~ EPS^(1/3)
+    np.testing.assert_allclose(H, hess_exact(X), rtol=1e-4, atol=1e-4)
+    interior = np.array([0.5, 1.0, 1.5])
+    np.testing.assert_array_equal(fdcore.hessian(guarded, interior, bounds=(LB, UB)), fdcore.hessian(guarded, interior))
+
+
+def test_hessian_from_gradient_with_bounds():
+    def grad(x):
+        if np.any(x < LB) or np.any(x > UB):
+            raise AssertionError("gradient evaluated outside the bounds")
+        return exact(x)
+
+    H = fdcore.hessian(None, X, grad=grad, bounds=(LB, UB))
+    np.testing.assert_allclose(H, hess_exact(X), rtol=1e-6, atol=1e-6)
+
+
+def test_hessian_bounds_take_the_plain_stencil_only():
+    with pytest.raises(ValueError, match="bounds"):
+        fdcore.hessian(guarded, X, bounds=(LB, UB), richardson=True)
