@@ -30,6 +30,7 @@ from fdcore._api import (
     partials,
 )
 from fdcore._config import show_config
+from fdcore._plots import plot_step_error
 from fdcore._fdresult import FDResult
 from fdcore._problems import PROBLEM_NAMES, Problem, get_problem, problem_suite
 from fdcore._stencils import stencil_weights
@@ -56,6 +57,7 @@ __all__ = [
     "jvp",
     "linearize",
     "partials",
+    "plot_step_error",
     "problem_suite",
     "show_config",
     "stencil_weights",

@@ -24,6 +24,7 @@ def _parser():
     bench.add_argument("--quick", action="store_true", help="small sizes, short timings (under a minute)")
     bench.add_argument("--suite", action="append", choices=SUITES, help="run only this suite (repeatable)")
     bench.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    bench.add_argument("--plot", metavar="FILE.png", help="also draw time against n and error against step (matplotlib)")
     commands.add_parser("config", help="print the build configuration")
 
     from fdcore._check import MODES

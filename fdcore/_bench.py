@@ -397,4 +397,13 @@ def main(args):
                 report["accuracy"] = {label: asdict(score) for label, score in accuracy.items()}
             json.dump(report, fh, indent=1)
         print(f"\nwrote {args.json}")
+    if args.plot:
+        try:
+            from fdcore._plots import plot_benchmark
+
+            plot_benchmark(rows, args.plot)
+            print(f"wrote {args.plot}")
+        except ImportError:
+            print("--plot needs matplotlib: pip install '.[bench]'")
+            return 1
     return 0
