@@ -18,7 +18,7 @@ from fdcore._complex import complex_step as _complex_step
 from fdcore._complex import complex_work as _complex_work
 from fdcore._fdresult import FDResult
 from fdcore._hessian import hessian_levels
-from fdcore._options import ACCURATE_HESSIAN_LEVELS, ACCURATE_RETRY_EXPONENT, REAL_METHODS, parse
+from fdcore._options import ACCURATE_HESSIAN_LEVELS, ACCURATE_RETRY_EXPONENT, REAL_METHODS, TWO_POINT_NODES, parse
 from fdcore._richardson import F_ULPS, axis_plan, extrapolate, level_estimates
 from fdcore._steps import resolve_step
 from fdcore._work import BatchOptions, Work
@@ -33,8 +33,6 @@ from fdcore._validation import (
 )
 
 FIRST_DERIVATIVE_METHODS = REAL_METHODS + ("complex",)
-# Stencil nodes (in units of h) of the two-point differences: (upper, lower).
-_TWO_POINT_NODES = {"central": (1, -1), "forward": (1, 0), "backward": (0, -1)}
 
 _COMMON_PARAMETERS = """
     order : int, optional
@@ -170,7 +168,7 @@ def gradient(f, x, *, method="central", order=None, step=None, richardson=False,
         out[...] = outcome.value
     elif opts.two_point and not full_output:
         h = resolve_step(step, work.w, 1, method)
-        upper, lower = _TWO_POINT_NODES[method]
+        upper, lower = TWO_POINT_NODES[method]
         f0 = work.scalar_at_centre(f) if method != "central" else np.nan
         work.kernels.two_point_gradient(f, work.w, work.w_arg, h, upper, lower, f0, out, work.args, work.kwargs)
         return flag_nonfinite(out, "gradient")
@@ -229,7 +227,7 @@ def jacobian(f, x, *, method="central", order=None, step=None, richardson=False,
     by_column = lambda bad: np.flatnonzero(bad.any(axis=0))
     if opts.two_point and not full_output and not _is_adaptive(step) and bounds is None:
         h = resolve_step(step, work.w, 1, method)
-        upper, lower = _TWO_POINT_NODES[method]
+        upper, lower = TWO_POINT_NODES[method]
         f0 = work.vector_at_centre(f) if method != "central" else None
         if out is not None:  # m is known here only for one-sided stencils; the kernel checks it later
             check_out(out, (None if f0 is None else f0.shape[0], n), work.w.dtype)

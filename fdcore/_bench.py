@@ -114,25 +114,6 @@ def _fdcore(kind, **options):
     return lambda f, x: (lambda: function(f, x, **options))
 
 
-def _scipy_differentiate(kind):
-    """scipy.differentiate needs f vectorized over columns: the wrapper loops over them in Python."""
-
-    def make(f, x):
-        try:
-            import scipy.differentiate as sd
-        except ImportError:
-            return None
-
-        def columns(X):
-            flat = X.reshape(X.shape[0], -1)
-            return np.array([f(flat[:, k]) for k in range(flat.shape[1])]).reshape(X.shape[1:])
-
-        estimator = sd.jacobian if kind == "gradient" else sd.hessian
-        return lambda: estimator(columns, x).ddf if kind == "hessian" else estimator(columns, x).df
-
-    return make
-
-
 _NUMPY_LOOP = {"gradient": _numpy_loop_gradient, "jacobian": _numpy_loop_jacobian, "hessian": _numpy_loop_hessian}
 # Methods per (suite, kind): the first is the fdcore row the ratios refer to; "floor" is replaced
 # by bare calls of f as many as that fdcore row spends.

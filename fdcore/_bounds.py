@@ -10,6 +10,7 @@ import numpy as np
 
 from fdcore._axis import AxisOutcome, _run
 from fdcore._richardson import axis_plan
+from fdcore._steps import resolve_step
 
 
 def _as_bound(value, missing):
@@ -94,8 +95,6 @@ def bounded_hessian(f, work, step, bounds, out):
     steps d_i pointing to each coordinate's roomier side, shrunk to fit 2 |d_i| in it. The
     one-sided kernel's formulas hold for steps of either sign.
     """
-    from fdcore._steps import resolve_step
-
     lb, ub = bounds
     x = work.w.astype(np.float64)
     h = resolve_step(step, work.w, 2, "central").astype(np.float64)

@@ -10,6 +10,8 @@ from fdcore._validation import check_method
 
 REAL_METHODS = ("central", "forward", "backward")
 CENTRAL_ORDERS = (2, 4, 6, 8)
+# Stencil nodes (in units of h) of the two-point differences: (upper, lower).
+TWO_POINT_NODES = {"central": (1, -1), "forward": (1, 0), "backward": (0, -1)}
 ONE_SIDED_ORDERS = (1, 2, 3, 4, 5, 6, 7, 8)
 # The accurate mode (richardson=True): 4 levels of the two-point central difference at steps
 # h, h/2, h/4, h/8, i.e. 8 evaluations per coordinate.

@@ -13,6 +13,7 @@ plus 2n + 1), or take the coloured Jacobian of a gradient function.
 import numpy as np
 
 from fdcore._coloring import greedy_coloring
+from fdcore._options import TWO_POINT_NODES
 from fdcore._validation import read_only_view
 
 
@@ -73,7 +74,7 @@ def sparse_jacobian(f, work, h, pattern, method, vector=True):
     x = work.w
     colors = color_columns(pattern)
     groups = [np.flatnonzero(colors == c) for c in range(colors.max() + 1)] if colors.size else []
-    upper, lower = {"central": (1, -1), "forward": (1, 0), "backward": (0, -1)}[method]
+    upper, lower = TWO_POINT_NODES[method]
     call = (lambda p: work.kernels.eval_vector(f, read_only_view(p), work.args, work.kwargs)) if vector else \
         (lambda p: np.atleast_1d(work.kernels.eval_scalar(f, read_only_view(p), work.args, work.kwargs)))
     centre = call(x.copy()) if 0 in (upper, lower) else None
