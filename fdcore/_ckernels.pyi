@@ -1,0 +1,29 @@
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+SERIAL_BELOW: int
+
+class CompiledKernels:
+    is_vector: bool
+    m: int
+    num_threads: int
+    def __init__(self, address: int, user_data: int, is_vector: bool, m: int, num_threads: int, keepalive: Any) -> None: ...
+    def eval_scalar(self, f: Any, w_arg: NDArray[np.float64], extra_args: tuple, kwargs: dict | None) -> float: ...
+    def eval_vector(self, f: Any, w_arg: NDArray[np.float64], extra_args: tuple, kwargs: dict | None) -> NDArray[np.float64]: ...
+    def two_point_gradient(self, f: Any, w: NDArray[np.float64], w_arg: Any, h: NDArray[np.float64], plus: int,
+                           minus: int, f0: float, out: NDArray[np.float64], extra_args: tuple, kwargs: dict | None) -> None: ...
+    def two_point_jacobian(self, f: Any, w: NDArray[np.float64], w_arg: Any, h: NDArray[np.float64], plus: int,
+                           minus: int, f0: NDArray[np.float64] | None, out: NDArray[np.float64] | None,
+                           extra_args: tuple, kwargs: dict | None) -> NDArray[np.float64]: ...
+    def axis_values(self, f: Any, w: NDArray[np.float64], w_arg: Any, h: NDArray[np.float64], nodes: NDArray[np.float64],
+                    coords: NDArray[np.intp], values: NDArray[np.float64], offsets: NDArray[np.float64],
+                    extra_args: tuple, kwargs: dict | None) -> None: ...
+    def axis_values_vector(self, f: Any, w: NDArray[np.float64], w_arg: Any, h: NDArray[np.float64],
+                           nodes: NDArray[np.float64], coords: NDArray[np.intp], values: NDArray[np.float64],
+                           offsets: NDArray[np.float64], extra_args: tuple, kwargs: dict | None) -> None: ...
+    def central_hessian(self, f: Any, w: NDArray[np.float64], w_arg: Any, h: NDArray[np.float64], f0: float,
+                        out: NDArray[np.float64], extra_args: tuple, kwargs: dict | None) -> None: ...
+    def one_sided_hessian(self, f: Any, w: NDArray[np.float64], w_arg: Any, h: NDArray[np.float64], sign: int,
+                          f0: float, out: NDArray[np.float64], extra_args: tuple, kwargs: dict | None) -> None: ...
