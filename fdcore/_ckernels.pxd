@@ -3,7 +3,11 @@
 #   from fdcore._ckernels cimport scalar_fn, central_gradient
 #
 # Every entry point runs without the GIL, never raises inside its parallel region, and returns
-# 0 on success or -1 with *failed_index / *failed_status set (vector callbacks returning non-zero).
+# 0 on success, -1 with *failed_index / *failed_status set (vector callbacks returning non-zero),
+# -2 when out of memory, or -3 (fdcore._signals.INTERRUPTED) when a Python signal handler raised
+# during the run (Ctrl-C: KeyboardInterrupt): that exception is then set in the calling thread,
+# and the caller, holding the GIL again, must propagate it (e.g. from a function declared
+# ``except -1`` by returning -1). The output is incomplete in the -1, -2 and -3 cases.
 # num_threads <= 0 means OpenMP's default (OMP_NUM_THREADS or all cores); 1 runs serially.
 
 # double f(int n, double *x, void *user_data): scipy.LowLevelCallable's convention.

@@ -7,17 +7,19 @@ Each thread perturbs its own work copy of x (malloc'ed inside the parallel regio
 do not depend on the thread count: every output entry is computed by the same arithmetic in the
 same order whichever thread computes it. Nothing inside a parallel region raises: allocation
 failures and non-zero statuses of vector callbacks are recorded (under the GIL, on that rare
-path) and turned into exceptions after the region. All kernels release the GIL.
+path) and turned into exceptions after the region. All kernels release the GIL, and the calling
+thread polls for signals every 0.1 s (fdcore._signals), so Ctrl-C stops a long run promptly.
 
 The C-level entry points are declared in _ckernels.pxd for other Cython code to cimport.
 """
 
-from cython.parallel cimport parallel, prange
+from cython.parallel cimport parallel, prange, threadid
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy
 
 import numpy as np
 
+from fdcore._signals cimport INTERRUPTED, SignalWatch, interrupted, watch_start
 from fdcore._threads cimport omp_get_max_threads
 
 # Below this many coordinates (pairs for Hessians) a kernel runs serially: thread start-up
@@ -46,20 +48,32 @@ cdef inline void record_failure(Py_ssize_t i, int status, Py_ssize_t *failed_ind
             failed_status[0] = status
 
 
+cdef inline int _status(int nomem, SignalWatch *watch, bint failed) noexcept nogil:
+    """A kernel's return code: -2 out of memory, INTERRUPTED, -1 a callback failed, else 0."""
+    if nomem:
+        return -2
+    if watch.stop:
+        return INTERRUPTED
+    return -1 if failed else 0
+
+
 cdef int two_point_gradient_c(scalar_fn f, void *user_data, int n, const double *x, const double *h,
                               int plus, int minus, double f0, double *out,
                               int num_threads) noexcept nogil:
     """out[i] = (f(x + plus h_i e_i) - f(x + minus h_i e_i)) / realized span; node 0 uses f0.
-    Returns 0, or -2 if a work copy could not be allocated."""
+    Returns 0, -2 if a work copy could not be allocated, or INTERRUPTED."""
     cdef Py_ssize_t i
     cdef double *w
     cdef double xi, x_hi, x_lo, f_hi, f_lo
-    cdef int nomem[1]
+    cdef int nomem[1], thread
+    cdef SignalWatch watch
     nomem[0] = 0
+    watch_start(&watch)
     with parallel(num_threads=num_threads):
         w = work_copy(x, n, 0, nomem)
+        thread = threadid()
         for i in prange(n, schedule="static"):
-            if w == NULL:
+            if w == NULL or interrupted(&watch, thread):
                 continue
             xi = x[i]
             x_hi = xi + plus * h[i]
@@ -77,7 +91,7 @@ cdef int two_point_gradient_c(scalar_fn f, void *user_data, int n, const double 
             w[i] = xi
             out[i] = (f_hi - f_lo) / (x_hi - x_lo)
         free(w)
-    return -2 if nomem[0] else 0
+    return _status(nomem[0], &watch, 0)
 
 
 cdef int central_gradient(scalar_fn f, void *user_data, int n, const double *x, const double *h,
@@ -97,15 +111,18 @@ cdef int two_point_jacobian_c(vector_fn f, void *user_data, int n, const double 
     cdef double *f_lo
     cdef double xi, x_hi, x_lo, span
     cdef int status
-    cdef int nomem[1]
+    cdef int nomem[1], thread
+    cdef SignalWatch watch
     nomem[0] = 0
+    watch_start(&watch)
     with parallel(num_threads=num_threads):
         w = work_copy(x, n, 2 * m, nomem)
         f_hi = w + n
         f_lo = w + n + m
+        thread = threadid()
         for i in prange(n, schedule="static"):
-            if w == NULL or 0 <= failed_index[0] < i:  # only later coordinates stop: see record_failure
-                continue
+            if w == NULL or 0 <= failed_index[0] < i or interrupted(&watch, thread):
+                continue  # after a failure only later coordinates stop: see record_failure
             xi = x[i]
             x_hi = xi + plus * h[i]
             x_lo = xi + minus * h[i]
@@ -128,7 +145,7 @@ cdef int two_point_jacobian_c(vector_fn f, void *user_data, int n, const double 
             for k in range(m):
                 out[k * n + i] = (f_hi[k] - f_lo[k]) / span
         free(w)
-    return -2 if nomem[0] else (-1 if failed_index[0] >= 0 else 0)
+    return _status(nomem[0], &watch, failed_index[0] >= 0)
 
 
 cdef int axis_values_scalar(scalar_fn f, void *user_data, int n, const double *x, const double *h,
@@ -138,12 +155,15 @@ cdef int axis_values_scalar(scalar_fn f, void *user_data, int n, const double *x
     cdef Py_ssize_t b, i, k
     cdef double *w
     cdef double xi
-    cdef int nomem[1]
+    cdef int nomem[1], thread
+    cdef SignalWatch watch
     nomem[0] = 0
+    watch_start(&watch)
     with parallel(num_threads=num_threads):
         w = work_copy(x, n, 0, nomem)
+        thread = threadid()
         for b in prange(B, schedule="static"):
-            if w == NULL:
+            if w == NULL or interrupted(&watch, thread):
                 continue
             i = coords[b]
             xi = x[i]
@@ -153,7 +173,7 @@ cdef int axis_values_scalar(scalar_fn f, void *user_data, int n, const double *x
                 values[b * K + k] = f(n, w, user_data)
             w[i] = xi
         free(w)
-    return -2 if nomem[0] else 0
+    return _status(nomem[0], &watch, 0)
 
 
 cdef int axis_values_vec(vector_fn f, void *user_data, int n, const double *x, const double *h,
@@ -165,14 +185,17 @@ cdef int axis_values_vec(vector_fn f, void *user_data, int n, const double *x, c
     cdef double *w
     cdef double xi
     cdef int status
-    cdef int nomem[1]
+    cdef int nomem[1], thread
+    cdef SignalWatch watch
     nomem[0] = 0
+    watch_start(&watch)
     with parallel(num_threads=num_threads):
         w = work_copy(x, n, 0, nomem)
+        thread = threadid()
         for b in prange(B, schedule="static"):
             i = coords[b]
-            if w == NULL or 0 <= failed_index[0] < i:  # only later coordinates stop: see record_failure
-                continue
+            if w == NULL or 0 <= failed_index[0] < i or interrupted(&watch, thread):
+                continue  # after a failure only later coordinates stop: see record_failure
             xi = x[i]
             for k in range(K):
                 w[i] = xi + nodes[k] * h[i]
@@ -183,7 +206,7 @@ cdef int axis_values_vec(vector_fn f, void *user_data, int n, const double *x, c
                     break
             w[i] = xi
         free(w)
-    return -2 if nomem[0] else (-1 if failed_index[0] >= 0 else 0)
+    return _status(nomem[0], &watch, failed_index[0] >= 0)
 
 
 cdef int central_hessian_c(scalar_fn f, void *user_data, int n, const double *x, const double *h,
@@ -199,7 +222,8 @@ cdef int central_hessian_c(scalar_fn f, void *user_data, int n, const double *x,
     cdef double *f_p
     cdef double *f_q
     cdef double xi, xj, a, c
-    cdef int nomem[1]
+    cdef int nomem[1], thread
+    cdef SignalWatch watch
     nomem[0] = 0
     p = <double *>malloc(4 * n * sizeof(double))
     if p == NULL:
@@ -207,10 +231,12 @@ cdef int central_hessian_c(scalar_fn f, void *user_data, int n, const double *x,
     q = p + n
     f_p = p + 2 * n
     f_q = p + 3 * n
+    watch_start(&watch)
     with parallel(num_threads=num_threads):
         w = work_copy(x, n, 0, nomem)
+        thread = threadid()
         for i in prange(n, schedule="static"):
-            if w == NULL:
+            if w == NULL or interrupted(&watch, thread):
                 continue
             xi = x[i]
             w[i] = xi + h[i]
@@ -222,16 +248,19 @@ cdef int central_hessian_c(scalar_fn f, void *user_data, int n, const double *x,
             w[i] = xi
             out[i * n + i] = 2.0 * ((f_p[i] - f0) / p[i] - (f0 - f_q[i]) / q[i]) / (p[i] + q[i])
         free(w)
-    if nomem[0]:
+    if nomem[0] or watch.stop:
         free(p)
-        return -2
+        return _status(nomem[0], &watch, 0)
     with parallel(num_threads=num_threads):
         w = work_copy(x, n, 0, nomem)
+        thread = threadid()
         for i in prange(n, schedule="dynamic"):
             if w == NULL:
                 continue
             xi = x[i]
             for j in range(i + 1, n):
+                if interrupted(&watch, thread):  # polled per pair: a row can hold n - 1 of them
+                    break
                 xj = x[j]
                 w[i] = xi + h[i]
                 w[j] = xj + h[j]
@@ -247,7 +276,7 @@ cdef int central_hessian_c(scalar_fn f, void *user_data, int n, const double *x,
             w[i] = xi
         free(w)
     free(p)
-    return -2 if nomem[0] else 0
+    return _status(nomem[0], &watch, 0)
 
 
 cdef int one_sided_hessian_c(scalar_fn f, void *user_data, int n, const double *x, const double *h,
@@ -258,16 +287,19 @@ cdef int one_sided_hessian_c(scalar_fn f, void *user_data, int n, const double *
     cdef double *d
     cdef double *f_d
     cdef double xi, xj, e, f2, a
-    cdef int nomem[1]
+    cdef int nomem[1], thread
+    cdef SignalWatch watch
     nomem[0] = 0
     d = <double *>malloc(2 * n * sizeof(double))
     if d == NULL:
         return -2
     f_d = d + n
+    watch_start(&watch)
     with parallel(num_threads=num_threads):
         w = work_copy(x, n, 0, nomem)
+        thread = threadid()
         for i in prange(n, schedule="static"):
-            if w == NULL:
+            if w == NULL or interrupted(&watch, thread):
                 continue
             xi = x[i]
             w[i] = xi + sign * h[i]
@@ -279,17 +311,20 @@ cdef int one_sided_hessian_c(scalar_fn f, void *user_data, int n, const double *
             w[i] = xi
             out[i * n + i] = 2.0 * ((f2 - f_d[i]) / (e - d[i]) - (f_d[i] - f0) / d[i]) / e
         free(w)
-    if nomem[0]:
+    if nomem[0] or watch.stop:
         free(d)
-        return -2
+        return _status(nomem[0], &watch, 0)
     with parallel(num_threads=num_threads):
         w = work_copy(x, n, 0, nomem)
+        thread = threadid()
         for i in prange(n, schedule="dynamic"):
             if w == NULL:
                 continue
             xi = x[i]
             w[i] = xi + sign * h[i]
             for j in range(i + 1, n):
+                if interrupted(&watch, thread):  # polled per pair: a row can hold n - 1 of them
+                    break
                 xj = x[j]
                 w[j] = xj + sign * h[j]
                 a = f(n, w, user_data)
@@ -300,7 +335,7 @@ cdef int one_sided_hessian_c(scalar_fn f, void *user_data, int n, const double *
             w[i] = xi
         free(w)
     free(d)
-    return -2 if nomem[0] else 0
+    return _status(nomem[0], &watch, 0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -467,10 +502,14 @@ def _copy_back(result, out):
         out[...] = np.asarray(result)
 
 
-def _check(int rc, Py_ssize_t failed_index, int failed_status):
+cdef int _check(int rc, Py_ssize_t failed_index, int failed_status) except -1:
+    """Raise for a kernel's non-zero return code (see _status)."""
+    if rc == INTERRUPTED:
+        return -1  # the signal handler's exception (e.g. KeyboardInterrupt) is already set
     if rc == -2:
         raise MemoryError("could not allocate the per-thread work copies of x")
     if rc == -1:
         raise RuntimeError(
             f"the callback returned status {failed_status} when perturbing coordinate {failed_index}"
         )
+    return 0

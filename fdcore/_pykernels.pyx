@@ -10,12 +10,15 @@ the *realized* offsets ``w[i] - x_i`` (the representable step, e.g. ``(x_i + h_i
 nominal ``h_i``, which removes the step's rounding error from the quotient.
 
 The array handed to f is only valid during the call: f must copy it if it keeps it.
+Signals are checked before every call of f (a few ns), so Ctrl-C interrupts a long run even when f
+is compiled code (a numba or C extension function) that never runs Python bytecode.
 Kernels do not choose steps and know nothing of extrapolation; see fdcore/_api.py.
 """
 
 from cython cimport floating
 from libc.string cimport memcpy
 from cpython.complex cimport PyComplex_Check, PyComplex_ImagAsDouble
+from cpython.exc cimport PyErr_CheckSignals
 from cpython.float cimport PyFloat_Check, PyFloat_AS_DOUBLE
 cimport numpy as cnp
 
@@ -38,6 +41,7 @@ cnp.import_array()
 
 cdef inline double call_scalar(object f, tuple callargs, dict kwargs) except? -1.0:
     """f(*callargs, **kwargs) as a C double; floats (incl. NumPy float64) take the fast path."""
+    PyErr_CheckSignals()
     if kwargs is None:
         value = f(*callargs)
     else:
@@ -56,6 +60,7 @@ cdef int call_vector(object f, tuple callargs, dict kwargs, double[::1] dst,
     cdef Py_ssize_t k, m = dst.shape[0]
     cdef Py_ssize_t stride
     cdef char *data
+    PyErr_CheckSignals()
     if kwargs is None:
         value = f(*callargs)
     else:
@@ -344,6 +349,7 @@ def complex_step_gradient(f, complexing[::1] w, w_arg, const double[::1] h, doub
     cdef complexing xi
     cdef tuple callargs = (w_arg,) + extra_args
     for i in range(n):
+        PyErr_CheckSignals()
         xi = w[i]
         w[i] = xi + 1j * h[i]
         if kwargs is None:
@@ -368,6 +374,7 @@ def complex_step_jacobian(f, complexing[::1] w, w_arg, const double[::1] h, tupl
     cdef double[::1] column
     cdef double[:, ::1] jac
     for i in range(n):
+        PyErr_CheckSignals()
         xi = w[i]
         w[i] = xi + 1j * h[i]
         if kwargs is None:
