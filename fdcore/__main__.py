@@ -1,8 +1,12 @@
 """Command line.
 
-    python -m fdcore bench [--quick] [--suite NAME ...] [--json FILE]
+    python -m fdcore bench [--quick] [--suite NAME ...] [--json FILE] [--markdown FILE] [--plot FILE.png]
     python -m fdcore check MODULE:FUNC MODULE:GRAD (--x0 FILE.npy | --n N [--seed S]) [--mode M] [--k K]
     python -m fdcore config
+
+``bench`` times fdcore against its peers (suites: gradient, jacobian, hessian, accurate, accuracy,
+compiled, overhead, vectorized, workers, checking, sparse, compat; all by default) and ends with
+the performance goals of the project's issues, each MET / NOT MET / not run for this run's rows.
 
 ``check`` prints the gradient check's report and exits 0 if it passed, 1 if it failed and 2 on
 bad usage (argparse's convention).
@@ -20,10 +24,12 @@ def _parser():
     commands = parser.add_subparsers(dest="command", required=True)
     from fdcore._bench import SUITES
 
-    bench = commands.add_parser("bench", help="compare fdcore with its peers on the built-in problems")
+    bench = commands.add_parser("bench", help="compare fdcore with its peers; check the performance goals")
     bench.add_argument("--quick", action="store_true", help="small sizes, short timings (under a minute)")
-    bench.add_argument("--suite", action="append", choices=SUITES, help="run only this suite (repeatable)")
-    bench.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    bench.add_argument("--suite", action="append", choices=SUITES,
+                       help="run only this suite (repeatable; default: all)")
+    bench.add_argument("--json", metavar="FILE", help="also write the rows, missing peers and goals as JSON")
+    bench.add_argument("--markdown", metavar="FILE", help="also write the tables and the goals as Markdown")
     bench.add_argument("--plot", metavar="FILE.png", help="also draw time against n and error against step (matplotlib)")
     commands.add_parser("config", help="print the build configuration")
 

@@ -6,7 +6,8 @@ one. Reported per method:
                |estimate - exact| / |exact|
   max normwise max over the smooth problems of ||estimate - exact||_inf / ||exact||_inf
                (the zero-gradient problem: absolute error)
-  evals/coord  evaluations of f per coordinate (largest over the problems)
+  evals/coord  evaluations of f per coordinate (largest over the problems; the median over the
+               problems is kept too, for the goals report)
   est >= err   for methods with an error estimate, the share of components whose estimate is at
                least the true error, and the median of estimate / true error
 """
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import fdcore
-from fdcore._bench import _Counter
+from fdcore._bench_core import Counter
 from fdcore._problems import problem_suite
 
 
@@ -27,6 +28,7 @@ class MethodScore:
     componentwise: list = field(default_factory=list)
     normwise: dict = field(default_factory=dict)  # problem name -> normwise error
     evals_per_coordinate: float = 0.0
+    evals_per_problem: dict = field(default_factory=dict)  # problem name -> evaluations / coordinate
     covered: int = 0
     estimated: int = 0
     ratios: list = field(default_factory=list)
@@ -93,7 +95,7 @@ def run(progress=None):
         for p in problems:
             if progress:
                 progress(f"bench accuracy: {label}: {p.name}")
-            counter = _Counter(p.f)
+            counter = Counter(p.f)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 try:
@@ -109,6 +111,7 @@ def run(progress=None):
             err = np.abs(estimate - exact)
             scale = np.max(np.abs(exact))
             score.evals_per_coordinate = max(score.evals_per_coordinate, counter.calls / p.n)
+            score.evals_per_problem[p.name] = counter.calls / p.n
             if not p.smooth:
                 continue
             score.normwise[p.name] = float(np.max(err) / (scale if scale > 0 else 1.0))
@@ -123,20 +126,41 @@ def run(progress=None):
     return problems, scores
 
 
+_SUMMARY_HEADER = ["method", "median rel", "max normwise", "evals/coord", "est >= err", "est/err median", "skipped"]
+
+
+def _summary_cells(s):
+    """One method's summary line (the columns of _SUMMARY_HEADER) as strings."""
+    return [s.method,
+            f"{np.median(s.componentwise):.1e}" if s.componentwise else "-",
+            f"{max(s.normwise.values()):.1e}" if s.normwise else "-",
+            f"{s.evals_per_coordinate:.1f}",
+            f"{100 * s.covered / s.estimated:.1f}%" if s.estimated else "-",
+            f"{np.median(s.ratios):.1f}" if s.ratios else "-",
+            ", ".join(s.skipped) if len(s.skipped) <= 3 else f"{len(s.skipped)} problems"]
+
+
+def _text_line(cells):
+    *columns, skipped = cells
+    return " ".join(c.ljust(w) if k == 0 else c.rjust(w)
+                    for k, (c, w) in enumerate(zip(columns, (34, 10, 12, 11, 10, 14)))) + "  " + skipped
+
+
+def format_markdown(scores):
+    """The summary table as Markdown (for `python -m fdcore bench --markdown`)."""
+    from fdcore._bench_report import markdown_table
+
+    return markdown_table(_SUMMARY_HEADER, [_summary_cells(s) for s in scores.values()])
+
+
 def format_report(problems, scores):
     lines = [
         f"\n== accuracy: gradients on the {len(problems)} scalar problems of fdcore.problem_suite() ==",
         "(relative errors against the analytic gradient; see fdcore/_bench_accuracy.py for definitions)",
     ]
-    header = f"{'method':<34} {'median rel':>10} {'max normwise':>12} {'evals/coord':>11} {'est >= err':>10} {'est/err median':>14}  skipped"
+    header = _text_line(_SUMMARY_HEADER)
     lines += [header, "-" * len(header)]
-    for s in scores.values():
-        median_rel = f"{np.median(s.componentwise):.1e}" if s.componentwise else "-"
-        worst = f"{max(s.normwise.values()):.1e}" if s.normwise else "-"
-        cover = f"{100 * s.covered / s.estimated:.1f}%" if s.estimated else "-"
-        ratio = f"{np.median(s.ratios):.1f}" if s.ratios else "-"
-        skipped = ", ".join(s.skipped) if len(s.skipped) <= 3 else f"{len(s.skipped)} problems"
-        lines.append(f"{s.method:<34} {median_rel:>10} {worst:>12} {s.evals_per_coordinate:>11.1f} {cover:>10} {ratio:>14}  {skipped}")
+    lines += [_text_line(_summary_cells(s)).rstrip() for s in scores.values()]
     labels = list(scores)
     lines.append("\nmax-norm relative error per problem:")
     lines.append(f"{'problem':<28} {'n':>5} " + " ".join(f"{scores[label].short:>12}" for label in labels))
