@@ -30,6 +30,7 @@ from fdcore._validation import (
     check_out,
     flag_nonfinite,
     read_only_view,
+    require_memory,
 )
 
 FIRST_DERIVATIVE_METHODS = REAL_METHODS + ("complex",)
@@ -304,6 +305,8 @@ def hessian(f, x, *, method="central", order=None, step=None, richardson=False, 
     >>> bool((H == H.T).all())
     True
     """
+    if sparsity is None:  # a dense (n, n) result: refused before anything is allocated or evaluated
+        _require_dense_hessian(x if isinstance(x, np.ndarray) else as_float_array(x))
     if grad is not None:
         if bounds is not None:
             return _hessian_from_gradient(grad, x, method=method, order=order, step=step, richardson=richardson,
@@ -344,6 +347,14 @@ def hessian(f, x, *, method="central", order=None, step=None, richardson=False, 
     out[...] = outcome.value
     flag_nonfinite(out, "Hessian", index_of=by_row)
     return _finish(out, outcome, opts, full_output)
+
+
+def _require_dense_hessian(x):
+    """MemoryError naming the size when the (n, n) Hessian at x cannot fit in memory."""
+    if x.ndim == 1:
+        n = x.shape[0]
+        itemsize = 4 if x.dtype == np.float32 else 8
+        require_memory(itemsize * n * n, f"x has n = {n} entries: its dense Hessian, a ({n}, {n}) array,")
 
 
 def _hessian_from_gradient(grad, x, *, out, full_output, **options):

@@ -1,5 +1,6 @@
 """Input validation shared by the public entry points; every error names the argument."""
 
+import os
 import warnings
 
 import numpy as np
@@ -35,11 +36,53 @@ def as_float_array(x, name="x", *, ndim=1):
         raise ValueError(f"{name} must be a 1-D array, got shape {arr.shape}")
     if arr.size == 0:
         raise ValueError(f"{name} must not be empty")
+    nbytes = arr.size * (4 if dtype is np.float32 else 8)
+    if exceeds_memory(nbytes):  # a broadcast view (np.broadcast_to) is free, its copy is not
+        raise memory_error(nbytes, f"{name} has {arr.size} entries: its {np.dtype(dtype)} copy")
     out = np.array(arr, dtype=dtype, order="C", copy=True)
     if not _pykernels.all_finite(out.reshape(-1)):
         bad = np.flatnonzero(~np.isfinite(out))
         raise ValueError(f"{name} must be finite; non-finite entries at indices {_list(bad)}")
     return out
+
+
+def _physical_memory():
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # not a POSIX system: no limit known
+        return None
+
+
+_PHYSICAL_MEMORY = _physical_memory()
+
+
+def format_bytes(nbytes):
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"):
+        if nbytes < 1024 or unit == "YiB":
+            return f"{nbytes:.3g} {unit}" if unit != "bytes" else f"{int(nbytes)} bytes"
+        nbytes /= 1024
+    return None  # unreachable
+
+
+def exceeds_memory(nbytes):
+    """Whether an allocation of nbytes is larger than the machine's physical memory.
+
+    Such arrays are refused before they are allocated: NumPy would try (and, with memory
+    overcommit, might even succeed until the pages are touched).
+    """
+    return _PHYSICAL_MEMORY is not None and nbytes > _PHYSICAL_MEMORY
+
+
+def memory_error(nbytes, what):
+    """The MemoryError for an allocation refused by `exceeds_memory`: what needed how much."""
+    return MemoryError(f"{what} needs {format_bytes(nbytes)}, more than this machine's memory "
+                       f"({format_bytes(_PHYSICAL_MEMORY)})")
+
+
+def require_memory(nbytes, what):
+    """Raise `memory_error` when `exceeds_memory`."""
+    if exceeds_memory(nbytes):
+        raise memory_error(nbytes, what)
 
 
 def check_callable(f, name="f"):
