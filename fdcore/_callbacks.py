@@ -188,14 +188,18 @@ class Callback:
 
 
 def compiled_kernels(f, num_threads):
-    """The CompiledKernels evaluator for f, or None when f is a plain Python callable."""
+    """The CompiledKernels evaluator for f, or None when f is a plain Python callable.
+
+    num_threads is checked for every f: it is ignored for Python callables, but a bad value is
+    a mistake whatever f is.
+    """
+    if num_threads is not None and (isinstance(num_threads, bool) or not isinstance(num_threads, (int, np.integer)) or num_threads < 1):
+        raise ValueError(f"num_threads must be a positive int or None, got {num_threads!r}")
     if isinstance(f, Callback):
         callback = f
     elif _describe(f) is not None:
         callback = Callback(f)  # a vector callback without m raises here, naming m
     else:
         return None
-    if num_threads is not None and (isinstance(num_threads, bool) or not isinstance(num_threads, (int, np.integer)) or num_threads < 1):
-        raise ValueError(f"num_threads must be a positive int or None, got {num_threads!r}")
     return CompiledKernels(callback.address, callback.user_data_address, callback.kind == "vector",
                            callback.m, int(num_threads or 0), callback)
