@@ -28,6 +28,7 @@ from fdcore._validation import (
     check_callable,
     check_method,
     check_out,
+    check_pattern_values,
     flag_nonfinite,
     read_only_view,
     require_memory,
@@ -328,6 +329,7 @@ def hessian(f, x, *, method="central", order=None, step=None, richardson=False, 
         if method != "central" or opts.levels > 1 or opts.order != 2 or out is not None or full_output:
             raise ValueError("sparsity= computes the plain central Hessian stencil (no order, richardson, "
                              "out or full_output)")
+        check_pattern_values(sparsity)
         h = resolve_step(step, work.w, 2, "central")
         return sparse_hessian_from_f(f, work, h, as_pattern(sparsity, (n, n)))[0]
     out = np.empty((n, n), work.w.dtype) if out is None else check_out(out, (n, n), work.w.dtype)
@@ -336,7 +338,7 @@ def hessian(f, x, *, method="central", order=None, step=None, richardson=False, 
         if method != "central" or opts.levels > 1 or opts.order != 2 or _is_adaptive(step):
             raise ValueError("bounds= with hessian takes the plain central stencil (no method, order, "
                              "richardson or step='adaptive'); it turns one-sided near the bounds")
-        bounded_hessian(f, work, step, parse_bounds(bounds, work.w), out)
+        bounded_hessian(f, work, step, _parse_bounds(bounds, work.w), out)
         return flag_nonfinite(out, "Hessian", index_of=by_row)
     if method == "complex":
         outcome = _complex_hessian(f, work, step)
@@ -424,6 +426,7 @@ def _sparse_first_derivative(f, work, opts, step, sparsity, out, full_output, bo
     shape = sparsity.shape if hasattr(sparsity, "shape") else np.shape(sparsity)
     if len(shape) != 2:
         raise ValueError(f"sparsity must be a 2-D (m, n) pattern, got shape {shape}")
+    check_pattern_values(sparsity)
     m = shape[0]  # the pattern says m: no evaluation of f(x) just to learn it
     h = resolve_step(step, work.w, 1, opts.method)
     J, _, _ = sparse_jacobian(f, work, h, as_pattern(sparsity, (m, work.w.shape[0])), opts.method)
@@ -435,10 +438,23 @@ def _bounded(f, work, opts, step, bounds, vector):
     if opts.method == "complex" or _is_adaptive(step):
         raise ValueError("bounds= works with the real stencils and fixed or default steps, not with "
                          "method='complex' or step='adaptive'")
-    lb, ub = parse_bounds(bounds, work.w)
+    lb, ub = _parse_bounds(bounds, work.w)
     h = resolve_step(step, work.w, 1, opts.method, opts.order, opts.levels, opts.ratio)
     return bounded_axis_derivative(f, work, 1, opts.order, opts.method, opts.levels, opts.ratio, h,
                                    opts.noise, vector, lb, ub)
+
+
+def _parse_bounds(bounds, w):
+    """fdcore._bounds.parse_bounds, with the shapes of lb and ub checked first (naming bounds)."""
+    try:
+        lb, ub = bounds
+    except (TypeError, ValueError):
+        raise TypeError("bounds must be a pair (lb, ub) of scalars or arrays of shape (n,)") from None
+    for side, value in (("lb", lb), ("ub", ub)):
+        if np.shape(value) not in ((), w.shape):
+            raise ValueError(f"bounds: {side} must be a scalar, None or an array of shape {w.shape}, "
+                             f"got shape {np.shape(value)}")
+    return parse_bounds(bounds, w)
 
 
 def _is_adaptive(step):

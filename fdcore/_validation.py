@@ -85,6 +85,27 @@ def require_memory(nbytes, what):
         raise memory_error(nbytes, what)
 
 
+def check_pattern_values(sparsity, name="sparsity"):
+    """A sparsity pattern holds booleans or 0/1 (stored entries of a scipy.sparse matrix included).
+
+    Any other value (2, -1, 0.5, NaN) is more likely a matrix of values passed by mistake than a
+    pattern; it is refused rather than silently read as 'nonzero'.
+    """
+    values = sparsity.tocoo().data if hasattr(sparsity, "tocoo") else sparsity  # scipy.sparse: the stored values
+    try:
+        values = np.asarray(values)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be a 2-D boolean (0/1) array or a scipy.sparse matrix: {exc}") from None
+    if values.dtype.kind == "b":
+        return
+    if values.dtype.kind not in "iuf":
+        raise ValueError(f"{name} must hold booleans or 0/1, got dtype {values.dtype}")
+    bad = ~((values == 0) | (values == 1))
+    if bad.any():
+        raise ValueError(f"{name} must hold booleans or 0/1 (the nonzero pattern), got the value "
+                         f"{values[bad].flat[0]!r}")
+
+
 def check_callable(f, name="f"):
     if not callable(f):
         raise TypeError(f"{name} must be callable, got {type(f).__name__}")
