@@ -5,6 +5,8 @@ per-coordinate steps (fdcore/_steps.py) and hands the work copy, a read-only vie
 the stencil to an evaluator (fdcore/_pykernels.pyx for Python callables).
 """
 
+import warnings
+
 import numpy as np
 
 from fdcore import _pykernels
@@ -535,7 +537,12 @@ def jvp(f, x, v, *, step=None, args=(), kwargs=None, num_threads=None, vectorize
         eps = np.finfo(x.dtype).eps
         t = eps ** (1 / 3) * max(1.0, float(np.max(np.abs(x)))) / vmax if vmax > 0 else 1.0
     else:
-        t = float(step)
+        if isinstance(step, (str, bytes)) or np.ndim(step) != 0:
+            raise TypeError(f"step must be a positive number (the step t along v), got {step!r:.60}")
+        try:
+            t = float(step)
+        except (TypeError, ValueError):
+            raise TypeError(f"step must be a positive number (the step t along v), got {step!r:.60}") from None
         if not (np.isfinite(t) and t > 0):
             raise ValueError(f"step must be a positive finite number, got {step!r}")
     x_hi = read_only_view(x + x.dtype.type(t) * v)
@@ -559,10 +566,21 @@ def jvp(f, x, v, *, step=None, args=(), kwargs=None, num_threads=None, vectorize
     if np.ndim(result) == 0:
         result = float(result)
         if not np.isfinite(result):
-            flag_nonfinite(np.array([result]), "directional derivative", index_of=lambda b: [0])
+            _warn_nonfinite_along(t, "the directional derivative is NaN")
             result = np.nan
         return result
-    return flag_nonfinite(np.asarray(result, dtype=x.dtype), "jvp")
+    result = np.asarray(result, dtype=x.dtype)
+    bad = ~np.isfinite(result)
+    if bad.any():
+        result[bad] = np.nan
+        _warn_nonfinite_along(t, f"the entries {', '.join(map(str, np.flatnonzero(bad)[:10]))} of the "
+                                 "directional derivative are NaN")
+    return result
+
+
+def _warn_nonfinite_along(t, consequence):
+    warnings.warn(f"f returned NaN or inf at x + t v or x - t v (t = {t:.3g}); {consequence}",
+                  RuntimeWarning, stacklevel=3)
 
 
 def directional_derivative(f, x, v, *, normalize=True, step=None, args=(), kwargs=None, num_threads=None,
