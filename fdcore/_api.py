@@ -671,12 +671,13 @@ def derivative(f, x, *, n=1, method="central", order=None, step=None, richardson
 
     def call(points, kind="f"):
         value = np.asarray(f(read_only_view(points.reshape(x.shape)), *args, **kwargs))
+        if kind == "complex" and value.dtype.kind != "c":
+            raise TypeError(f"f returned {value.dtype} values for complex input; method='complex' needs a "
+                            "complex-analytic f")
+        if kind != "complex" and value.dtype.kind not in "biuf":
+            raise TypeError(f"f must return real values, got dtype {value.dtype}")
         if value.shape != x.shape:
             raise ValueError(f"f must return an array of x's shape {x.shape}, got shape {value.shape}")
-        if kind == "complex" and value.dtype.kind != "c":
-            raise TypeError("f returned real values for complex input; method='complex' needs a complex-analytic f")
-        if value.dtype.kind not in ("biufc" if kind == "complex" else "biuf"):
-            raise TypeError(f"f must return real values, got dtype {value.dtype}")
         return np.array(value, dtype=complex if kind == "complex" else np.float64).reshape(-1)  # a copy
 
     if method == "complex":
