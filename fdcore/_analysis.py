@@ -189,7 +189,14 @@ def classify_critical_point(f, x, *, gtol=0.0, args=(), kwargs=None, vectorized=
     if not (np.isfinite(gtol) and gtol >= 0):
         raise ValueError(f"gtol must be a finite number >= 0, got {gtol!r}")
     extra, kw = work.args, work.kwargs
-    f0 = abs(float(_value_at(f, work)))
+    value = _value_at(f, work)
+    if value.dtype.kind not in "biuf":
+        raise TypeError(f"f must return a real scalar, got {value!r:.60} (dtype {value.dtype})")
+    if value.ndim != 0:
+        raise ValueError(f"f must return a scalar, got shape {value.shape}")
+    f0 = abs(float(value))
+    if not np.isfinite(f0):
+        raise ValueError(f"f is not finite at x (f(x) = {float(value)}): x cannot be classified")
     eps = np.finfo(x0.dtype).eps
 
     h2 = default_step(x0, 2, "central")
@@ -205,6 +212,16 @@ def classify_critical_point(f, x, *, gtol=0.0, args=(), kwargs=None, vectorized=
     # rounding of x itself (x is only known to EPS |x|, which moves the gradient by |H| EPS |x|).
     g_err = np.abs(g - g2) + eps * f0 / h1 + eps * (np.abs(H) @ np.abs(x0))
     g_tol = np.maximum(_SAFETY * g_err, gtol)
+    # The coordinates to blame: non-finite gradient or diagonal entries, then the pairs of any
+    # other non-finite entry.
+    bad = ~(np.isfinite(g) & np.isfinite(g2) & np.isfinite(np.diag(H)) & np.isfinite(np.diag(H2)))
+    pairs = ~(np.isfinite(H) & np.isfinite(H2))
+    pairs[bad, :] = pairs[:, bad] = False
+    bad |= pairs.any(axis=0)
+    if bad.any():
+        shown = ", ".join(str(i) for i in np.flatnonzero(bad)[:10])
+        raise ValueError(f"f is not finite at stencil points of coordinates {shown}: the derivatives there "
+                         "are undefined and x cannot be classified")
     lam = np.linalg.eigvalsh(H.astype(np.float64))
 
     if np.any(np.abs(g) > g_tol):
