@@ -23,7 +23,7 @@ array([2., 4.])
 
 import numpy as np
 
-from fdcore._validation import read_only_view
+from fdcore._validation import as_float_array, read_only_view
 from fdcore._work import BatchOptions, Work
 
 __all__ = ["approx_derivative", "approx_fprime", "check_grad"]
@@ -35,14 +35,49 @@ def _relative_step(method):
     return _EPS ** 0.5 if method in ("2-point", "cs") else _EPS ** (1 / 3)
 
 
+def _as_x0(x0, name="x0"):
+    """x0 as SciPy takes it (at most 1-D; a scalar is one variable) as a private, checked copy.
+
+    Unlike SciPy, a NaN or inf x0, a complex x0 or entries that are not numbers are refused
+    (naming the argument), and the function never receives the caller's array.
+    """
+    try:
+        xp = np.asarray(x0)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"`{name}` must be an array of real numbers: {exc}") from None
+    if xp.ndim > 1:
+        raise ValueError(f"`{name}` must have at most 1 dimension.")
+    if xp.size == 0:  # SciPy's empty Jacobian
+        return np.zeros(0)
+    return as_float_array(np.atleast_1d(xp), f"`{name}`")
+
+
+def _checked_value(raw, name="fun", kinds="biuf"):
+    """fun's value as an array of at most one dimension (SciPy's rule), real unless ``kinds`` says."""
+    if raw is None or isinstance(raw, (str, bytes)):
+        raise TypeError(f"`{name}` must return a real number or a 1-D array of them, got {type(raw).__name__}")
+    value = np.atleast_1d(raw)
+    if value.dtype.kind not in kinds:
+        raise TypeError(f"`{name}` must return real numbers, got dtype {value.dtype}")
+    if value.ndim > 1:
+        raise RuntimeError(f"`{name}` return value has more than 1 dimension.")
+    return value
+
+
+def _step_array(step, x0, name):
+    if np.shape(step) not in ((), x0.shape):
+        raise ValueError(f"`{name}` must be a scalar or have the shape of x0, {x0.shape}; got shape {np.shape(step)}")
+    return np.asarray(step, dtype=float)
+
+
 def _absolute_step(rel_step, abs_step, x0, method):
     """SciPy's step rule: signed, representable, with the default wherever a step vanishes."""
     sign = (x0 >= 0).astype(float) * 2 - 1
     default = _relative_step(method) * sign * np.maximum(1.0, np.abs(x0))
     if abs_step is not None:
-        h = np.broadcast_to(np.asarray(abs_step, dtype=float), x0.shape).copy()
+        h = np.broadcast_to(_step_array(abs_step, x0, "abs_step"), x0.shape).copy()
     elif rel_step is not None:
-        h = np.asarray(rel_step, dtype=float) * sign * np.abs(x0)
+        h = _step_array(rel_step, x0, "rel_step") * sign * np.abs(x0)
     else:
         return default
     dx = (x0 + h) - x0
@@ -50,7 +85,10 @@ def _absolute_step(rel_step, abs_step, x0, method):
 
 
 def _prepare_bounds(bounds, x0):
-    lb, ub = (np.asarray(b, dtype=float) for b in bounds)
+    try:
+        lb, ub = (np.asarray(b, dtype=float) for b in bounds)
+    except (TypeError, ValueError):
+        raise TypeError("`bounds` must be a pair (lb, ub) of scalars or arrays of shape (n,)") from None
     if lb.ndim == 0:
         lb = np.resize(lb, x0.shape)
     if ub.ndim == 0:
@@ -69,37 +107,41 @@ def approx_derivative(fun, x0, method="3-point", rel_step=None, abs_step=None, f
     """
     if method not in _METHODS:
         raise ValueError(f"Unknown method '{method}'. ")
+    if not callable(fun):
+        raise TypeError(f"`fun` must be callable, got {type(fun).__name__}")
     kwargs = {} if kwargs is None else kwargs
-    xp = np.asarray(x0)
-    dtype = xp.dtype if np.issubdtype(xp.dtype, np.inexact) else np.float64
-    x0 = np.atleast_1d(np.asarray(x0, dtype=dtype))
-    if x0.ndim > 1:
-        raise ValueError("`x0` must have at most 1 dimension.")
+    x0 = _as_x0(x0)
     lb, ub = _prepare_bounds(bounds, x0)
     if lb.shape != x0.shape or ub.shape != x0.shape:
         raise ValueError("Inconsistent shapes between bounds and `x0`.")
+    if np.any(lb > ub):
+        raise ValueError(f"`bounds` are inconsistent: lb > ub at coordinates {np.flatnonzero(lb > ub)[:10]}")
     if as_linear_operator and not (np.all(np.isinf(lb)) and np.all(np.isinf(ub))):
         raise ValueError("Bounds not supported when `as_linear_operator` is True.")
 
+    kinds = "biufc" if method == "cs" else "biuf"
+
     def fun_wrapped(x):
-        value = np.atleast_1d(fun(x, *args, **kwargs))
-        if value.ndim > 1:
-            raise RuntimeError("`fun` return value has more than 1 dimension.")
-        return value
+        return _checked_value(fun(x, *args, **kwargs), kinds=kinds)
 
     nfev = 0
     scalar_fun = False
     if f0 is None:
-        raw = fun(x0, *args, **kwargs)
+        raw = fun(read_only_view(x0), *args, **kwargs)
         scalar_fun = np.ndim(raw) == 0
-        f0 = fun_wrapped(x0) if not scalar_fun else np.atleast_1d(raw)
+        f0 = _checked_value(raw, kinds=kinds)
         nfev += 1
     else:
+        scalar_fun = np.ndim(f0) == 0
         f0 = np.atleast_1d(f0)
         if f0.ndim > 1:
             raise ValueError("`f0` passed has more than 1 dimension.")
     if np.any((x0 < lb) | (x0 > ub)):
         raise ValueError("`x0` violates bound constraints.")
+    if x0.size == 0:  # the derivative with respect to no variables
+        J = np.zeros((f0.shape[0], 0))
+        J = np.ravel(J) if f0.shape[0] == 1 else J
+        return (J, {"nfev": nfev}) if full_output else J
     if as_linear_operator:
         return _linear_operator(fun_wrapped, x0, f0, method, rel_step)
 
@@ -130,8 +172,14 @@ def approx_derivative(fun, x0, method="3-point", rel_step=None, abs_step=None, f
     m = f0.shape[0]
     if scalar_fun and not kwargs and not args:
         f = fun  # a scalar function goes to the kernels as it is: no wrapper per evaluation
+    elif m > 1:
+        f = fun_wrapped  # the kernels check that every value has the same shape
     else:
-        f = (lambda x: fun_wrapped(x)) if m > 1 else (lambda x: fun_wrapped(x)[0])
+        def f(x):
+            value = fun_wrapped(x)
+            if value.shape != (1,):
+                raise ValueError(f"`fun` returned shape {value.shape}, but {np.shape(f0)} at x0")
+            return value[0]
     batch = BatchOptions(workers=workers) if workers is not None else None
     if sparsity is not None:
         J, spent = _sparse(fun_wrapped, x0, h, method, sparsity, f0, one_sided)
@@ -139,6 +187,8 @@ def approx_derivative(fun, x0, method="3-point", rel_step=None, abs_step=None, f
     else:
         J, spent = _dense(f, x0, h, method, f0, one_sided, m, batch)
         nfev += spent
+        if J.shape[0] != m:
+            raise ValueError(f"`fun` returned {J.shape[0]} values near x0, but {m} at x0: its shape changed")
         if m == 1:
             J = np.ravel(J)
     return (J, {"nfev": nfev}) if full_output else J
@@ -222,8 +272,15 @@ def _linear_operator(fun, x0, f0, method, rel_step):
 
 def approx_fprime(xk, f, epsilon=_EPS ** 0.5, *args):
     """scipy.optimize.approx_fprime: forward differences with the absolute step ``epsilon``."""
-    xk = np.asarray(xk, dtype=float)
-    f0 = f(xk, *args)
+    xk = _as_x0(xk, "xk")
+    if not callable(f):
+        raise TypeError(f"`f` must be callable, got {type(f).__name__}")
+    epsilon = _step_array(epsilon, xk, "epsilon")
+    f0 = f(read_only_view(xk), *args)
+    try:
+        f0 = _checked_value(f0, "f")
+    except RuntimeError as exc:  # SciPy's ValueError for a value of more than one dimension
+        raise ValueError(str(exc)) from None
     return approx_derivative(f, xk, method="2-point", abs_step=epsilon, args=args, f0=f0)
 
 
@@ -232,12 +289,25 @@ def check_grad(func, grad, x0, *args, epsilon=_EPS ** 0.5, direction="all", seed
 
     direction='random' compares along one random unit direction (seeded by ``seed``).
     """
-    x0 = np.asarray(x0, dtype=float)
-    g = np.asarray(grad(x0, *args))
-    if direction == "all":
-        return float(np.sqrt(np.sum((g - approx_fprime(x0, func, epsilon, *args)) ** 2)))
-    if direction != "random":
+    x0 = _as_x0(x0)
+    if direction not in ("all", "random"):
         raise ValueError(f"{direction} is not a valid string for ``direction``.")
+    for name, function in (("func", func), ("grad", grad)):
+        if not callable(function):
+            raise TypeError(f"`{name}` must be callable, got {type(function).__name__}")
+    _step_array(epsilon, x0, "epsilon")
+    g = grad(read_only_view(x0), *args)
+    if g is None or isinstance(g, (str, bytes)) or np.asarray(g).dtype.kind not in "biuf":
+        raise TypeError(f"`grad` must return an array of real numbers, got {g!r:.60}")
+    g = np.asarray(g, dtype=float)
+    if g.shape not in (x0.shape, ()) or (g.shape == () and x0.size != 1):
+        raise ValueError(f"`grad` must return an array of x0's shape {x0.shape}, got shape {g.shape}")
+    if direction == "all":
+        f0 = _checked_value(func(read_only_view(x0), *args), "func")
+        if f0.shape != (1,):
+            raise ValueError(f"`func` must return a scalar, got shape {np.shape(f0)}")
+        numerical = approx_derivative(func, x0, method="2-point", abs_step=epsilon, args=args, f0=f0)
+        return float(np.sqrt(np.sum((g - numerical) ** 2)))
     # SciPy draws the direction with check_random_state(seed).normal(0, 1, n): a legacy
     # RandomState for an int or None seed, the Generator itself when one is given.
     rng = seed if isinstance(seed, (np.random.Generator, np.random.RandomState)) else np.random.RandomState(seed)
