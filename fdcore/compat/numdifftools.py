@@ -24,6 +24,7 @@ from fdcore import _api
 from fdcore._axis import axis_derivative
 from fdcore._options import parse
 from fdcore._steps import resolve_step
+from fdcore._validation import as_float_array, flag_nonfinite, read_only_view
 from fdcore._work import Work
 
 __all__ = ["Derivative", "EstimateResult", "Gradient", "Hessdiag", "Hessian", "Jacobian", "directionaldiff"]
@@ -46,6 +47,10 @@ class _Estimator:
                              f"numdifftools interface; got {method!r}")
         if options:
             raise TypeError(f"unsupported options: {', '.join(sorted(options))}")
+        if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or order < 1:
+            raise ValueError(f"order must be a positive int, got {order!r}")
+        if method in ("central", "complex") and order % 2:
+            raise ValueError(f"order must be even for method={method!r}, got {order}")
         self.fun, self.step, self.method, self.order, self.n, self.full_output = fun, step, method, order, n, full_output
 
     def _options(self):
@@ -63,6 +68,23 @@ class _Estimator:
         if not args and not kwds:
             return self.fun
         return lambda x: self.fun(x, *args, **kwds)
+
+
+def _point(x):
+    """x checked (finite reals; the error names x) and flattened to 1-D, as numdifftools does."""
+    return as_float_array(x, ndim=None).ravel()
+
+
+def _vector_value(value):
+    """f's value for Jacobian: a scalar or a 1-D array of reals (a scalar is one output)."""
+    if value is None or isinstance(value, (str, bytes)):
+        raise TypeError(f"f must return a real number or a 1-D array of them, got {type(value).__name__}")
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"f must return real numbers, got dtype {arr.dtype}")
+    if arr.ndim > 1:
+        raise ValueError(f"f must return a scalar or a 1-D array, got shape {arr.shape}")
+    return np.atleast_1d(arr).astype(np.float64)
 
 
 class Derivative(_Estimator):
@@ -83,7 +105,7 @@ class Gradient(_Estimator):
         f = self._bind(args, kwds)
         if np.ndim(x) == 0:
             return Derivative(self.fun, self.step, self.method, self.order, 1, self.full_output)(x, *args, **kwds)
-        return self._finish(_api.gradient(f, np.asarray(x, dtype=float).ravel(), full_output=True, **self._options()))
+        return self._finish(_api.gradient(f, _point(x), full_output=True, **self._options()))
 
 
 class Jacobian(_Estimator):
@@ -91,9 +113,8 @@ class Jacobian(_Estimator):
 
     def __call__(self, x, *args, **kwds):
         f = self._bind(args, kwds)
-        x = np.atleast_1d(np.asarray(x, dtype=float)).ravel()
-        vector = lambda z: np.atleast_1d(np.asarray(f(z), dtype=float)).ravel()  # noqa: E731
-        return self._finish(_api.jacobian(vector, x, full_output=True, **self._options()))
+        vector = lambda z: _vector_value(f(z))  # noqa: E731
+        return self._finish(_api.jacobian(vector, _point(x), full_output=True, **self._options()))
 
 
 class Hessian(_Estimator):
@@ -106,8 +127,7 @@ class Hessian(_Estimator):
         options = self._options()
         if self.method != "complex":
             options["order"] = 2 if self.method == "central" else 1
-        return self._finish(_api.hessian(self._bind(args, kwds), np.atleast_1d(np.asarray(x, dtype=float)).ravel(),
-                                         full_output=True, **options))
+        return self._finish(_api.hessian(self._bind(args, kwds), _point(x), full_output=True, **options))
 
 
 class Hessdiag(_Estimator):
@@ -121,10 +141,11 @@ class Hessdiag(_Estimator):
         if self.method == "complex":
             raise ValueError("Hessdiag supports the real methods only here")
         f = self._bind(args, kwds)
-        work = Work(f, np.atleast_1d(np.asarray(x, dtype=float)).ravel(), (), None)
+        work = Work(f, _point(x), (), None)
         opts = parse(self.method, 2 if self.method == "central" else 1, True, 2.0, None)
         h = resolve_step(self.step, work.w, 2, opts.method, opts.order, opts.levels, opts.ratio)
         r = axis_derivative(f, work, 2, opts.order, opts.method, opts.levels, opts.ratio, h, None, False)
+        flag_nonfinite(r.value, "Hessian diagonal")
         if self.full_output:
             return EstimateResult(r.value, r.error, r.step, np.zeros(r.value.shape, dtype=int))
         return r.value
@@ -132,12 +153,14 @@ class Hessdiag(_Estimator):
 
 def directionaldiff(f, x0, vec, **options):
     """Derivative of f at x0 along the unit vector vec / |vec| (accurate mode)."""
-    x0 = np.asarray(x0, dtype=float)
-    u = np.asarray(vec, dtype=float)
+    x0 = as_float_array(x0, "x0", ndim=None)
+    u = as_float_array(vec, "vec", ndim=None)
+    if u.shape != x0.shape:
+        raise ValueError(f"vec must have the shape of x0, {x0.shape}; got {u.shape}")
     norm = np.linalg.norm(u)
     if norm == 0:
         raise ValueError("vec must be nonzero")
     u = u / norm
     full_output = options.pop("full_output", False)
-    estimator = Derivative(lambda t: f(x0 + t * u), full_output=full_output, **options)
+    estimator = Derivative(lambda t: f(read_only_view(x0 + t * u)), full_output=full_output, **options)
     return estimator(0.0)
