@@ -131,14 +131,17 @@ class BatchKernels:
     def _two_point(self, w, h, plus, minus, f0, vector):
         nodes = np.array([c for c in (plus, minus) if c != 0], dtype=np.float64)
         n = w.shape[0]
-        first, steps, realized = self._axis(w, h, nodes, np.arange(n, dtype=np.intp))
+        first, steps, _ = self._axis(w, h, nodes, np.arange(n, dtype=np.intp))
         values = self.evaluate(w, first, steps, vector=vector).reshape((n, nodes.size) + ((-1,) if vector else ()))
         centre = np.asarray(f0, dtype=np.float64)
         f_hi = values[:, 0] if plus != 0 else np.broadcast_to(centre, values[:, 0].shape)
         f_lo = values[:, -1] if minus != 0 else np.broadcast_to(centre, values[:, 0].shape)
-        d_hi = realized[:, 0] if plus != 0 else 0.0
-        d_lo = realized[:, -1] if minus != 0 else 0.0
-        span = d_hi - d_lo
+        # The realized span (x + plus h) - (x + minus h), computed from the points as the serial
+        # kernels do: the difference of the offsets can differ in the last bit when |x| < h.
+        x, hd = w.astype(np.float64), h.astype(np.float64)
+        x_hi = (x + plus * hd).astype(w.dtype).astype(np.float64)
+        x_lo = (x + minus * hd).astype(w.dtype).astype(np.float64)
+        span = x_hi - x_lo
         return (f_hi - f_lo) / (span[:, None] if vector else span)
 
     def central_hessian(self, f, w, w_arg, h, f0, out, extra_args, kwargs):

@@ -28,7 +28,7 @@ Properties:
      see the same values of f (the NumPy twins of the built-in problems round differently, so
      against them the agreement is to the round-off of f).
 
-Library bugs found are kept as strict xfail tests at the end of the file.
+Bugs these properties found are pinned by tests at the end of the file.
 
 Hypothesis runs derandomized (fixed examples, no example database), so the file is deterministic.
 """
@@ -713,11 +713,9 @@ def test_float32_derivative(k, data):
 # across thread counts and across the compiled, Python-callable, vectorized and workers
 # evaluators. The tests feed the Python evaluators the compiled function itself (through ctypes),
 # so the values of f agree bit for bit and any difference would be the kernels'.
-#
-# Exception (a library bug, see test_batched_central_difference_for_a_tiny_coordinate): the
-# batched central two-point difference divides by ((x+h) - x) - ((x-h) - x) instead of
-# (x+h) - (x-h); the two differ in the last bit for some 0 < |x_i| < h_i. The batched comparisons
-# of those modes draw x outside that band.
+# (These properties found that the batched central difference divided by ((x+h) - x) - ((x-h) - x)
+# instead of (x+h) - (x-h), one bit apart for some 0 < |x_i| < h_i; fixed, and pinned by
+# test_batched_central_difference_for_a_tiny_coordinate.)
 #
 # Against the problems' NumPy twins (p.f) and scipy.optimize.rosen, whose sums round differently,
 # the agreement is to the round-off of f (bounded per problem below); broyden_tridiagonal's twin
@@ -781,11 +779,6 @@ problem_sizes = st.integers(1, 12).map(lambda k: 4 * k)
 SIZES = {"serial": st.integers(1, 7).map(lambda k: 4 * k), "threaded": st.integers(8, 12).map(lambda k: 4 * k)}
 
 
-def away_from_tiny(n):
-    """Points with no coordinate in 0 < |x_i| < 2^-16 (> the central step EPS^(1/3) = 6.1e-6)."""
-    return arrays(np.float64, n, elements=reals(subnormal=True).filter(lambda v: v == 0 or abs(v) >= 2.0**-16))
-
-
 def compare_evaluators(entry, name, options, n, x, batched_x):
     p = fdcore.get_problem(name, n)
     f, f_batch = python_twin(p.compiled)
@@ -800,11 +793,6 @@ def compare_evaluators(entry, name, options, n, x, batched_x):
             assert same(entry(f, batched_x, workers=map, **options), reference)
 
 
-def batched_point(data, options, n):
-    central_two_point = not options or set(options) == {"full_output"}
-    return data.draw(away_from_tiny(n) if central_two_point else points(n))
-
-
 @pytest.mark.parametrize("size", list(SIZES))
 @pytest.mark.parametrize("name", SCALAR_PROBLEMS)
 @pytest.mark.parametrize("mode", list(FIRST_MODES))
@@ -813,7 +801,7 @@ def batched_point(data, options, n):
 def test_compiled_gradient_invariant_under_threads_and_evaluator(name, mode, size, data):
     options = FIRST_MODES[mode]
     n = data.draw(SIZES[size])
-    compare_evaluators(fdcore.gradient, name, options, n, data.draw(points(n)), batched_point(data, options, n))
+    compare_evaluators(fdcore.gradient, name, options, n, data.draw(points(n)), data.draw(points(n)))
 
 
 @pytest.mark.parametrize("name", SCALAR_PROBLEMS)
@@ -834,7 +822,7 @@ def test_compiled_jacobian_invariant_under_threads_and_evaluator(mode, size, dat
     options = FIRST_MODES[mode]
     n = data.draw(SIZES[size])
     compare_evaluators(fdcore.jacobian, "broyden_tridiagonal", options, n, data.draw(points(n)),
-                       batched_point(data, options, n))
+                       data.draw(points(n)))
 
 
 @pytest.mark.parametrize("name", SCALAR_PROBLEMS + ["broyden_tridiagonal"])
@@ -900,10 +888,9 @@ def broyden_columns(X):
 @given(n=problem_sizes, data=st.data())
 def test_compiled_broyden_equals_numpy_twin_bitwise(n, data):
     """broyden_tridiagonal's NumPy twin performs the C loop's operations in the same order: the
-    Jacobians agree bit for bit, through the Python-callable and the vectorized evaluators (the
-    batched point avoids the band of the central-difference bug, see above)."""
+    Jacobians agree bit for bit, through the Python-callable and the vectorized evaluators."""
     p = fdcore.get_problem("broyden_tridiagonal", n)
-    x, xb = data.draw(points(n)), data.draw(away_from_tiny(n))
+    x, xb = data.draw(points(n)), data.draw(points(n))
     for options in ({}, {"method": "forward"}, {"order": 4}, {"richardson": True}):
         assert same(fdcore.jacobian(p.f, x, **options), fdcore.jacobian(p.compiled, x, num_threads=3, **options))
         assert same(fdcore.jacobian(broyden_columns, xb, vectorized=True, **options),
@@ -921,20 +908,16 @@ def test_compiled_float32_point_is_computed_in_float64():
 
 
 # ---------------------------------------------------------------------------------------------
-# Library bugs found by these properties (strict xfail: they start passing when fixed)
+# Bugs these properties found (the first is fixed; the second is a strict xfail until it is)
 # ---------------------------------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason=(
-    "fdcore/_batch.py BatchKernels._two_point divides the central difference by "
-    "((x+h) - x) - ((x-h) - x), the serial kernels by (x+h) - (x-h); for 0 < |x_i| < h_i "
-    "(h = EPS^(1/3) = 6.06e-6 here) the first form is not exact and the batched gradient/Jacobian "
-    "differs from the serial one in the last bit, although vectorized=/workers= promise the serial "
-    "results"))
 def test_batched_central_difference_for_a_tiny_coordinate():
+    """The batched evaluators divide by the realized span (x+h) - (x-h) as the serial kernels do,
+    not by the difference of the offsets, which is one bit off for 0 < |x_i| < h_i."""
     x = [2.7e-6]
     # Serial: (f(x+h) - f(x-h)) / ((x+h) - (x-h)) is exactly 1 for f(x) = x.
     assert fdcore.gradient(lambda p: p[0], x)[0] == 1.0
-    assert fdcore.gradient(lambda X: X[0], x, vectorized=True)[0] == 1.0  # 0.9999999999999999
+    assert fdcore.gradient(lambda X: X[0], x, vectorized=True)[0] == 1.0  # was 0.9999999999999999
     assert fdcore.gradient(lambda p: p[0], x, workers=map)[0] == 1.0
     assert fdcore.jacobian(lambda X: X[:1], x, vectorized=True)[0, 0] == 1.0
 
