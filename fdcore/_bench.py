@@ -264,7 +264,7 @@ def main(args):
         if show:
             stderr_progress("")
         print(_bench_accuracy.format_report(problems, accuracy))
-    goals = _bench_goals.evaluate(rows, accuracy, suites, args.quick)
+    goals = _bench_goals.evaluate(rows, accuracy, suites)
     print(_bench_goals.format_goals(goals, args.quick))
     if args.json:
         with open(args.json, "w") as fh:

@@ -150,7 +150,7 @@ def format_markdown(scores):
     """The summary table as Markdown (for `python -m fdcore bench --markdown`)."""
     from fdcore._bench_report import markdown_table
 
-    return markdown_table(_SUMMARY_HEADER, [_summary_cells(s) for s in scores.values()])
+    return markdown_table(_SUMMARY_HEADER, [_summary_cells(s) for s in scores.values()], numeric=range(1, 6))
 
 
 def format_report(problems, scores):

@@ -11,7 +11,7 @@ memory). Status:
   not run (...)                   the suite did not run, or a peer the goal needs is missing
 
 "Equal accuracy" allows the max-norm relative error to be up to ACCURACY_FACTOR times the peer's
-(the same leading digits); timing-based statuses of a --quick run rest on short timings.
+(the same order of magnitude); timing-based statuses of a --quick run rest on short timings.
 """
 
 from dataclasses import dataclass
@@ -38,7 +38,9 @@ class Goal:
     suite: str
     problem: str  # the rows' problem column
     n: int
-    measure: Callable  # measure(pick) -> (figure, True / False, or None for a figure without threshold)
+    # measure(pick) -> (figure, True / False, or None for a figure without a threshold); the
+    # accuracy suite's goal gets the suite's scores instead of pick
+    measure: Callable
 
 
 class _MissingRow(LookupError):
@@ -228,11 +230,9 @@ def _evaluate(goal, rows, suites):
     return GoalResult(goal.key, goal.text, "-", f"not run (needs {needs})")
 
 
-def evaluate(rows, accuracy, suites, quick=False):
-    """GoalResult per goal from this run's rows and accuracy scores (None if that suite did not run).
-
-    ``quick`` does not change the verdicts (sizes do: a --quick run mostly has other n).
-    """
+def evaluate(rows, accuracy, suites):
+    """GoalResult per goal from this run's rows, the accuracy suite's scores (None if it did not
+    run) and the names of the suites that ran. A --quick run is told apart by its sizes."""
     results = []
     for goal in GOALS:
         if goal.suite != "accuracy":
@@ -263,5 +263,5 @@ def format_goals(results, quick):
 
 def format_markdown(results, quick):
     legend = f"({_LEGEND}{'; ' + _QUICK_LEGEND if quick else ''})"
-    return markdown_table(["goal", "", "measured", "status"],
+    return markdown_table(["id", "goal", "measured", "status"],
                           [[r.key, r.goal, r.figure, r.status] for r in results]) + "\n\n" + legend

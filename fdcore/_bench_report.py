@@ -80,7 +80,7 @@ def markdown_table(header, lines, numeric=()):
 
 def format_markdown(rows, missing, accuracy, goals, quick):
     """The whole report as Markdown: suite tables, the accuracy summary, the goals."""
-    from fdcore import _bench_accuracy, _bench_goals
+    from fdcore import _bench_accuracy, _bench_goals  # both import this module
 
     parts = [f"## fdcore bench ({'quick' if quick else 'full'})",
              "Median time per call, evaluations of f, max-norm relative error against the analytic "

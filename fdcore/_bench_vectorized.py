@@ -29,17 +29,17 @@ def _speed_rows(n, ctx):
 
     x = _point(n)
     exact = rosen_der(x)
+    # call(f one point at a time, f on (n, k) batches of points)
     methods = [
-        ("fdcore gradient vectorized=True", lambda f: fdcore.gradient(f.batch(rosen) if isinstance(f, Counter) else f,
-                                                                     x, vectorized=True)),
-        ("fdcore gradient (Python f, one call per point)", lambda f: fdcore.gradient(f, x)),
+        ("fdcore gradient vectorized=True", lambda f, batch: fdcore.gradient(batch, x, vectorized=True)),
+        ("fdcore gradient (Python f, one call per point)", lambda f, batch: fdcore.gradient(f, x)),
     ]
     rows = []
     for label, call in methods:
         ctx.progress(f"bench vectorized: rosen n={n}: {label}")
         counter = Counter(rosen)
-        estimate = call(counter)
-        rows.append(Row("vectorized", "rosen", n, label, ctx.time(lambda: call(rosen)), counter.calls,
+        estimate = call(counter, counter.batch(rosen))
+        rows.append(Row("vectorized", "rosen", n, label, ctx.time(lambda: call(rosen, rosen)), counter.calls,
                         rel_error(estimate, exact)))
     return rows
 
