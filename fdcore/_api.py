@@ -533,9 +533,15 @@ def jvp(f, x, v, *, step=None, args=(), kwargs=None, num_threads=None, vectorize
         raise ValueError(f"v must have the shape of x, {x.shape}; got {v.shape}")
     args, kwargs = work.args, work.kwargs or {}
     vmax = float(np.max(np.abs(v)))
+    scale = 1.0
     if step is None:
-        eps = np.finfo(x.dtype).eps
+        eps = float(np.finfo(x.dtype).eps)
         t = eps ** (1 / 3) * max(1.0, float(np.max(np.abs(x)))) / vmax if vmax > 0 else 1.0
+        if t > float(np.finfo(x.dtype).max):
+            # v so small (subnormal) that the step along it overflows: differentiate along
+            # v / max|v| and scale back (the derivative is linear in v).
+            v, scale = v / x.dtype.type(vmax), vmax
+            t = eps ** (1 / 3) * max(1.0, float(np.max(np.abs(x))))
     else:
         if isinstance(step, (str, bytes)) or np.ndim(step) != 0:
             raise TypeError(f"step must be a positive number (the step t along v), got {step!r:.60}")
@@ -560,7 +566,7 @@ def jvp(f, x, v, *, step=None, args=(), kwargs=None, num_threads=None, vectorize
         f_lo = _real_value(f(x_lo, *args, **kwargs))
     if np.shape(f_hi) != np.shape(f_lo):
         raise ValueError(f"f returned shapes {np.shape(f_hi)} and {np.shape(f_lo)} at two points")
-    result = (f_hi - f_lo) / (2.0 * t)
+    result = (f_hi - f_lo) / (2.0 * t) * scale
     if vmax == 0:
         result = result * 0.0  # the derivative along the zero vector
     if np.ndim(result) == 0:

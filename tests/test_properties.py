@@ -326,8 +326,8 @@ def test_jacobian_is_linear(mode, data):
 def test_jvp_is_linear_in_f(data):
     n = data.draw(sizes)
     x = data.draw(points(n))
-    # The direction's entries are kept out of the subnormal range: see
-    # test_jvp_along_a_subnormal_direction (xfail) for what happens there.
+    # Normal directions: a subnormal v takes the rescaled path pinned by
+    # test_jvp_along_a_subnormal_direction, whose rounding the tolerance below does not model.
     v = data.draw(arrays(np.float64, n, elements=reals(subnormal=False)))
     f, g = data.draw(smooth_functions(n)), data.draw(smooth_functions(n))
     F = data.draw(smooth_maps(n))
@@ -908,7 +908,7 @@ def test_compiled_float32_point_is_computed_in_float64():
 
 
 # ---------------------------------------------------------------------------------------------
-# Bugs these properties found (the first is fixed; the second is a strict xfail until it is)
+# Bugs these properties found, fixed
 # ---------------------------------------------------------------------------------------------
 
 def test_batched_central_difference_for_a_tiny_coordinate():
@@ -922,11 +922,9 @@ def test_batched_central_difference_for_a_tiny_coordinate():
     assert fdcore.jacobian(lambda X: X[:1], x, vectorized=True)[0, 0] == 1.0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "fdcore.jvp's default step t = EPS^(1/3) max(1, max|x|) / max|v| overflows to inf when max|v| "
-    "is subnormal (< ~3e-314), so f is evaluated at x +- inf v and the result is NaN (with a "
-    "RuntimeWarning) instead of ~ grad f . v"))
 def test_jvp_along_a_subnormal_direction():
+    """The default step t = EPS^(1/3) max(1, max|x|) / max|v| overflowed for a subnormal v (f was
+    evaluated at x +- inf v); such a v is now scaled to max|v| = 1 and the result scaled back."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         value = fdcore.jvp(lambda p: p[0] ** 2, [1.0], [5e-324])
