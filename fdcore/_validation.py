@@ -57,11 +57,14 @@ _PHYSICAL_MEMORY = _physical_memory()
 
 
 def format_bytes(nbytes):
-    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"):
-        if nbytes < 1024 or unit == "YiB":
-            return f"{nbytes:.3g} {unit}" if unit != "bytes" else f"{int(nbytes)} bytes"
+    """1536 -> '1.5 KiB'."""
+    if nbytes < 1024:
+        return f"{int(nbytes)} bytes"
+    for unit in ("KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB"):
         nbytes /= 1024
-    return None  # unreachable
+        if nbytes < 1024:
+            break
+    return f"{nbytes:.3g} {unit}"
 
 
 def exceeds_memory(nbytes):
