@@ -11,7 +11,7 @@ memory). Status:
   not run (...)                   the suite did not run, or a peer the goal needs is missing
 
 "Equal accuracy" allows the max-norm relative error to be up to ACCURACY_FACTOR times the peer's
-(the same order of magnitude); timing-based statuses of a --quick run rest on short timings.
+(errors of the same size, not merely the same order); timing-based statuses of a --quick run rest on short timings.
 """
 
 from dataclasses import dataclass
@@ -20,7 +20,7 @@ from typing import Callable
 
 from fdcore._bench_report import format_time, markdown_table
 
-ACCURACY_FACTOR = 10.0
+ACCURACY_FACTOR = 2.0
 
 
 @dataclass
