@@ -142,7 +142,7 @@ def _summary_cells(s):
 def _text_line(cells):
     *columns, skipped = cells
     return " ".join(c.ljust(w) if k == 0 else c.rjust(w)
-                    for k, (c, w) in enumerate(zip(columns, (34, 10, 12, 12, 10, 14)))) + "  " + skipped
+                    for k, (c, w) in enumerate(zip(columns, (34, 10, 12, 21, 10, 14)))) + "  " + skipped
 
 
 def format_markdown(scores):
