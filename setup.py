@@ -11,6 +11,7 @@ the representable-step computation ``(x + h) - x``) and no -march=native (wheels
 """
 
 import os
+import shlex
 import shutil
 import sys
 import tempfile
@@ -57,7 +58,11 @@ def _openmp_flags(compiler):
             with open(src, "w") as fh:
                 fh.write(OPENMP_PROBE)
             objects = compiler.compile([src], output_dir=tmp, extra_postargs=compile_args)
-            compiler.link_executable(objects, "probe", output_dir=tmp, extra_postargs=link_args)
+            # link_executable ignores LDFLAGS; pass them, or CFLAGS=-fsanitize=address (which the
+            # compile step honours) would fail the probe and silently build without OpenMP.
+            environment_ldflags = shlex.split(os.environ.get("LDFLAGS", ""))
+            compiler.link_executable(objects, "probe", output_dir=tmp,
+                                     extra_postargs=link_args + environment_ldflags)
             return compile_args, link_args
         except Exception:  # noqa: BLE001 - any compiler/linker failure means "no OpenMP"
             continue
