@@ -193,7 +193,8 @@ def compiled_kernels(f, num_threads):
     num_threads is checked for every f: it is ignored for Python callables, but a bad value is
     a mistake whatever f is.
     """
-    if num_threads is not None and (isinstance(num_threads, bool) or not isinstance(num_threads, (int, np.integer)) or num_threads < 1):
+    integer = isinstance(num_threads, (int, np.integer)) and not isinstance(num_threads, bool)
+    if num_threads is not None and not (integer and num_threads >= 1):
         raise ValueError(f"num_threads must be a positive int or None, got {num_threads!r}")
     if isinstance(f, Callback):
         callback = f
