@@ -535,13 +535,12 @@ def jvp(f, x, v, *, step=None, args=(), kwargs=None, num_threads=None, vectorize
     vmax = float(np.max(np.abs(v)))
     scale = 1.0
     if step is None:
-        eps = float(np.finfo(x.dtype).eps)
-        t = eps ** (1 / 3) * max(1.0, float(np.max(np.abs(x)))) / vmax if vmax > 0 else 1.0
+        unit_step = float(np.finfo(x.dtype).eps) ** (1 / 3) * max(1.0, float(np.max(np.abs(x))))
+        t = unit_step / vmax if vmax > 0 else 1.0
         if t > float(np.finfo(x.dtype).max):
             # v so small (subnormal) that the step along it overflows: differentiate along
             # v / max|v| and scale back (the derivative is linear in v).
-            v, scale = v / x.dtype.type(vmax), vmax
-            t = eps ** (1 / 3) * max(1.0, float(np.max(np.abs(x))))
+            v, scale, t = v / x.dtype.type(vmax), vmax, unit_step
     else:
         if isinstance(step, (str, bytes)) or np.ndim(step) != 0:
             raise TypeError(f"step must be a positive number (the step t along v), got {step!r:.60}")

@@ -3,6 +3,8 @@
  * 0.1 s polling interval; other platforms fall back to their standard monotonic clock. */
 #ifndef FDCORE_MONOTONIC_H
 #define FDCORE_MONOTONIC_H
+/* How often the nogil kernels poll for signals (fdcore/_signals.pxd). */
+#define FDCORE_POLL_SECONDS 0.1
 #ifdef _WIN32
 #include <windows.h>
 static inline double fdcore_monotonic_seconds(void) { return (double)GetTickCount64() * 1e-3; }

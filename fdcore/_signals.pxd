@@ -2,15 +2,17 @@
 #
 # Python runs signal handlers only in the main thread, when something calls PyErr_CheckSignals.
 # A kernel that releases the GIL for seconds would otherwise ignore Ctrl-C until it finishes.
-# So the calling thread (OpenMP thread 0 of every parallel region) polls: every POLL_SECONDS it
+# So the calling thread (OpenMP thread 0 of every parallel region) polls: every
+# FDCORE_POLL_SECONDS (0.1 s, fdcore/_monotonic.h) it
 # takes the GIL and calls PyErr_CheckSignals. If a handler raised (KeyboardInterrupt for
 # SIGINT), its exception stays set in the calling thread, ``stop`` is set, every thread skips its
 # remaining work, and the kernel returns INTERRUPTED; the Python-level caller then propagates
 # the pending exception (see fdcore._ckernels._check). Cost when no signal arrives: one coarse
-# clock read (a few ns) per evaluation on thread 0, one GIL round trip per POLL_SECONDS.
+# clock read (a few ns) per evaluation on thread 0, one GIL round trip per poll.
 
 cdef extern from "_monotonic.h" nogil:
     double fdcore_monotonic_seconds() noexcept nogil
+    const double FDCORE_POLL_SECONDS
 
 cdef extern from "Python.h":
     # Declared without an exception clause on purpose: when a handler raises, the exception
@@ -26,7 +28,7 @@ cdef struct SignalWatch:
 
 cdef inline void watch_start(SignalWatch *watch) noexcept nogil:
     watch.stop = 0
-    watch.next_poll = fdcore_monotonic_seconds() + 0.1  # POLL_SECONDS
+    watch.next_poll = fdcore_monotonic_seconds() + FDCORE_POLL_SECONDS
 
 
 cdef inline bint interrupted(SignalWatch *watch, int thread) noexcept nogil:
@@ -39,7 +41,7 @@ cdef inline bint interrupted(SignalWatch *watch, int thread) noexcept nogil:
     now = fdcore_monotonic_seconds()
     if now < watch.next_poll:
         return False
-    watch.next_poll = now + 0.1  # POLL_SECONDS
+    watch.next_poll = now + FDCORE_POLL_SECONDS
     with gil:
         if PyErr_CheckSignals() != 0:
             watch.stop = 1
