@@ -72,7 +72,7 @@ def _openmp_flags(compiler):
 
 
 class BuildExt(build_ext):
-    """build_ext that probes for OpenMP, sets -O3 and records the build in fdcore/_build_info.py."""
+    """build_ext that probes for OpenMP, sets -O3 and records the build in fdcore/evaluators/build_info.py."""
 
     def build_extensions(self):
         mode = os.environ.get("FDCORE_OPENMP", "auto").lower()
@@ -106,9 +106,9 @@ class BuildExt(build_ext):
             NUMPY_BUILD = {np.__version__!r}
             """
         )
-        targets = [os.path.join(self.build_lib, "fdcore", "_build_info.py")]
+        targets = [os.path.join(self.build_lib, "fdcore", "evaluators", "build_info.py")]
         if self.inplace or getattr(self, "editable_mode", False):  # the extension lands in fdcore/
-            targets.append(os.path.join("fdcore", "_build_info.py"))
+            targets.append(os.path.join("fdcore", "evaluators", "build_info.py"))
         for path in targets:
             os.makedirs(os.path.dirname(path), exist_ok=True)
             with open(path, "w") as fh:
@@ -118,15 +118,16 @@ class BuildExt(build_ext):
 def _extension(name):
     return Extension(
         f"fdcore.{name}",
-        [f"fdcore/{name}.pyx"],
-        include_dirs=[np.get_include(), "fdcore"],
+        [f"fdcore/{name.replace('.', '/')}.pyx"],
+        include_dirs=[np.get_include(), "fdcore/evaluators"],  # the C shims the .pxd files declare
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_2_0_API_VERSION")],
     )
 
 
 setup(
     ext_modules=cythonize(
-        [_extension(name) for name in ("_pykernels", "_ckernels", "_cproblems", "_coloring", "_threads")],
+        [_extension(name) for name in ("evaluators.python_callable", "evaluators.compiled", "evaluators.threads",
+                                       "numerics.arrays", "numerics.coloring", "problems.compiled")],
         compiler_directives=KERNEL_DIRECTIVES,
     ),
     cmdclass={"build_ext": BuildExt},

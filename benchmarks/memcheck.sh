@@ -117,7 +117,7 @@ check_install() {
     local want_asan=$1 so n
     local pkg
     pkg=$(cd "$WORK" && env LD_PRELOAD="$( [ "$want_asan" = 1 ] && echo "$PRELOAD")" ASAN_OPTIONS=detect_leaks=0 \
-        "$PY" -c "import fdcore._ckernels as m, fdcore._build_info as b, os; assert b.OPENMP; print(os.path.dirname(m.__file__))")
+        "$PY" -c "import fdcore.evaluators.compiled as m, fdcore._build_info as b, os; assert b.OPENMP; print(os.path.dirname(m.__file__))")
     case $pkg in "$VENV"/*) ;; *) die "fdcore imported from $pkg, not from the venv";; esac
     for so in "$pkg"/*.so; do
         n=$(nm -D "$so" | grep -c '__asan_' || true)

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import fdcore
-from fdcore._bench_compiled import _numba_loop
+from fdcore.bench.compiled import _numba_loop
 
 N = 1000
 HESSIAN_N = 200

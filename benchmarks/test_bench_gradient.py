@@ -16,7 +16,7 @@ import pytest
 from bench_helpers import assert_normwise_close, bare_calls, measure, point
 
 import fdcore
-from fdcore._bench_peers import numpy_loop_gradient  # the textbook loop, as in `python -m fdcore bench`
+from fdcore.bench.peers import numpy_loop_gradient  # the textbook loop, as in `python -m fdcore bench`
 
 scipy_optimize = pytest.importorskip("scipy.optimize")
 rosen = scipy_optimize.rosen

@@ -10,7 +10,7 @@ import pytest
 from bench_helpers import bare_calls
 
 import fdcore
-from fdcore._bench_peers import numpy_loop_jacobian
+from fdcore.bench.peers import numpy_loop_jacobian
 
 SIZES = [100, 1000]
 

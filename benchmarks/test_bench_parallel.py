@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import fdcore
-from fdcore._bench_parallel import expensive  # ~5 ms per call at n = 64; picklable by name
+from fdcore.bench.workers import expensive  # ~5 ms per call at n = 64; picklable by name
 
 scipy_optimize = pytest.importorskip("scipy.optimize")
 X100 = np.random.default_rng(1).uniform(-1.0, 2.0, 100)

@@ -15,7 +15,7 @@ Run: pytest benchmarks/ --benchmark-group-by=group
 import pytest
 from bench_helpers import assert_normwise_close, point
 
-from fdcore._bench_peers import _jax_rosen_gradient
+from fdcore.bench.peers import _jax_rosen_gradient
 
 scipy_optimize = pytest.importorskip("scipy.optimize")
 rosen, rosen_der, rosen_hess = scipy_optimize.rosen, scipy_optimize.rosen_der, scipy_optimize.rosen_hess

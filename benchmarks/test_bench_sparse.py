@@ -12,8 +12,8 @@ pytest benchmarks/test_bench_sparse.py --benchmark-group-by=group
 import pytest
 
 import fdcore
-from fdcore._bench_core import Counter, rel_error
-from fdcore._bench_sparse import _broyden_jacobian, _pattern, _rosen_hessian
+from fdcore.bench.core import Counter, rel_error
+from fdcore.bench.sparse import _broyden_jacobian, _pattern, _rosen_hessian
 
 numdiff = pytest.importorskip("scipy.optimize._numdiff")
 JACOBIAN_N = 100_000

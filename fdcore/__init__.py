@@ -1,14 +1,29 @@
 """fdcore: fast, trustworthy finite-difference derivatives.
 
-Public API: gradient, jacobian, hessian, jvp, directional_derivative, derivative, linearize,
-classify_critical_point, show_config, and the built-in test problems (get_problem,
-Problem, PROBLEM_NAMES). Everything else is private.
+Data flows down, results flow up::
+
+    fdcore (this namespace)      the public API; applications load on first use (PEP 562)
+      applications               checking/ (check_grad, check_jacobian) · compat/ (SciPy, numdifftools)
+                                 problems/ (test problems) · plotting/ · bench/ (python -m fdcore bench)
+            |  public API only
+      derivatives/  (façade)     gradient, jacobian, hessian, jvp, derivative, ...: each entry point
+                                 validates, plans, evaluates and combines
+            |
+      numerics/   (no f)         stencils, step rules, Richardson tableaux, the one error model
+      evaluators/ (calls f)      Python callables, compiled callbacks (nogil, OpenMP), batches, workers
+
+An evaluator is made once per call with f, its arguments and the private work copy of x bound;
+it turns a plan (the offsets at which f is needed) into values of f. A new kind of objective is a
+new evaluator, a new numerical method is new numerics; neither touches the other.
+tests/test_layers.py enforces the layering by parsing every module's imports.
 """
+
+import importlib
 
 from fdcore._version import __version__
 
 try:
-    from fdcore import _pykernels  # noqa: F401  (the compiled extension)
+    from fdcore.evaluators import python_callable as _python_callable  # noqa: F401  (the compiled extension)
 except ImportError as exc:  # pragma: no cover - depends on how fdcore was (not) installed
     raise ImportError(
         "fdcore's compiled extension could not be imported. If you are running from the source "
@@ -16,24 +31,44 @@ except ImportError as exc:  # pragma: no cover - depends on how fdcore was (not)
         f"directory, or build in place (`python setup.py build_ext --inplace`). Cause: {exc}"
     ) from exc
 
-from fdcore._callbacks import Callback
-from fdcore._check import GradCheck, check_grad, check_jacobian
-from fdcore._analysis import CriticalPoint, Linearization, classify_critical_point, linearize
-from fdcore._api import (
-    derivative,
-    directional_derivative,
-    gradient,
-    hessian,
-    hvp,
-    jacobian,
-    jvp,
-    partials,
-)
-from fdcore._config import show_config
-from fdcore._plots import plot_step_error
-from fdcore._fdresult import FDResult
-from fdcore._problems import PROBLEM_NAMES, Problem, get_problem, problem_suite
-from fdcore._stencils import stencil_weights
+from fdcore.derivatives.analysis import CriticalPoint, Linearization, classify_critical_point, linearize
+from fdcore.derivatives.directional import directional_derivative, hvp, jvp
+from fdcore.derivatives.elementwise import derivative, partials
+from fdcore.derivatives.first import gradient, jacobian
+from fdcore.derivatives.hessian import hessian
+from fdcore.derivatives.result import FDResult
+from fdcore.evaluators.callbacks import Callback
+from fdcore.evaluators.config import show_config
+from fdcore.numerics.stencils import stencil_weights
+
+# Public names whose modules are imported only when first used: `import fdcore` loads no
+# checking, problem, plotting, compat or bench module.
+_LAZY = {
+    "GradCheck": "fdcore.checking.checks",
+    "check_grad": "fdcore.checking.checks",
+    "check_jacobian": "fdcore.checking.checks",
+    "PROBLEM_NAMES": "fdcore.problems.suite",
+    "Problem": "fdcore.problems.suite",
+    "get_problem": "fdcore.problems.suite",
+    "problem_suite": "fdcore.problems.suite",
+    "plot_step_error": "fdcore.plotting.step_error",
+}
+_LAZY_SUBMODULES = ("compat", "testing")
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value  # later lookups skip __getattr__
+        return value
+    if name in _LAZY_SUBMODULES:
+        return importlib.import_module(f"fdcore.{name}")
+    raise AttributeError(f"module 'fdcore' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
+
 
 __all__ = [
     "Callback",

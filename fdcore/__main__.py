@@ -22,7 +22,7 @@ import numpy as np
 def _parser():
     parser = argparse.ArgumentParser(prog="python -m fdcore", description="fdcore command line")
     commands = parser.add_subparsers(dest="command", required=True)
-    from fdcore._bench import SUITES
+    from fdcore.bench.runner import SUITES
 
     bench = commands.add_parser("bench", help="compare fdcore with its peers; check the performance goals")
     bench.add_argument("--quick", action="store_true", help="small sizes, short timings (under a minute)")
@@ -33,7 +33,7 @@ def _parser():
     bench.add_argument("--plot", metavar="FILE.png", help="also draw time against n and error against step (matplotlib)")
     commands.add_parser("config", help="print the build configuration")
 
-    from fdcore._check import MODES
+    from fdcore.checking.checks import MODES
 
     check = commands.add_parser("check", help="check a gradient function against finite differences")
     check.add_argument("function", metavar="MODULE:FUNC", help="the objective, e.g. mypkg.model:loss")
@@ -87,7 +87,7 @@ def main(argv=None):
     if args.command == "check":
         return _check(parser, args)
     if args.command == "bench":
-        from fdcore._bench import main as bench_main
+        from fdcore.bench.runner import main as bench_main
 
         return bench_main(args)
     from fdcore import show_config

@@ -1,8 +1,8 @@
 """A slow, obviously-correct reference for fdcore's stencils (the test oracle).
 
 Plain Python loops; every evaluation gets its own fresh copy of x. The stencils, the default
-steps and the arithmetic follow the formulas documented in fdcore/_pykernels.pyx and
-fdcore/_steps.py, in particular: each difference is divided by the *realized* offsets
+steps and the arithmetic follow the formulas documented in fdcore/evaluators/python_callable.pyx and
+fdcore/numerics/steps.py, in particular: each difference is divided by the *realized* offsets
 (e.g. ``(x_i + h_i) - (x_i - h_i)`` computed in x's dtype), not by the nominal ``2 h_i``.
 Function values are taken as Python floats (float64) and all differences are formed in float64.
 """

@@ -272,7 +272,7 @@ def test_float32_other_entry_points_keep_dtype():
 
 def test_float32_error_estimate_covers_true_error():
     """The estimate must cover f's float32 rounding. Fails: the round-off term of
-    fdcore._richardson.level_estimates uses float64's EPS even when x (and hence f's values) are
+    fdcore.numerics.richardson.level_estimates uses float64's EPS even when x (and hence f's values) are
     float32, so FDResult.error is ~1e-9 where the true error is ~1e-6 (1.7% coverage).
     """
     covered = []

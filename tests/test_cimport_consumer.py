@@ -1,4 +1,4 @@
-"""Other Cython code can cimport fdcore's nogil kernels from fdcore/_ckernels.pxd.
+"""Other Cython code can cimport fdcore's nogil kernels from fdcore/evaluators/compiled.pxd.
 
 A tiny consumer module is written into a temporary directory, cythonized and built once per
 session (against the installed fdcore's .pxd files and its _omp_shim.h), imported, and its results
@@ -22,7 +22,7 @@ CONSUMER_PYX = textwrap.dedent(
 
     import numpy as np
 
-    from fdcore._ckernels cimport (scalar_fn, vector_fn, central_gradient, central_hessian_c,
+    from fdcore.evaluators.compiled cimport (scalar_fn, vector_fn, central_gradient, central_hessian_c,
                                    axis_values_scalar, axis_values_vec)
 
 
@@ -147,7 +147,7 @@ def consumer(tmp_path_factory):
 
     build_dir = tmp_path_factory.mktemp("cimport_consumer")
     package_dir = os.path.dirname(fdcore.__file__)  # _omp_shim.h
-    pxd_root = os.path.dirname(package_dir)  # fdcore/_ckernels.pxd is found as <root>/fdcore/...
+    pxd_root = os.path.dirname(package_dir)  # fdcore/evaluators/compiled.pxd is found as <root>/fdcore/...
     (build_dir / "fdcore_consumer.pyx").write_text(CONSUMER_PYX)
     (build_dir / "setup.py").write_text(
         SETUP_PY.format(include_dirs=[numpy.get_include(), package_dir, pxd_root], include_path=[pxd_root])

@@ -3,7 +3,7 @@
 The same objectives are built as every accepted kind of compiled callback -- a ctypes function
 pointer into a shared library compiled from tests/csrc/fd_callbacks.c (once per session), a
 scipy.LowLevelCallable, a cffi function pointer, a numba cfunc, Cython capsules from
-fdcore._cproblems -- with and without user_data, and compared with
+fdcore.problems.compiled -- with and without user_data, and compared with
 
 * the Python-callable path on a NumPy twin of the objective (its sums run in the C loop's order,
   so the two paths differ at most by the rounding of f), and
@@ -28,8 +28,8 @@ import numpy as np
 import pytest
 
 import fdcore
-from fdcore import _cproblems
-from fdcore._callbacks import SCALAR_SIGNATURE, VECTOR_SIGNATURE
+from fdcore.problems import compiled as _cproblems
+from fdcore.evaluators.callbacks import SCALAR_SIGNATURE, VECTOR_SIGNATURE
 from helpers import TOL_FIRST, TOL_SECOND, rel_err
 
 CSRC = Path(__file__).parent / "csrc" / "fd_callbacks.c"
@@ -252,7 +252,7 @@ def scalar_kind(kind, lib, numba_funcs, n):
         return numba_funcs["rosen"], rosen_cubic_np, None
     if kind == "numba+data":
         return fdcore.Callback(numba_funcs["rosen_cubic"], c), rosen_cubic_np, c
-    if kind == "cython-problem":  # fdcore._cproblems.rosenbrock sums in the same order
+    if kind == "cython-problem":  # fdcore.problems.compiled.rosenbrock sums in the same order
         return fdcore.get_problem("rosenbrock", n).compiled, rosen_cubic_np, None
     if kind == "cython-capsule":
         return _cproblems.capsule("rosenbrock"), rosen_cubic_np, None
@@ -634,7 +634,8 @@ class ThreadProbe(ctypes.Structure):
 def test_kernels_really_run_on_the_requested_threads(n, num_threads, lib):
     """The invariance tests are not vacuous: with n >= SERIAL_BELOW coordinates the gradient's
     stencils run on num_threads threads (with OpenMP); below it, serially on the calling thread."""
-    from fdcore import _ckernels, _threads
+    from fdcore.evaluators import compiled as _ckernels
+    from fdcore.evaluators import threads as _threads
 
     x, _ = point(n)
     ids = np.zeros(n, dtype=np.uint64)

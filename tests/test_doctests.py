@@ -5,7 +5,9 @@ import importlib
 
 import pytest
 
-MODULES = ["fdcore._api", "fdcore._analysis", "fdcore._problems", "fdcore._config"]
+MODULES = ["fdcore.derivatives.first", "fdcore.derivatives.hessian", "fdcore.derivatives.directional",
+           "fdcore.derivatives.elementwise", "fdcore.derivatives.analysis", "fdcore.problems.suite",
+           "fdcore.evaluators.config"]
 
 
 @pytest.mark.parametrize("name", MODULES)

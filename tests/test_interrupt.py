@@ -1,7 +1,7 @@
 """Ctrl-C and other signals interrupt long runs promptly, on every evaluator, and leave no damage.
 
 The compiled kernels run without the GIL, so Python cannot run its signal handlers until they
-return; they poll for signals every 0.1 s from the calling thread (fdcore/_signals.pxd). The
+return; they poll for signals every 0.1 s from the calling thread (fdcore/evaluators/signals.pxd). The
 Python-callable kernels check before every call of f, which matters when f is compiled code
 (numba, a C extension) that never runs Python bytecode. Each run below would take tens of
 seconds; the signal must stop it within about a second, raise the handler's exception, leave the

@@ -7,7 +7,7 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 
 import fdcore  # noqa: E402
-from fdcore._plots import step_error_curve  # noqa: E402
+from fdcore.plotting.step_error import step_error_curve  # noqa: E402
 
 
 def f(p):
@@ -33,8 +33,8 @@ def test_plot_step_error_draws_on_log_axes():
 
 
 def test_bench_plot_writes_a_png(tmp_path):
-    from fdcore._bench import run
-    from fdcore._plots import plot_benchmark
+    from fdcore.bench.runner import run
+    from fdcore.bench.plots import plot_benchmark
 
     rows, _ = run(["gradient"], quick=True, progress=False)
     path = tmp_path / "bench.png"

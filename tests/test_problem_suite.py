@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import fdcore
-from fdcore._problems import PROBLEM_NAMES, Problem, get_problem, problem_suite
+from fdcore.problems.suite import PROBLEM_NAMES, Problem, get_problem, problem_suite
 
 H_CS = 1e-30  # complex step: no subtractive cancellation, so any tiny step is exact
 SCALAR = problem_suite()

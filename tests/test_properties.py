@@ -3,7 +3,7 @@
 Issue 9, item 2. Each property is checked on points x drawn by hypothesis (entries in [-3, 3],
 n = 1..12 unless a test needs more coordinates to engage the OpenMP threads) and on smooth test
 functions with known, bounded derivatives. Every tolerance is derived from the step rule of
-fdcore/_steps.py and stated next to its assertion; the quantities used are
+fdcore/numerics/steps.py and stated next to its assertion; the quantities used are
 
   EPS          machine epsilon of the computation's dtype (2.2e-16 in float64, 1.2e-7 in float32)
   h_i          the default step, EPS^(1/(q + d)) * max(1, |x_i|) for a d-th derivative of
@@ -252,7 +252,7 @@ def reach(d, order, method):
 
 
 def default_step(x, d, order, eps=EPS):
-    """EPS^(1/(order + d)) * max(1, |x_i|) (fdcore/_steps.py), as float64."""
+    """EPS^(1/(order + d)) * max(1, |x_i|) (fdcore/numerics/steps.py), as float64."""
     return eps ** (1.0 / (order + d)) * np.maximum(1.0, np.abs(np.asarray(x, dtype=np.float64)))
 
 
@@ -707,7 +707,7 @@ def test_float32_derivative(k, data):
 # 5. Compiled objectives: thread count and evaluator kind
 # ---------------------------------------------------------------------------------------------
 #
-# What the kernels guarantee (fdcore/_ckernels.pyx, _pykernels.pyx, _batch.py): every output entry
+# What the kernels guarantee (fdcore/evaluators/compiled.pyx, python_callable.pyx, batched.py): every output entry
 # is computed by the same arithmetic in the same order on every path -- the perturbed points, the
 # realized offsets, the quotients -- so given the same values of f the results are bit-identical
 # across thread counts and across the compiled, Python-callable, vectorized and workers

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import fdcore
-from fdcore._richardson import Tableau, axis_plan, extrapolate
+from fdcore.numerics.richardson import Tableau, axis_plan, extrapolate
 from helpers import Counted
 
 

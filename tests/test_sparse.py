@@ -7,7 +7,7 @@ from scipy.optimize import rosen, rosen_der, rosen_hess
 from scipy.optimize._numdiff import group_columns
 
 import fdcore
-from fdcore._sparse import as_pattern, color_columns
+from fdcore.derivatives.sparse import as_pattern, color_columns
 from helpers import Counted
 
 

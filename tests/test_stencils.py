@@ -1,4 +1,4 @@
-"""fdcore.stencil_weights (Fornberg weights) and the standard stencils of fdcore._stencils.
+"""fdcore.stencil_weights (Fornberg weights) and the standard stencils of fdcore.numerics.stencils.
 
 Order of a stencil for the d-th derivative is proved by polynomial exactness: sum_k w_k p(c_k)
 equals p^(d)(0) = d! * a_d for every polynomial of degree <= D and not for degree D + 1, which
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import fdcore
-from fdcore._stencils import stencil_offsets
+from fdcore.numerics.stencils import stencil_offsets
 
 CENTRAL_ORDERS = (2, 4, 6, 8)
 ONE_SIDED_ORDERS = tuple(range(1, 9))

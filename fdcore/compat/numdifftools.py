@@ -20,12 +20,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-from fdcore import _api
-from fdcore._axis import axis_derivative
-from fdcore._options import parse
-from fdcore._steps import resolve_step
-from fdcore._validation import as_float_array, flag_nonfinite, read_only_view
-from fdcore._work import Work
+import fdcore as _api
+from fdcore.derivatives.axis import axis_derivative
+from fdcore.numerics.options import parse
+from fdcore.numerics.steps import resolve_step
+from fdcore.derivatives.validation import as_float_array, flag_nonfinite, read_only_view
+from fdcore.evaluators.protocol import Work
 
 __all__ = ["Derivative", "EstimateResult", "Gradient", "Hessdiag", "Hessian", "Jacobian", "directionaldiff"]
 _METHODS = ("central", "forward", "backward", "complex")

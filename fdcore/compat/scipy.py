@@ -23,8 +23,8 @@ array([2., 4.])
 
 import numpy as np
 
-from fdcore._validation import as_float_array, read_only_view
-from fdcore._work import BatchOptions, Work
+from fdcore.derivatives.validation import as_float_array, read_only_view
+from fdcore.evaluators.protocol import BatchOptions, Work
 
 __all__ = ["approx_derivative", "approx_fprime", "check_grad"]
 _EPS = np.finfo(np.float64).eps
@@ -200,7 +200,7 @@ def _dense(f, x0, h, method, f0, one_sided, m, batch):
     n = x0.shape[0]
     J = np.empty((m, n))
     if method == "cs":
-        from fdcore._complex import complex_work
+        from fdcore.derivatives.complex_step import complex_work
 
         cw = complex_work(work)
         value = work.kernels.complex_step_jacobian(lambda z: np.atleast_1d(f(z)), cw, work.w_arg_complex,
@@ -237,7 +237,7 @@ def _dense(f, x0, h, method, f0, one_sided, m, batch):
 
 
 def _sparse(fun, x0, h, method, sparsity, f0, one_sided):
-    from fdcore._sparse import as_pattern, sparse_jacobian
+    from fdcore.derivatives.sparse import as_pattern, sparse_jacobian
 
     if one_sided.any():
         raise NotImplementedError("sparsity with bounds that force one-sided 3-point stencils is not supported yet")

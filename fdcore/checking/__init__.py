@@ -1,0 +1,1 @@
+"""Gradient and Jacobian checking at scale (check_grad, check_jacobian); uses the public API."""

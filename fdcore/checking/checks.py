@@ -1,0 +1,566 @@
+"""Gradient checking at scale: compare a user's gradient with finite differences.
+
+Modes
+  full         every coordinate, with the accurate mode (8 evaluations per coordinate)
+  coordinates  k random coordinates, each by an accurate derivative along e_i
+  directions   k random +-1 directions v: grad(x) . v against an accurate derivative of
+               t -> f(x + t v) (4 evaluations each: central differences at t and t/2,
+               extrapolated); O(k) evaluations and three n-vectors whatever n is. On failure the
+               faulty coordinates are localised by group testing.
+  taylor       Taylor remainder test: r(e) = |f(x + e v) - f(x) - e grad(x) . v| must fall as e^2
+               (observed rate ~2); a wrong gradient leaves an O(e) remainder (rate ~1).
+  auto         full for n <= 1000, directions otherwise.
+
+Tolerances are derived, not chosen: a directional derivative is compared within
+SAFETY * (its finite-difference error estimate + F_ULPS EPS sum|grad_i v_i|, the rounding of grad and
+of the dot product), a coordinate within SAFETY * (its Richardson error estimate + F_ULPS EPS (|grad_i| + max|grad|)). ``atol`` / ``rtol`` replace them by atol + rtol |reference|.
+
+Localisation (group testing): the discrepancy r(S) = grad_S . v_S - D_{v_S} f of a direction
+restricted to an index set S is additive over disjoint sets, so a block is split in halves, the
+first half is measured and the second inferred (r(S2) = r(S) - r(S1)); halves whose discrepancy
+exceeds their tolerance are split again, down to single coordinates or blocks below
+``min_block``. One faulty coordinate costs about log2(n) directional checks.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from fdcore.derivatives.validation import read_only_view
+from fdcore.numerics.errors import F_ULPS
+from fdcore.evaluators.protocol import BatchOptions, Work
+
+MODES = ("auto", "full", "coordinates", "directions", "taylor")
+# Factor between an estimated error and the tolerance derived from it.
+SAFETY = 10.0
+AUTO_FULL_MAX_N = 1000
+# Localisation budget: enough evaluations to isolate this many separate faulty coordinates.
+LOCALIZE_MAX_FAULTS = 8
+# Factor between the error estimate and the tolerance of the blocks tested during localisation.
+LOCALIZE_SAFETY = 3.0
+
+
+@dataclass
+class GradCheck:
+    """The outcome of `check_grad`; ``str()`` gives a readable report.
+
+    Attributes
+    ----------
+    passed : bool
+    mode : str
+    max_abs_error, max_rel_error : float
+        Largest discrepancy between grad and the finite-difference reference (relative to the
+        reference's size).
+    tolerance : float or ndarray
+        The tolerance(s) used; ``tolerance_rule`` says how they were derived.
+    worst : list of (index, grad_i, fd_i, |difference|)
+        The worst coordinates (full and coordinates modes).
+    direction_errors : ndarray
+        Per probe direction, |grad . v - D_v f| (directions mode).
+    taylor_rates : ndarray
+        Observed convergence rates of the Taylor remainders (taylor mode).
+    faulty_blocks : list of (start, stop)
+        Index ranges that carry the error (directions mode with localisation).
+    nfev : int
+        Evaluations of f.
+    """
+
+    passed: bool
+    mode: str
+    n: int
+    max_abs_error: float = 0.0
+    max_rel_error: float = 0.0
+    tolerance: object = None
+    tolerance_rule: str = ""
+    worst: list = field(default_factory=list)
+    direction_errors: np.ndarray = None
+    taylor_rates: np.ndarray = None
+    faulty_blocks: list = field(default_factory=list)
+    nfev: int = 0
+    kind: str = "gradient"
+    localization_complete: bool = True
+
+    def __bool__(self):
+        return self.passed
+
+    def __str__(self):
+        lines = [f"{self.kind} check ({self.mode}, n = {self.n}): {'PASSED' if self.passed else 'FAILED'}",
+                 f"  evaluations of f: {self.nfev}",
+                 f"  max abs error {self.max_abs_error:.3g}, max rel error {self.max_rel_error:.3g}",
+                 f"  tolerance: {self.tolerance_rule}"]
+        if self.worst:
+            lines.append("  worst coordinates (index, grad, finite difference, |difference|):")
+            lines += [f"    {str(i):>10}  {g: .10g}  {d: .10g}  {e:.3g}" for i, g, d, e in self.worst]
+        if self.direction_errors is not None:
+            lines.append("  per-direction |grad.v - D_v f|: " + ", ".join(f"{e:.3g}" for e in self.direction_errors))
+        if self.taylor_rates is not None:
+            lines.append("  Taylor remainder rates (2 = correct, 1 = wrong): "
+                         + ", ".join(f"{r:.2f}" for r in self.taylor_rates))
+        if self.faulty_blocks:
+            blocks = ", ".join(f"{a}" if b - a == 1 else f"{a}..{b - 1}" for a, b in self.faulty_blocks[:20])
+            more = f" (+{len(self.faulty_blocks) - 20} more)" if len(self.faulty_blocks) > 20 else ""
+            lines.append(f"  faulty coordinates / blocks: {blocks}{more}")
+        if not self.localization_complete:
+            lines.append("  localisation stopped at its evaluation budget: the error is spread over many "
+                         "coordinates; the blocks above are coarse")
+        return "\n".join(lines)
+
+
+class _Probe:
+    """f along directions through x: accurate derivatives of t -> f(x + t v), counting evaluations.
+
+    For a vector f (``vector=True``) the probed function is u . f with the weights u set by
+    `set_weights` (u^T J v checks of a Jacobian).
+    """
+
+    def __init__(self, f, work, vector=False):
+        self.f, self.work, self.nfev, self.vector = f, work, 0, vector
+        self.x = work.w
+        self.point = np.empty_like(self.x)  # one work vector for x + t v
+        self.u = None
+        self.fourth = {}  # fourth differences seen so far, per step scale: f's noise
+        self.F0 = self._raw(self.x)
+        self.xmax = _abs_max(self.x)
+
+    def set_weights(self, u):
+        self.u = u
+
+    @property
+    def f0(self):
+        return float(self.u @ self.F0) if self.vector else self.F0
+
+    def _raw(self, point):
+        self.nfev += 1
+        kernels, view = self.work.kernels, read_only_view(point)
+        if self.vector:
+            return np.asarray(kernels.eval_vector(self.f, view, self.work.args, self.work.kwargs), dtype=np.float64)
+        return float(kernels.eval_scalar(self.f, view, self.work.args, self.work.kwargs))
+
+    def _value(self, point):
+        value = self._raw(point)
+        return float(self.u @ value) if self.vector else value
+
+    def at(self, t, v, support=None):
+        """f(x + t v), v restricted to ``support`` (a slice) when given; no temporary vectors."""
+        t = self.x.dtype.type(t)
+        if support is None:
+            np.multiply(v, t, out=self.point)
+            self.point += self.x
+        else:
+            np.copyto(self.point, self.x)
+            part = self.point[support]
+            np.multiply(v[support], t, out=part)
+            part += self.x[support]
+        return self._value(self.point)
+
+    def derivative(self, v, support=None):
+        """(D_v f, error estimate): central differences at t and t/2, one Richardson step (4 evals).
+
+        The error estimate is that of the finer difference, |d(t/2) - d(t)| / 3 (the extrapolant
+        is better still), plus f's noise propagated through the weights. The noise is measured,
+        not assumed: the fourth difference of f at -t, -t/2, 0, t/2, t is ~ sqrt(70) times the
+        noise of one value for a smooth f (Moré & Wild, SIAM J. Sci. Comput. 33 (2011) 1292); the
+        probe uses 1.5 x the median over all its measurements so far (one sample is too erratic
+        for a tolerance), floored at 4 EPS |f(x)|. t = EPS^(1/4) max(1, |x|_inf) / |v|_inf
+        balances the O(t^2) and O(noise / t) parts of the estimate. Where that estimate is poor
+        (above 1e-3 relative) and 0 < |x|_inf < 1, f may vary on the scale of x: the derivative is
+        measured again with t scaled by |x|_inf (4 more evaluations) and the better one kept.
+        """
+        eps = np.finfo(self.x.dtype).eps
+        vmax = _abs_max(v if support is None else v[support])
+        if vmax == 0.0:
+            return 0.0, 0.0
+        value, error = self._along(v, support, eps ** 0.25 * max(1.0, self.xmax) / vmax, "unit")
+        if error > 1e-3 * abs(value) and 0.0 < self.xmax < 1.0:
+            retry = self._along(v, support, eps ** 0.25 * self.xmax / vmax, "x")
+            if retry[1] < error:
+                value, error = retry
+        return value, error
+
+    def _along(self, v, support, t, scale):
+        eps = np.finfo(self.x.dtype).eps
+        f1p, f1m = self.at(t, v, support), self.at(-t, v, support)
+        f2p, f2m = self.at(t / 2, v, support), self.at(-t / 2, v, support)
+        if not np.all(np.isfinite([f1p, f1m, f2p, f2m])):
+            raise ValueError(f"f is not finite at the probe points x +- {t:.3g} v: the finite-difference "
+                             "check is undefined there (is x at the edge of f's domain?)")
+        d1, d2 = (f1p - f1m) / (2 * t), (f2p - f2m) / t
+        # Fourth differences bound the noise from above (they include O(t^4) truncation), so they
+        # are pooled per step scale only: a too-coarse scale's samples say nothing of f's noise.
+        samples = self.fourth.setdefault(scale, [])
+        samples.append(abs(f1p - 4 * f2p + 6 * self.f0 - 4 * f2m + f1m))
+        noise = max(1.5 * float(np.median(samples)) / np.sqrt(70.0), 4 * eps * abs(self.f0))
+        # R = (4/3) (f2p - f2m) / t - (1/6) (f1p - f1m) / t: sum of |weights| = 3 / t.
+        return d2 + (d2 - d1) / 3.0, abs(d2 - d1) / 3.0 + 3.0 * noise / t
+
+
+def _directions(rng, n, dtype, out=None):
+    """A random +-1 vector (Rademacher): every coordinate probed with the same weight.
+
+    Written into ``out`` when given; generated in chunks, so no n-sized temporary."""
+    v = np.empty(n, dtype=dtype) if out is None else out
+    chunk = 1 << 16
+    for i in range(0, n, chunk):
+        np.multiply(rng.integers(0, 2, size=min(chunk, n - i), dtype=np.int8), 2, out=v[i:i + chunk])
+    v -= 1
+    return v
+
+
+def _prepare(f, derivative, name, x, mode, k, args, kwargs, num_threads, vectorized, workers):
+    """Argument checks shared by check_grad and check_jacobian; the Work for f at x."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(repr(m) for m in MODES)}; got {mode!r}")
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValueError(f"k must be a positive int, got {k!r}")
+    if not callable(derivative):
+        raise TypeError(f"{name} must be callable, got {type(derivative).__name__}")
+    return Work(f, x, args, kwargs, num_threads, BatchOptions(vectorized, workers))
+
+
+def check_grad(f, grad, x, *, mode="auto", k=8, rtol=None, atol=None, seed=None, localize=True,
+               min_block=1, args=(), kwargs=None, num_threads=None, vectorized=False, workers=None):
+    """Check a gradient function against finite differences; say which coordinates are wrong.
+
+    Parameters
+    ----------
+    f : callable or compiled callback
+        The scalar objective (any evaluator kind: Python, compiled, vectorized, workers).
+    grad : callable
+        ``grad(x, *args, **kwargs) -> array of shape (n,)``: the gradient to check.
+    x : array_like, shape (n,)
+    mode : {'auto', 'full', 'coordinates', 'directions', 'taylor'}
+        See the module notes; 'auto' is 'full' for n <= 1000, else 'directions'.
+    k : int
+        Number of probe directions or sampled coordinates.
+    rtol, atol : float, optional
+        Replace the derived tolerance by ``atol + rtol |reference|``.
+    seed : int or numpy.random.Generator, optional
+        For the random directions / coordinates.
+    localize : bool
+        In 'directions' mode, find the faulty coordinates by group testing when a probe fails.
+    min_block : int
+        Stop splitting blocks at this size.
+
+    Returns
+    -------
+    GradCheck
+        Truthy when the check passed; ``print(result)`` shows the report.
+
+    Examples
+    --------
+    >>> import numpy as np, fdcore
+    >>> f = lambda x: np.sum(np.sin(x) * x)
+    >>> grad = lambda x: np.cos(x) * x + np.sin(x)
+    >>> bool(fdcore.check_grad(f, grad, np.linspace(0, 1, 50)))
+    True
+    >>> wrong = lambda x: grad(x) + (np.arange(x.size) == 7) * 1e-3
+    >>> result = fdcore.check_grad(f, wrong, np.linspace(0, 1, 50000), mode="directions", seed=0)
+    >>> result.passed, result.faulty_blocks
+    (False, [(7, 8)])
+    """
+    work = _prepare(f, grad, "grad", x, mode, k, args, kwargs, num_threads, vectorized, workers)
+    x = work.w
+    n = x.shape[0]
+    g = np.asarray(grad(work.w_arg, *work.args, **(work.kwargs or {})))
+    if g.shape != (n,):
+        raise ValueError(f"grad must return an array of shape ({n},), got shape {g.shape}")
+    if g.dtype.kind not in "biuf":
+        raise ValueError(f"grad must return real numbers, got dtype {g.dtype}")
+    g = g.astype(np.float64, copy=False)
+    if not np.all(np.isfinite(g)):
+        raise ValueError(f"grad returned non-finite values at coordinates {np.flatnonzero(~np.isfinite(g))[:10]}")
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    if mode == "auto":
+        mode = "full" if n <= AUTO_FULL_MAX_N else "directions"
+    options = dict(num_threads=num_threads, vectorized=vectorized, workers=workers)
+    if mode == "full":
+        _require_finite(work.scalar_at_centre(f))
+        return _check_full(f, g, x, work, rtol, atol, options)
+    probe = _Probe(f, work)
+    _require_finite(probe.F0)
+    if mode == "coordinates":
+        return _check_coordinates(probe, g, rng, k, rtol, atol)
+    if mode == "taylor":
+        return _check_taylor(probe, g, rng)
+    return _check_directions(probe, g, rng, k, rtol, atol, localize, min_block)
+
+
+def _abs_max(a, chunk=1 << 16):
+    """max |a_i| in chunks, without an n-sized temporary."""
+    return float(max((np.abs(a[i:i + chunk]).max() for i in range(0, a.shape[0], chunk)), default=0.0))
+
+
+def _abs_sum(a, chunk=1 << 16):
+    """sum |a_i| in chunks, without an n-sized temporary (n may be 1e7 or more)."""
+    return float(sum(np.abs(a[i:i + chunk]).sum() for i in range(0, a.shape[0], chunk)))
+
+
+def _relative(diff, reference):
+    """diff / |reference|, and 0 when both vanish (no 1e300 ratios in reports)."""
+    return 0.0 if diff == 0 else diff / max(abs(reference), np.finfo(float).tiny)
+
+
+def _require_finite(value):
+    if not np.all(np.isfinite(value)):
+        raise ValueError(f"f is not finite at x (f(x) = {value}); derivatives there are undefined")
+
+
+def _require_finite_reference(finite_per_coordinate):
+    """The finite-difference reference must be finite: a NaN compares as 'not larger than the
+    tolerance', and would pass the check."""
+    if not finite_per_coordinate.all():
+        shown = ", ".join(str(i) for i in np.flatnonzero(~finite_per_coordinate)[:10])
+        raise ValueError(f"f is not finite at the stencil points of coordinates {shown}: the finite-difference "
+                         "check is undefined there (is x at the edge of f's domain?)")
+
+
+def _tolerance(fd_error, reference, dot_roundoff, rtol, atol, safety=SAFETY):
+    if rtol is None and atol is None:
+        return safety * (fd_error + dot_roundoff)
+    return (atol or 0.0) + (rtol or 0.0) * np.abs(reference)
+
+
+def _rule(rtol, atol, probes=False):
+    if rtol is None and atol is None:
+        noise = ("f's noise measured by a fourth difference of the probe's values" if probes
+                 else "f's round-off, 32 ulps per value")
+        return (f"{SAFETY:g} x (finite-difference error estimate: Richardson truncation + {noise}; "
+                "plus 32 ulps of the gradient)")
+    return f"atol + rtol |reference| (atol = {atol or 0.0:g}, rtol = {rtol or 0.0:g})"
+
+
+def _check_full(f, g, x, work, rtol, atol, options):
+    from fdcore.derivatives.first import gradient
+
+    r = gradient(f, x, richardson=True, full_output=True, args=work.args, kwargs=work.kwargs, **options)
+    _require_finite_reference(np.isfinite(r.value))
+    eps = np.finfo(x.dtype).eps
+    diff = np.abs(g - r.value)
+    # The floor 32 EPS max|g| covers f's rounding where f's value is much smaller than its terms
+    # (a sum that cancels): the Richardson estimate, scaled by |f|, cannot see that.
+    tol = _tolerance(r.error, r.value, F_ULPS * eps * (np.abs(g) + np.max(np.abs(g))), rtol, atol)
+    bad = diff > tol
+    scale = max(float(np.max(np.abs(r.value))), np.finfo(float).tiny)
+    order = np.argsort(-(diff / np.maximum(tol, np.finfo(float).tiny)))[:5]
+    return GradCheck(
+        passed=not bad.any(), mode="full", n=x.shape[0], max_abs_error=float(diff.max()),
+        max_rel_error=float(diff.max() / scale), tolerance=tol, tolerance_rule=_rule(rtol, atol),
+        worst=[(int(i), float(g[i]), float(r.value[i]), float(diff[i])) for i in order],
+        faulty_blocks=[(int(i), int(i) + 1) for i in np.flatnonzero(bad)], nfev=r.nfev + 1,
+    )
+
+
+def _check_coordinates(probe, g, rng, k, rtol, atol):
+    n = g.shape[0]
+    picked = np.sort(rng.choice(n, size=min(k, n), replace=False))
+    eps = np.finfo(probe.x.dtype).eps
+    rows, faulty, worst_ratio, max_abs, max_rel = [], [], [], 0.0, 0.0
+    unit = np.zeros(n, dtype=probe.x.dtype)
+    for i in picked:
+        unit[i] = 1.0
+        value, error = probe.derivative(unit, slice(i, i + 1))
+        unit[i] = 0.0
+        diff = abs(g[i] - value)
+        tol = float(_tolerance(error, value, F_ULPS * eps * abs(g[i]), rtol, atol))
+        rows.append((int(i), float(g[i]), float(value), diff))
+        worst_ratio.append(diff / max(tol, np.finfo(float).tiny))
+        max_abs, max_rel = max(max_abs, diff), max(max_rel, _relative(diff, value))
+        if diff > tol:
+            faulty.append((int(i), int(i) + 1))
+    order = np.argsort(-np.array(worst_ratio))[:5]
+    return GradCheck(passed=not faulty, mode="coordinates", n=n, max_abs_error=max_abs, max_rel_error=max_rel,
+                     tolerance_rule=_rule(rtol, atol, probes=True), worst=[rows[i] for i in order], faulty_blocks=faulty,
+                     nfev=probe.nfev)
+
+
+def _check_directions(probe, g, rng, k, rtol, atol, localize, min_block):
+    n = g.shape[0]
+    eps = np.finfo(probe.x.dtype).eps
+    errors, failed_v, max_abs, max_rel, tolerances = [], None, 0.0, 0.0, []
+    abs_g_sum = _abs_sum(g)
+    v = np.empty(n, dtype=probe.x.dtype)  # reused: x, grad, v and one work point are all the memory
+    for _ in range(k):
+        _directions(rng, n, probe.x.dtype, out=v)
+        value, error = probe.derivative(v)
+        dot = float(g @ v)
+        diff = abs(dot - value)
+        tol = float(_tolerance(error, value, F_ULPS * eps * abs_g_sum, rtol, atol))  # |v_i| = 1
+        errors.append(diff)
+        tolerances.append(tol)
+        max_abs, max_rel = max(max_abs, diff), max(max_rel, _relative(diff, value))
+        if diff > tol:  # stop at the first failing probe: it is the one to localise
+            failed_v = v
+            break
+    blocks, complete = [], True
+    if failed_v is not None and localize:
+        blocks, complete = _localize(probe, g, failed_v, rtol, atol, min_block)
+    return GradCheck(passed=failed_v is None, mode="directions", n=n, max_abs_error=max_abs, max_rel_error=max_rel,
+                     tolerance_rule=_rule(rtol, atol, probes=True), direction_errors=np.array(errors), faulty_blocks=blocks,
+                     nfev=probe.nfev, tolerance=max(tolerances), localization_complete=complete)
+
+
+def _discrepancy(probe, g, v, start, stop, rtol, atol):
+    """(r(S), tolerance) for S = start..stop-1: grad_S . v_S - D_{v_S} f.
+
+    The tolerance uses LOCALIZE_SAFETY, not SAFETY: a failure is already established, and the
+    blocks that carry it must show it even when the first failing probe was marginal.
+    """
+    eps = np.finfo(probe.x.dtype).eps
+    support = slice(start, stop)
+    value, error = probe.derivative(v, support)
+    dot = float(g[support] @ v[support])
+    tol = float(_tolerance(error, value, F_ULPS * eps * _abs_sum(g[support]), rtol, atol, LOCALIZE_SAFETY))  # |v_i| = 1
+    return dot - value, tol
+
+
+def _localize(probe, g, v, rtol, atol, min_block):
+    """Group testing on the failing direction v: (the smallest blocks carrying the error, complete).
+
+    The search stops after enough evaluations for LOCALIZE_MAX_FAULTS single faults; a gradient
+    wrong almost everywhere then yields coarse blocks instead of costing ~8 n evaluations.
+
+    Each split measures the first half and infers the second (r(S2) = r(S) - r(S1)). An inferred
+    discrepancy carries the errors of both measurements, so before an inferred block is split
+    it is measured itself: the tolerance never accumulates over the ~log2(n) levels.
+    """
+    n = g.shape[0]
+    budget = probe.nfev + 4 * (2 * int(np.ceil(np.log2(max(n, 2)))) + 2) * LOCALIZE_MAX_FAULTS
+    r_all, tol_all = _discrepancy(probe, g, v, 0, n, rtol, atol)
+    stack, found = [(0, n, r_all, tol_all, True)], []
+    while stack:
+        if probe.nfev >= budget:  # the error is spread over many coordinates: report coarse blocks
+            return sorted(found + [(a, b) for a, b, *_ in stack]), False
+        start, stop, r, tol, measured = stack.pop()
+        if not measured:
+            r, tol = _discrepancy(probe, g, v, start, stop, rtol, atol)
+            if abs(r) <= tol:
+                continue
+        if stop - start <= min_block:
+            found.append((start, stop))
+            continue
+        middle = (start + stop) // 2
+        r1, tol1 = _discrepancy(probe, g, v, start, middle, rtol, atol)
+        r2, tol2 = r - r1, tol + tol1
+        if abs(r2) > tol2 or abs(r1) <= tol1:  # the first half cannot explain r on its own
+            stack.append((middle, stop, r2, tol2, False))
+        if abs(r1) > tol1:
+            stack.append((start, middle, r1, tol1, True))
+    if not found:  # the failure did not reproduce on any block: name the whole range
+        return [(0, n)], False
+    return sorted(found), True
+
+
+def _check_taylor(probe, g, rng, max_levels=40):
+    """Remainders r_k at e_k = e_0 / 2^k, halving e until r reaches the round-off floor. The rates
+    log2(r_k / r_{k+1}) at the smallest e tell: ~2 passes, ~1 (an O(e) remainder: a wrong
+    gradient) fails. e_0 = 1e-2 |x|_inf (1e-2 at x = 0), v a random +-1 direction."""
+    n = g.shape[0]
+    v = _directions(rng, n, probe.x.dtype)
+    dot = float(g @ v)
+    eps = np.finfo(probe.x.dtype).eps
+    e0 = 1e-2 * (probe.xmax if probe.xmax > 0 else 1.0)
+    floor = 1e3 * eps * (abs(probe.f0) + e0 * _abs_sum(g))  # below it: round-off (|v_i| = 1)
+    residuals = []
+    for level in range(max_levels):
+        e = e0 / 2**level
+        residuals.append(abs(probe.at(e, v) - probe.f0 - e * dot))
+        if residuals[-1] <= floor and level >= 2:
+            break
+    residuals = np.array(residuals)
+    usable = residuals > floor
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rates = np.log2(residuals[:-1] / residuals[1:])
+    rates = rates[usable[:-1] & usable[1:]]
+    # The asymptotic rate shows at the smallest steps: the last three usable rates decide. No
+    # usable remainder at all means f is linear along v to round-off: nothing contradicts grad.
+    passed = True if rates.size == 0 else bool(np.median(rates[-3:]) > 1.5)
+    return GradCheck(passed=passed, mode="taylor", n=n, max_abs_error=float(residuals[0]),
+                     max_rel_error=float(residuals[0] / max(abs(probe.f0), np.finfo(float).tiny)),
+                     tolerance_rule="observed rate of the Taylor remainder at the smallest steps: "
+                                    "median of the last three > 1.5 passes (2 = O(e^2), 1 = wrong gradient)",
+                     taylor_rates=rates, nfev=probe.nfev)
+
+
+def check_jacobian(f, jac, x, *, mode="auto", k=8, rtol=None, atol=None, seed=None, localize=True,
+                   min_block=1, args=(), kwargs=None, num_threads=None, vectorized=False, workers=None):
+    """Check a Jacobian function against finite differences; say which columns are wrong.
+
+    Like `check_grad` for f: R^n -> R^m and ``jac(x) -> (m, n)``. 'full' compares every entry
+    with the accurate-mode Jacobian; 'directions' compares u^T J v with the derivative of
+    t -> u . f(x + t v) for k random +-1 pairs (u, v) (4 evaluations each) and localises faulty
+    columns by group testing; 'coordinates' checks k random columns the same way (v = e_j);
+    'taylor' checks the remainder rate of u . f along v.
+
+    Examples
+    --------
+    >>> import numpy as np, fdcore
+    >>> f = lambda x: np.array([x[0] * x[1], np.sin(x[0]) + x[1] ** 2])
+    >>> jac = lambda x: np.array([[x[1], x[0]], [np.cos(x[0]), 2 * x[1]]])
+    >>> bool(fdcore.check_jacobian(f, jac, [0.3, 0.7]))
+    True
+    """
+    work = _prepare(f, jac, "jac", x, mode, k, args, kwargs, num_threads, vectorized, workers)
+    x = work.w
+    n = x.shape[0]
+    J = np.asarray(jac(work.w_arg, *work.args, **(work.kwargs or {})))
+    if J.ndim != 2 or J.shape[1] != n:
+        raise ValueError(f"jac must return an array of shape (m, {n}), got shape {J.shape}")
+    if J.dtype.kind not in "biuf":
+        raise ValueError(f"jac must return real numbers, got dtype {J.dtype}")
+    J = J.astype(np.float64, copy=False)
+    if not np.all(np.isfinite(J)):
+        raise ValueError(f"jac returned non-finite values in columns {np.flatnonzero(~np.isfinite(J).all(axis=0))[:10]}")
+    probe = _Probe(f, work, vector=True)
+    _require_finite(probe.F0)
+    if probe.F0.shape != (J.shape[0],):
+        raise ValueError(f"jac returned {J.shape[0]} rows but f returns shape {probe.F0.shape}")
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    if mode == "auto":
+        mode = "full" if n <= AUTO_FULL_MAX_N else "directions"
+    if mode == "full":
+        from fdcore.derivatives.first import jacobian
+
+        r = jacobian(f, x, richardson=True, full_output=True, args=work.args, kwargs=work.kwargs,
+                     num_threads=num_threads, vectorized=vectorized, workers=workers)
+        _require_finite_reference(np.isfinite(r.value).all(axis=0))
+        eps = np.finfo(x.dtype).eps
+        diff = np.abs(J - r.value)
+        tol = _tolerance(r.error, r.value, F_ULPS * eps * (np.abs(J) + np.max(np.abs(J))), rtol, atol)
+        bad = diff > tol
+        flat = np.argsort(-(diff / np.maximum(tol, np.finfo(float).tiny)), axis=None)[:5]
+        worst = [(tuple(int(a) for a in np.unravel_index(i, J.shape)), float(J.flat[i]), float(r.value.flat[i]),
+                  float(diff.flat[i])) for i in flat]
+        columns = np.flatnonzero(bad.any(axis=0))
+        return GradCheck(passed=not bad.any(), mode="full", n=n, max_abs_error=float(diff.max()),
+                         max_rel_error=float(diff.max() / max(float(np.abs(r.value).max()), np.finfo(float).tiny)),
+                         tolerance=tol, tolerance_rule=_rule(rtol, atol), worst=worst,
+                         faulty_blocks=[(int(c), int(c) + 1) for c in columns], nfev=r.nfev + probe.nfev,
+                         kind="Jacobian")
+    u = np.empty(J.shape[0])
+    if mode == "taylor":
+        probe.set_weights(_directions(rng, J.shape[0], np.float64, out=u))
+        return _check_taylor(probe, J.T @ u, rng)
+    if mode == "coordinates":
+        probe.set_weights(_directions(rng, J.shape[0], np.float64, out=u))
+        return _check_coordinates(probe, J.T @ u, rng, k, rtol, atol)
+    eps = np.finfo(x.dtype).eps
+    v = np.empty(n, dtype=x.dtype)
+    errors, blocks, passed, max_abs, max_rel, complete, tolerances = [], [], True, 0.0, 0.0, True, []
+    for _ in range(k):
+        probe.set_weights(_directions(rng, J.shape[0], np.float64, out=u))
+        g = J.T @ u
+        _directions(rng, n, x.dtype, out=v)
+        value, error = probe.derivative(v)
+        diff = abs(float(g @ v) - value)
+        tol = float(_tolerance(error, value, F_ULPS * eps * _abs_sum(g), rtol, atol))
+        errors.append(diff)
+        tolerances.append(tol)
+        max_abs, max_rel = max(max_abs, diff), max(max_rel, _relative(diff, value))
+        if diff > tol:
+            passed = False
+            if localize:
+                blocks, complete = _localize(probe, g, v, rtol, atol, min_block)
+            break
+    return GradCheck(passed=passed, mode="directions", n=n, max_abs_error=max_abs, max_rel_error=max_rel,
+                     tolerance_rule=_rule(rtol, atol, probes=True), direction_errors=np.array(errors), faulty_blocks=blocks,
+                     nfev=probe.nfev, kind="Jacobian", tolerance=max(tolerances), localization_complete=complete)

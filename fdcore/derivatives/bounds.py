@@ -1,0 +1,128 @@
+"""bounds=(lb, ub): stencils that never leave the box.
+
+Per coordinate, the requested stencil is kept when all its points lie inside [lb_i, ub_i];
+otherwise it is made one-sided towards the side with room (forward near the lower bound,
+backward near the upper one), and if neither side has room for the step, the step shrinks to
+fit the roomier side. f is never evaluated outside the bounds.
+"""
+
+import numpy as np
+
+from fdcore.derivatives.axis import AxisOutcome, run_plan
+from fdcore.numerics.steps import is_adaptive
+from fdcore.numerics.richardson import axis_plan
+from fdcore.numerics.steps import resolve_step
+
+
+def _as_bound(value, missing):
+    """A bound as float64; None (alone or as an entry) means no bound on that side."""
+    if value is None:
+        return np.asarray(missing)
+    array = np.asarray(value, dtype=object)
+    return np.where(array == None, missing, array).astype(np.float64)  # noqa: E711 - elementwise
+
+
+def parse_bounds(bounds, x):
+    """(lb, ub) as float64 arrays of x's shape, checked: lb < ub and lb <= x <= ub."""
+    try:
+        lb, ub = bounds
+    except (TypeError, ValueError):
+        raise TypeError("bounds must be a pair (lb, ub) of scalars or arrays of shape (n,)") from None
+    for side, value in (("lb", lb), ("ub", ub)):
+        if np.shape(value) not in ((), x.shape):
+            raise ValueError(f"bounds: {side} must be a scalar, None or an array of shape {x.shape}, "
+                             f"got shape {np.shape(value)}")
+    lb = np.broadcast_to(_as_bound(lb, -np.inf), x.shape)
+    ub = np.broadcast_to(_as_bound(ub, np.inf), x.shape)
+    if np.any(np.isnan(lb)) or np.any(np.isnan(ub)) or np.any(lb >= ub):
+        bad = np.flatnonzero(~(lb < ub))[:10]
+        raise ValueError(f"bounds are inconsistent (need lb < ub) at coordinates {bad}")
+    outside = np.flatnonzero((x < lb) | (x > ub))
+    if outside.size:
+        raise ValueError(f"x lies outside the bounds at coordinates {outside[:10]}")
+    return lb, ub
+
+
+def bounded_axis_derivative(f, work, d, order, method, levels, ratio, h, noise, vector, lb, ub):
+    """Like fdcore.derivatives.axis.axis_derivative, with each coordinate's stencil kept inside [lb, ub]."""
+    x = work.w.astype(np.float64)
+    n = x.shape[0]
+    h = h.astype(np.float64)
+    # The one-sided fallbacks keep the requested accuracy order (a central order-2 stencil falls
+    # back to the one-sided order-2 stencil, not to the two-point difference).
+    sides = ("forward", "backward")
+    plans = {m: axis_plan(d, order, m, levels, ratio) for m in {method, *sides}}
+    reach = {m: (max(0.0, float(plans[m].nodes.max())), max(0.0, -float(plans[m].nodes.min()))) for m in plans}
+    room_up, room_down = ub - x, x - lb
+
+    ok = {m: (reach[m][0] * h <= room_up) & (reach[m][1] * h <= room_down) for m in plans}
+    chosen = np.full(n, method, dtype=object)
+    alternatives = {"central": ("forward", "backward"), "forward": ("backward",), "backward": ("forward",)}[method]
+    for alternative in alternatives:
+        chosen[(chosen == method) & ~ok[method] & ok[alternative]] = alternative
+    cramped = ~np.select([chosen == m for m in plans], [ok[m] for m in plans], default=False)
+    if cramped.any():  # no side has room for the step: shrink it to fit the roomier side
+        side_up = room_up >= room_down
+        chosen = np.where(cramped, np.where(side_up, "forward", "backward"), chosen)
+        space = np.where(side_up, room_up, room_down)
+        span = np.where(side_up, reach["forward"][0], reach["backward"][1])
+        h = np.where(cramped, 0.999 * space / span, h)
+    h = h.astype(work.w.dtype)
+    if np.any((x + h) == x):
+        raise ValueError("the bounds leave no room for a step at some coordinates (ub - lb is below the rounding of x)")
+
+    nfev = 0
+    centre = None
+    if vector or any(plans[m].needs_centre for m in set(chosen)):
+        centre = work.vector_at_centre(f) if vector else work.scalar_at_centre(f)
+        nfev += 1
+    m_out = centre.shape[0] if vector else None
+    shape = (n, m_out) if vector else (n,)
+    value, error, step = np.empty(shape), np.empty(shape), np.empty(n)
+    for kind in plans:
+        coords = np.flatnonzero(chosen == kind).astype(np.intp)
+        if coords.size == 0:
+            continue
+        plan = plans[kind]
+        v, e, level, _ = run_plan(f, work, plan, h, coords, np.nan if centre is None else centre, noise, m_out)
+        nfev += coords.size * len(plan.nodes)
+        value[coords], error[coords] = v, e
+        finest = level if level.ndim == 1 else level.max(axis=1)
+        step[coords] = h[coords].astype(np.float64) * plan.scales[finest]
+    return AxisOutcome(value, error, step, nfev)
+
+
+def bounded_hessian(f, work, step, bounds, out):
+    """Hessian into ``out`` with every stencil point inside [lb, ub].
+
+    The central n^2 + n + 1 stencil when all coordinates have room for x_i +- h_i; otherwise the
+    one-sided stencil (points x + d_i e_i, x + 2 d_i e_i, x + d_i e_i + d_j e_j) with signed
+    steps d_i pointing to each coordinate's roomier side, shrunk to fit 2 |d_i| in it. The
+    one-sided kernel's formulas hold for steps of either sign.
+    """
+    lb, ub = bounds
+    x = work.w.astype(np.float64)
+    h = resolve_step(step, work.w, 2, "central").astype(np.float64)
+    room_up, room_down = ub - x, x - lb
+    f0 = work.scalar_at_centre(f)
+    if np.all((h <= room_up) & (h <= room_down)):
+        work.kernels.central_hessian(f, work.w, work.w_arg, h.astype(work.w.dtype), f0, out, work.args, work.kwargs)
+        return out
+    h1 = resolve_step(step, work.w, 2, "forward").astype(np.float64)
+    up = room_up >= room_down
+    d = np.where(up, 1.0, -1.0) * np.minimum(h1, 0.5 * np.where(up, room_up, room_down))
+    if np.any((x + d) == x):
+        raise ValueError("the bounds leave no room for a step at some coordinates")
+    work.kernels.one_sided_hessian(f, work.w, work.w_arg, d.astype(work.w.dtype), 1, f0, out, work.args, work.kwargs)
+    return out
+
+
+def bounded_first_derivative(f, work, opts, step, bounds, vector):
+    """First derivatives whose stencils stay inside bounds (see fdcore.derivatives.bounds)."""
+    if opts.method == "complex" or is_adaptive(step):
+        raise ValueError("bounds= works with the real stencils and fixed or default steps, not with "
+                         "method='complex' or step='adaptive'")
+    lb, ub = parse_bounds(bounds, work.w)
+    h = resolve_step(step, work.w, 1, opts.method, opts.order, opts.levels, opts.ratio)
+    return bounded_axis_derivative(f, work, 1, opts.order, opts.method, opts.levels, opts.ratio, h,
+                                   opts.noise, vector, lb, ub)

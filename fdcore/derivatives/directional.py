@@ -1,0 +1,187 @@
+"""Derivatives along a direction: jvp, directional_derivative and hvp (two evaluations of f or of
+its gradient, whatever n is)."""
+
+import warnings
+
+import numpy as np
+
+from fdcore.evaluators.protocol import BatchOptions, Work
+from fdcore.derivatives.validation import (
+    as_float_array,
+    read_only_view,
+)
+
+
+def jvp(f, x, v, *, step=None, args=(), kwargs=None, num_threads=None, vectorized=False, workers=None):
+    """Derivative of f along v: ``d/dt f(x + t v)`` at t = 0 (a Jacobian-vector product).
+
+    Two evaluations, ``(f(x + h v) - f(x - h v)) / (2 h)``, whatever n is. This is the total
+    derivative of f along a path through x with velocity v (the chain rule).
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x, *args, **kwargs)`` returning a scalar or a 1-D array.
+    x, v : array_like, shape (n,)
+        Point and direction (v is not normalised; see `directional_derivative`).
+    step : float, optional
+        Step t along v. Default ``EPS**(1/3) * max(1, max|x|) / max|v|``.
+    args, kwargs
+        Extra arguments passed to f.
+
+    Returns
+    -------
+    float or ndarray of shape (m,)
+
+    Examples
+    --------
+    Chain rule: z(t) = f(x(t), y(t)) with f = x^2 y, x = cos t, y = sin t; at t = 0.3,
+    dz/dt = f_x x'(t) + f_y y'(t).
+
+    >>> import numpy as np
+    >>> import fdcore
+    >>> f = lambda p: p[0]**2 * p[1]
+    >>> t = 0.3
+    >>> dz_dt = fdcore.jvp(f, [np.cos(t), np.sin(t)], [-np.sin(t), np.cos(t)])
+    >>> exact = -2 * np.cos(t) * np.sin(t)**2 + np.cos(t)**3
+    >>> bool(abs(dz_dt - exact) < 1e-9)
+    True
+    """
+    work = Work(f, x, args, kwargs, num_threads, BatchOptions(vectorized, workers))
+    x = work.w
+    v = as_float_array(v, "v").astype(x.dtype, copy=False)
+    if v.shape != x.shape:
+        raise ValueError(f"v must have the shape of x, {x.shape}; got {v.shape}")
+    args, kwargs = work.args, work.kwargs or {}
+    vmax = float(np.max(np.abs(v)))
+    scale = 1.0
+    if step is None:
+        unit_step = float(np.finfo(x.dtype).eps) ** (1 / 3) * max(1.0, float(np.max(np.abs(x))))
+        t = unit_step / vmax if vmax > 0 else 1.0
+        if t > float(np.finfo(x.dtype).max):
+            # v so small (subnormal) that the step along it overflows: differentiate along
+            # v / max|v| and scale back (the derivative is linear in v).
+            v, scale, t = v / x.dtype.type(vmax), vmax, unit_step
+    else:
+        if isinstance(step, (str, bytes)) or np.ndim(step) != 0:
+            raise TypeError(f"step must be a positive number (the step t along v), got {step!r:.60}")
+        try:
+            t = float(step)
+        except (TypeError, ValueError):
+            raise TypeError(f"step must be a positive number (the step t along v), got {step!r:.60}") from None
+        if not (np.isfinite(t) and t > 0):
+            raise ValueError(f"step must be a positive finite number, got {step!r}")
+    x_hi = read_only_view(x + x.dtype.type(t) * v)
+    x_lo = read_only_view(x - x.dtype.type(t) * v)
+    if work.compiled:
+        evaluate = work.kernels.eval_vector if work.kernels.is_vector else work.kernels.eval_scalar
+        f_hi, f_lo = np.asarray(evaluate(f, x_hi, (), None)), np.asarray(evaluate(f, x_lo, (), None))
+    elif vectorized or workers is not None:  # both points in one batch
+        both = np.asarray(work.kernels.call_batch(read_only_view(np.stack([x_hi, x_lo], axis=1))), dtype=np.float64)
+        if both.shape[-1:] != (2,) or both.ndim > 2:
+            raise ValueError(f"a vectorized f must return shape (2,) or (m, 2) for 2 points, got {both.shape}")
+        f_hi, f_lo = both[..., 0], both[..., 1]
+    else:
+        f_hi = _real_value(f(x_hi, *args, **kwargs))
+        f_lo = _real_value(f(x_lo, *args, **kwargs))
+    if np.shape(f_hi) != np.shape(f_lo):
+        raise ValueError(f"f returned shapes {np.shape(f_hi)} and {np.shape(f_lo)} at two points")
+    result = (f_hi - f_lo) / (2.0 * t) * scale
+    if vmax == 0:
+        result = result * 0.0  # the derivative along the zero vector
+    if np.ndim(result) == 0:
+        result = float(result)
+        if not np.isfinite(result):
+            _warn_nonfinite_along(t, "the directional derivative is NaN")
+            result = np.nan
+        return result
+    result = np.asarray(result, dtype=x.dtype)
+    bad = ~np.isfinite(result)
+    if bad.any():
+        result[bad] = np.nan
+        _warn_nonfinite_along(t, f"the entries {', '.join(map(str, np.flatnonzero(bad)[:10]))} of the "
+                                 "directional derivative are NaN")
+    return result
+
+
+def _warn_nonfinite_along(t, consequence):
+    warnings.warn(f"f returned NaN or inf at x + t v or x - t v (t = {t:.3g}); {consequence}",
+                  RuntimeWarning, stacklevel=3)
+
+
+def directional_derivative(f, x, v, *, normalize=True, step=None, args=(), kwargs=None, num_threads=None,
+                           vectorized=False, workers=None):
+    """Rate of change of f at x along the direction v.
+
+    With ``normalize=True`` (the textbook definition) this is ``grad f(x) . v / |v|``, the
+    derivative along the unit vector of v; with ``normalize=False`` it is `jvp`. Costs two
+    evaluations of f whatever n is.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x, *args, **kwargs)`` returning a scalar (or a 1-D array: then the result is (m,)).
+    x, v : array_like, shape (n,)
+        Point and direction; v must be nonzero when ``normalize=True``.
+    normalize : bool
+        Divide v by its Euclidean norm first.
+    step, args, kwargs
+        As for `jvp`.
+
+    Examples
+    --------
+    >>> import fdcore
+    >>> d = fdcore.directional_derivative(lambda p: p[0]**2 - p[1]**2, [1.0, 2.0], [3.0, 4.0])
+    >>> round(d, 8)
+    -2.0
+    """
+    v_arr = as_float_array(v, "v")
+    if normalize:
+        norm = float(np.linalg.norm(v_arr))
+        if norm == 0:
+            raise ValueError("v must be nonzero to define a direction (or pass normalize=False)")
+        v_arr = v_arr / norm
+    return jvp(f, x, v_arr, step=step, args=args, kwargs=kwargs, num_threads=num_threads,
+               vectorized=vectorized, workers=workers)
+
+
+def hvp(grad, x, v, *, step=None, args=(), kwargs=None):
+    """Hessian-vector product H(x) v from an analytic gradient: 2 gradient evaluations.
+
+    ``(grad(x + t v) - grad(x - t v)) / (2 t)`` with t = EPS^(1/3) max(1, |x|_inf) / |v|_inf,
+    i.e. the `jvp` of the gradient; H itself is never formed, so this scales to any n.
+
+    Parameters
+    ----------
+    grad : callable
+        ``grad(x, *args, **kwargs) -> array of shape (n,)``.
+    x, v : array_like, shape (n,)
+    step : float, optional
+        The step t along v.
+
+    Returns
+    -------
+    ndarray, shape (n,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fdcore
+    >>> A = np.array([[2.0, 1.0], [1.0, 3.0]])
+    >>> fdcore.hvp(lambda x: A @ x, [0.5, -1.0], [1.0, 2.0]).round(8)
+    array([4., 7.])
+    """
+    result = jvp(grad, x, v, step=step, args=args, kwargs=kwargs)
+    if np.ndim(result) != 1:
+        raise ValueError("grad must return a 1-D array (the gradient), got a scalar")
+    return result
+
+
+def _real_value(value):
+    """f's value as a float64 scalar or 1-D array, for the direction-based entry points."""
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"f must return real numbers, got dtype {arr.dtype}")
+    if arr.ndim > 1:
+        raise ValueError(f"f must return a scalar or a 1-D array, got shape {arr.shape}")
+    return arr.astype(np.float64)

@@ -1,0 +1,164 @@
+"""Elementwise derivatives of vectorized functions: derivative (any order, one variable) and
+partials (the gradient field over a grid)."""
+
+
+import numpy as np
+
+from fdcore.derivatives.complex_step import complex_error as _complex_error
+from fdcore.derivatives.complex_step import complex_step as _complex_step
+from fdcore.derivatives.docs import document
+from fdcore.derivatives.result import FDResult
+from fdcore.numerics.options import FIRST_DERIVATIVE_METHODS, REAL_METHODS, parse
+from fdcore.numerics.richardson import axis_plan, extrapolate, level_estimates
+from fdcore.numerics.steps import resolve_step
+from fdcore.derivatives.validation import (
+    as_float_array,
+    call_arguments,
+    check_callable,
+    flag_nonfinite,
+    read_only_view,
+)
+
+
+@document
+def derivative(f, x, *, n=1, method="central", order=None, step=None, richardson=False, step_ratio=2.0,
+               noise=None, args=(), kwargs=None, full_output=False):
+    """Derivative of order n of a scalar function of one variable, elementwise over an array.
+
+    f must be vectorized: ``f(x)`` returns an array of x's shape. Each stencil point is one call
+    of f on the whole array: the central two-point first derivative costs 2 calls, the 3-point
+    second derivative 3, an order-p stencil about p + n calls.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x, *args, **kwargs) -> ndarray`` of x's shape.
+    x : array_like
+        Points (any shape, a scalar included).
+    n : {1, 2, 3, 4}
+        Derivative order.
+    method : {'central', 'forward', 'backward', 'complex'}
+        'complex' (n = 1 only): ``Im f(x + i h) / h``, one call.
+    {common}
+
+    Returns
+    -------
+    ndarray of x's shape (a NumPy scalar for scalar x), or FDResult
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fdcore
+    >>> fdcore.derivative(np.sin, [0.0, np.pi / 2]).round(8)
+    array([1., 0.])
+    >>> float(fdcore.derivative(np.exp, 0.0, n=2).round(6))
+    1.0
+    >>> bool(abs(fdcore.derivative(np.exp, 1.0, n=3, richardson=True) - np.e) < 1e-8)
+    True
+    """
+    check_callable(f)
+    if isinstance(n, bool) or n not in (1, 2, 3, 4):
+        raise ValueError(f"n must be 1, 2, 3 or 4, got {n!r}")
+    opts = parse(method, order, richardson, step_ratio, noise, FIRST_DERIVATIVE_METHODS if n == 1 else REAL_METHODS)
+    x = as_float_array(x, ndim=None)
+    args, kwargs = call_arguments(args, kwargs)
+    kwargs = kwargs or {}
+    flat = x.reshape(-1)
+    if step is not None and not isinstance(step, str):
+        try:
+            step = np.broadcast_to(step, x.shape).reshape(-1)
+        except ValueError:
+            raise ValueError(f"step must be a scalar or broadcastable to x's shape {x.shape}, got shape {np.shape(step)}") from None
+
+    def call(points, kind="f"):
+        value = np.asarray(f(read_only_view(points.reshape(x.shape)), *args, **kwargs))
+        if kind == "complex" and value.dtype.kind != "c":
+            raise TypeError(f"f returned {value.dtype} values for complex input; method='complex' needs a "
+                            "complex-analytic f")
+        if kind != "complex" and value.dtype.kind not in "biuf":
+            raise TypeError(f"f must return real values, got dtype {value.dtype}")
+        if value.shape != x.shape:
+            raise ValueError(f"f must return an array of x's shape {x.shape}, got shape {value.shape}")
+        return np.array(value, dtype=complex if kind == "complex" else np.float64).reshape(-1)  # a copy
+
+    if method == "complex":
+        h = _complex_step(step, flat)
+        values = call(flat + 1j * h.astype(flat.dtype), "complex")
+        value, error, nfev, used = values.imag / h, _complex_error(values.imag / h), 1, h
+    else:
+        h = resolve_step(step, flat, n, method, opts.order, opts.levels, opts.ratio)
+        plan = axis_plan(n, opts.order, method, opts.levels, opts.ratio)
+        values = np.empty((flat.size, len(plan.nodes)))
+        offsets = np.empty_like(values)
+        for k, c in enumerate(plan.nodes):
+            points = flat + flat.dtype.type(c) * h
+            offsets[:, k] = points.astype(np.float64) - flat
+            values[:, k] = call(points)
+        centre = call(flat)[:, None, None] if plan.needs_centre else np.nan
+        estimates, roundoff = level_estimates(plan, values, offsets, centre, opts.noise, np.finfo(x.dtype).eps)
+        value, error, level = extrapolate(estimates, roundoff, plan, select=opts.levels > 1)
+        nfev, used = len(plan.nodes) + plan.needs_centre, h.astype(np.float64) * plan.scales[level]
+    result = flag_nonfinite(value.astype(x.dtype).reshape(x.shape), "derivative")
+    result = result[()] if result.ndim == 0 else result
+    if not full_output:
+        return result
+    return FDResult(result, np.where(np.isfinite(result), error.reshape(x.shape), np.inf)[()], used.reshape(x.shape),
+                    nfev, method, opts.order, opts.levels)
+
+
+def partials(f, *arrays, method="central", order=None, step=None, richardson=False, step_ratio=2.0,
+             noise=None, args=(), kwargs=None, full_output=False):
+    """Partial derivatives of f(x, y, ...) at every point of a grid: the gradient field.
+
+    f is vectorized: ``f(X, Y, ...)`` evaluates elementwise over arrays of one (broadcast) shape.
+    Each partial derivative is `derivative` of f in one argument with the others held fixed, so
+    the default central difference costs 2 calls of f per variable, whatever the grid size.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(*arrays, *args, **kwargs) -> ndarray`` of the broadcast shape of the arrays.
+    *arrays : array_like
+        The coordinates of the grid points (e.g. from ``np.meshgrid``); broadcast together.
+    method, order, step, richardson, step_ratio, noise, args, kwargs, full_output
+        As for `derivative` (step may be one value per variable: a sequence of len(arrays)).
+
+    Returns
+    -------
+    tuple of ndarray (or of FDResult)
+        ``(df/dx, df/dy, ...)``, each of the broadcast shape.
+
+    Examples
+    --------
+    The gradient field of f(x, y) = sin(x) cos(y):
+
+    >>> import numpy as np
+    >>> import fdcore
+    >>> X, Y = np.meshgrid(np.linspace(-np.pi, np.pi, 5), np.linspace(-np.pi, np.pi, 5))
+    >>> dz_dx, dz_dy = fdcore.partials(lambda x, y: np.sin(x) * np.cos(y), X, Y)
+    >>> bool(np.allclose(dz_dx, np.cos(X) * np.cos(Y), atol=1e-9))
+    True
+    >>> bool(np.allclose(dz_dy, -np.sin(X) * np.sin(Y), atol=1e-9))
+    True
+    """
+    check_callable(f)
+    if not arrays:
+        raise ValueError("partials needs at least one coordinate array")
+    grid = np.broadcast_arrays(*[as_float_array(a, f"arrays[{k}]", ndim=None) for k, a in enumerate(arrays)])
+    args, kwargs = call_arguments(args, kwargs)
+    kwargs = kwargs or {}
+    steps = step if isinstance(step, (list, tuple)) else [step] * len(grid)
+    if len(steps) != len(grid):
+        raise ValueError(f"step must be one value or one per variable ({len(grid)}), got {len(steps)}")
+    results = []
+    for k, (coordinate, step_k) in enumerate(zip(grid, steps)):
+
+        def along(t, k=k):
+            point = list(grid)
+            point[k] = t
+            return f(*point, *args, **kwargs)
+
+        results.append(derivative(along, coordinate, method=method, order=order, step=step_k,
+                                  richardson=richardson, step_ratio=step_ratio, noise=noise,
+                                  full_output=full_output))
+    return tuple(results)

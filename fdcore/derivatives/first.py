@@ -1,0 +1,181 @@
+"""First derivatives of f: R^n -> R (gradient) and R^n -> R^m (jacobian)."""
+
+
+import numpy as np
+
+from fdcore.evaluators import python_callable as _pykernels
+from fdcore.derivatives.axis import AxisOutcome, adaptive_axis_derivative, axis_derivative
+from fdcore.derivatives.bounds import bounded_first_derivative
+from fdcore.derivatives.sparse import sparse_first_derivative
+from fdcore.derivatives.complex_step import complex_error as _complex_error
+from fdcore.derivatives.complex_step import complex_step as _complex_step
+from fdcore.derivatives.complex_step import complex_work as _complex_work
+from fdcore.derivatives.docs import document
+from fdcore.derivatives.result import finish
+from fdcore.numerics.errors import retry_tolerance
+from fdcore.numerics.options import FIRST_DERIVATIVE_METHODS, TWO_POINT_NODES, parse
+from fdcore.numerics.steps import is_adaptive, resolve_step
+from fdcore.evaluators.protocol import BatchOptions, Work
+from fdcore.derivatives.validation import (
+    check_out,
+    flag_nonfinite,
+)
+
+
+@document
+def gradient(f, x, *, method="central", order=None, step=None, richardson=False, step_ratio=2.0,
+             noise=None, args=(), kwargs=None, out=None, full_output=False, num_threads=None,
+             vectorized=False, workers=None, max_batch_bytes=None, progress=False, bounds=None):
+    """Gradient of a scalar function by finite differences.
+
+    Parameters
+    ----------
+    f : callable or compiled callback
+        ``f(x, *args, **kwargs) -> float`` with ``x`` a 1-D array. f receives a read-only array
+        that is only valid during the call (copy it if you keep it). Or a compiled
+        ``double f(int n, double *x, void *user_data)`` (see `Callback`), evaluated without the
+        GIL in parallel over coordinates.
+    x : array_like, shape (n,)
+        The point. float32 input is computed and returned in float32; integers, booleans and
+        float64 in float64. Never modified.
+    method : {'central', 'forward', 'backward', 'complex'}
+        Central difference (2n evaluations, error O(h^2) for the default order), one-sided
+        difference (n + 1 evaluations, error O(h)), or the complex step ``Im f(x + i h e_i) / h``
+        (n evaluations, no cancellation; f must be complex-analytic).
+    {common}
+    out : ndarray, shape (n,), optional
+        Array of x's computed dtype that receives the result.
+
+    Returns
+    -------
+    ndarray, shape (n,), or FDResult
+        The gradient. Entries whose stencil met a NaN or inf value of f (and, for central
+        stencils, also one-sided retries) are NaN, with a ``RuntimeWarning`` naming them.
+
+    Notes
+    -----
+    Each difference is divided by the realized distance between the perturbed points, e.g.
+    ``(x_i + h_i) - (x_i - h_i)`` in floating point, not by ``2 h_i``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fdcore
+    >>> fdcore.gradient(lambda p: p[0]**2 + p[1]**2, [1.0, 2.0]).round(8)
+    array([2., 4.])
+    >>> g = fdcore.gradient(lambda p: np.sin(p[0]) * np.cos(p[1]), [np.pi / 4, np.pi / 4])
+    >>> g.round(8)
+    array([ 0.5, -0.5])
+
+    The accurate mode, with an error estimate per component:
+
+    >>> r = fdcore.gradient(lambda p: np.exp(p[0]) * np.sin(p[1]), [0.5, 1.0],
+    ...                     richardson=True, full_output=True)
+    >>> exact = np.exp(0.5) * np.array([np.sin(1.0), np.cos(1.0)])
+    >>> bool(np.all(np.abs(r.value - exact) <= r.error)), bool(np.all(r.error < 1e-11)), r.nfev
+    (True, True, 16)
+    """
+    work = Work(f, x, args, kwargs, num_threads, BatchOptions(vectorized, workers, max_batch_bytes, progress))
+    opts = parse(method, order, richardson, step_ratio, noise, FIRST_DERIVATIVE_METHODS)
+    n = work.w.shape[0]
+    out = np.empty(n, work.w.dtype) if out is None else check_out(out, (n,), work.w.dtype)
+    if bounds is not None:
+        outcome = bounded_first_derivative(f, work, opts, step, bounds, vector=False)
+        out[...] = outcome.value
+    elif method == "complex":
+        h = _complex_step(step, work.w)
+        value = np.empty(n)
+        _pykernels.complex_step_gradient(f, _complex_work(work), work.w_arg_complex, h, value,
+                                         work.args, work.kwargs)
+        out[...] = value
+        outcome = AxisOutcome(out, _complex_error(value), h, n)
+    elif is_adaptive(step):
+        outcome = adaptive_axis_derivative(f, work, opts, vector=False)
+        out[...] = outcome.value
+    elif opts.two_point and not full_output:
+        h = resolve_step(step, work.w, 1, method)
+        upper, lower = TWO_POINT_NODES[method]
+        f0 = work.scalar_at_centre(f) if method != "central" else np.nan
+        work.kernels.two_point_gradient(f, work.w, work.w_arg, h, upper, lower, f0, out, work.args, work.kwargs)
+        return flag_nonfinite(out, "gradient")
+    else:
+        h = resolve_step(step, work.w, 1, method, opts.order, opts.levels, opts.ratio)
+        outcome = axis_derivative(f, work, 1, opts.order, method, opts.levels, opts.ratio, h, opts.noise, False,
+                                  retry_tolerance=retry_tolerance(opts.accurate, step, work.w.dtype))
+        out[...] = outcome.value
+    flag_nonfinite(out, "gradient")
+    return finish(out, outcome, opts, full_output)
+
+
+@document
+def jacobian(f, x, *, method="central", order=None, step=None, richardson=False, step_ratio=2.0,
+             noise=None, args=(), kwargs=None, out=None, full_output=False, num_threads=None,
+             vectorized=False, workers=None, max_batch_bytes=None, progress=False, bounds=None,
+             sparsity=None):
+    """Jacobian of a vector function f: R^n -> R^m by finite differences.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x, *args, **kwargs) -> array_like of shape (m,)``; the same m at every point.
+    x : array_like, shape (n,)
+        The point (see `gradient` for dtypes). Never modified.
+    method : {'central', 'forward', 'backward', 'complex'}
+        As for `gradient`: 'central' costs 2n evaluations, 'forward'/'backward' n + 1, 'complex' n.
+    {common}
+    out : ndarray, shape (m, n), optional
+        Array of x's computed dtype that receives the result.
+
+    Returns
+    -------
+    ndarray, shape (m, n), or FDResult
+        ``J[k, i] = d f_k / d x_i``. Non-finite entries are NaN, with a ``RuntimeWarning``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fdcore
+    >>> polar = lambda p: np.array([p[0] * np.cos(p[1]), p[0] * np.sin(p[1])])
+    >>> fdcore.jacobian(polar, [2.0, 0.0]).round(8)
+    array([[1., 0.],
+           [0., 2.]])
+    >>> fdcore.jacobian(polar, [2.0, 0.0], method="complex")
+    array([[1., 0.],
+           [0., 2.]])
+    """
+    work = Work(f, x, args, kwargs, num_threads, BatchOptions(vectorized, workers, max_batch_bytes, progress))
+    opts = parse(method, order, richardson, step_ratio, noise, FIRST_DERIVATIVE_METHODS)
+    n = work.w.shape[0]
+    if bounds is not None and method == "complex":
+        raise ValueError("bounds= works with the real stencils, not with method='complex'")
+    if sparsity is not None:
+        return sparse_first_derivative(f, work, opts, step, sparsity, out, full_output, bounds)
+    by_column = lambda bad: np.flatnonzero(bad.any(axis=0))
+    if opts.two_point and not full_output and not is_adaptive(step) and bounds is None:
+        h = resolve_step(step, work.w, 1, method)
+        upper, lower = TWO_POINT_NODES[method]
+        f0 = work.vector_at_centre(f) if method != "central" else None
+        if out is not None:  # m is known here only for one-sided stencils; the kernel checks it later
+            check_out(out, (None if f0 is None else f0.shape[0], n), work.w.dtype)
+        jac = work.kernels.two_point_jacobian(f, work.w, work.w_arg, h, upper, lower, f0, out, work.args, work.kwargs)
+        return flag_nonfinite(jac, "Jacobian", index_of=by_column)
+    if method == "complex":
+        h = _complex_step(step, work.w)
+        cw = _complex_work(work)
+        value = _pykernels.complex_step_jacobian(f, cw, work.w_arg_complex, h, work.args, work.kwargs)
+        outcome = AxisOutcome(value, _complex_error(value), h, n)
+    else:
+        if bounds is not None:
+            outcome = bounded_first_derivative(f, work, opts, step, bounds, vector=True)
+        elif is_adaptive(step):
+            outcome = adaptive_axis_derivative(f, work, opts, vector=True)
+        else:
+            h = resolve_step(step, work.w, 1, method, opts.order, opts.levels, opts.ratio)
+            outcome = axis_derivative(f, work, 1, opts.order, method, opts.levels, opts.ratio, h, opts.noise, True,
+                                      retry_tolerance=retry_tolerance(opts.accurate, step, work.w.dtype))
+        outcome.value, outcome.error = outcome.value.T, outcome.error.T
+    shape = outcome.value.shape
+    out = np.empty(shape, work.w.dtype) if out is None else check_out(out, shape, work.w.dtype)
+    out[...] = outcome.value
+    flag_nonfinite(out, "Jacobian", index_of=by_column)
+    return finish(out, outcome, opts, full_output)

@@ -1,0 +1,206 @@
+"""Hessians of f: R^n -> R: the central and one-sided stencils (dense, extrapolated over Richardson
+levels), from an analytic gradient, on a sparsity pattern, inside bounds, by the complex step."""
+
+
+import numpy as np
+
+from fdcore.derivatives.axis import AxisOutcome
+from fdcore.derivatives.bounds import bounded_hessian, parse_bounds
+from fdcore.derivatives.sparse import as_pattern, sparse_hessian_from_f
+from fdcore.derivatives.complex_step import complex_hessian as _complex_hessian
+from fdcore.derivatives.docs import document
+from fdcore.derivatives.result import FDResult, finish
+from fdcore.numerics.options import ACCURATE_HESSIAN_LEVELS, FIRST_DERIVATIVE_METHODS, parse
+from fdcore.numerics.richardson import extrapolate
+from fdcore.numerics.steps import is_adaptive, resolve_step
+from fdcore.evaluators.protocol import BatchOptions, Work
+from fdcore.derivatives.validation import (
+    as_float_array,
+    check_out,
+    check_pattern_values,
+    flag_nonfinite,
+    require_memory,
+)
+from fdcore.derivatives.first import jacobian
+from fdcore.numerics.adaptive import adaptive_steps
+from fdcore.derivatives.axis import kernel_evaluator
+from fdcore.numerics.errors import HESSIAN_VALUES_PER_ENTRY, roundoff_per_value
+from fdcore.numerics.richardson import Tableau
+
+
+@document
+def hessian(f, x, *, method="central", order=None, step=None, richardson=False, step_ratio=2.0,
+            noise=None, args=(), kwargs=None, out=None, full_output=False, num_threads=None,
+            vectorized=False, workers=None, max_batch_bytes=None, progress=False, grad=None,
+            sparsity=None, bounds=None):
+    """Hessian of a scalar function by finite differences; the result is exactly symmetric.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x, *args, **kwargs) -> float``.
+    x : array_like, shape (n,)
+        The point (see `gradient` for dtypes). Never modified.
+    method : {'central', 'forward', 'backward', 'complex'}
+        'central': diagonal from the 3-point second difference, off-diagonal entries from the
+        mixed stencil that reuses those axis points, error O(h^2), **n^2 + n + 1 evaluations**
+        (2 per coordinate pair, not 4). 'forward'/'backward': one-sided stencils, error O(h),
+        **n(n + 1)/2 + n + 1 evaluations**. 'complex': central differences of the complex-step
+        gradient, symmetrised, **2 n^2 evaluations**, error O(h^2) without the second-difference
+        round-off (f must be complex-analytic).
+    {common}
+        grad : callable, optional
+        An analytic gradient ``grad(x, *args, **kwargs) -> (n,)``: the Hessian is then its
+        Jacobian (2n gradient evaluations central, n + 1 one-sided), symmetrised as
+        (J + J^T) / 2; f is not evaluated (it may be None). All other options apply to the
+        Jacobian.
+    For the Hessian, ``order`` 4, 6, 8 (central) or 2..8 (one-sided) is reached by Richardson
+        extrapolation of the basic stencil over order/2 (central) or order (one-sided) steps;
+        ``richardson`` selects the best entry of that tableau per component instead, and
+        ``richardson=True`` means 3 levels: 3 (n^2 + n) + 1 evaluations, ~1e-11 relative error.
+    out : ndarray, shape (n, n), optional
+        Array of x's computed dtype that receives the result.
+
+    Returns
+    -------
+    ndarray, shape (n, n), or FDResult
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fdcore
+    >>> f = lambda p: p[0]**2 * p[1] + np.sin(p[0] * p[1])
+    >>> H = fdcore.hessian(f, [1.0, 2.0])
+    >>> bool(np.allclose(H, [[4 - 4 * np.sin(2), 2 + np.cos(2) - 2 * np.sin(2)],
+    ...                      [2 + np.cos(2) - 2 * np.sin(2), -np.sin(2)]], atol=1e-6))
+    True
+    >>> bool((H == H.T).all())
+    True
+    """
+    if sparsity is None:  # a dense (n, n) result: refused before anything is allocated or evaluated
+        _require_dense_hessian(x if isinstance(x, np.ndarray) else as_float_array(x))
+    if grad is not None:
+        if bounds is not None:
+            return _hessian_from_gradient(grad, x, method=method, order=order, step=step, richardson=richardson,
+                                          step_ratio=step_ratio, noise=noise, args=args, kwargs=kwargs, out=out,
+                                          full_output=full_output, bounds=bounds)
+        if sparsity is not None:
+            J = jacobian(grad, x, method=method, order=order, step=step, richardson=richardson, noise=noise,
+                         args=args, kwargs=kwargs, num_threads=num_threads, vectorized=vectorized,
+                         workers=workers, sparsity=sparsity)
+            return ((J + J.T) * 0.5).tocsr()
+        return _hessian_from_gradient(grad, x, method=method, order=order, step=step, richardson=richardson,
+                                      step_ratio=step_ratio, noise=noise, args=args, kwargs=kwargs, out=out,
+                                      full_output=full_output, num_threads=num_threads, vectorized=vectorized,
+                                      workers=workers, max_batch_bytes=max_batch_bytes, progress=progress)
+    work = Work(f, x, args, kwargs, num_threads, BatchOptions(vectorized, workers, max_batch_bytes, progress))
+    opts = parse(method, order, richardson, step_ratio, noise, FIRST_DERIVATIVE_METHODS, ACCURATE_HESSIAN_LEVELS)
+    n = work.w.shape[0]
+    if sparsity is not None:
+        if method != "central" or opts.levels > 1 or opts.order != 2 or out is not None or full_output:
+            raise ValueError("sparsity= computes the plain central Hessian stencil (no order, richardson, "
+                             "out or full_output)")
+        check_pattern_values(sparsity)
+        h = resolve_step(step, work.w, 2, "central")
+        return sparse_hessian_from_f(f, work, h, as_pattern(sparsity, (n, n)))[0]
+    out = np.empty((n, n), work.w.dtype) if out is None else check_out(out, (n, n), work.w.dtype)
+    by_row = lambda bad: np.flatnonzero(bad.any(axis=0))
+    if bounds is not None:
+        if method != "central" or opts.levels > 1 or opts.order != 2 or is_adaptive(step):
+            raise ValueError("bounds= with hessian takes the plain central stencil (no method, order, "
+                             "richardson or step='adaptive'); it turns one-sided near the bounds")
+        bounded_hessian(f, work, step, parse_bounds(bounds, work.w), out)
+        return flag_nonfinite(out, "Hessian", index_of=by_row)
+    if method == "complex":
+        outcome = _complex_hessian(f, work, step)
+    else:
+        outcome = hessian_levels(f, work, opts, step, out if opts.levels == 1 and not full_output else None)
+        if outcome is None:  # the plain stencil wrote into out
+            return flag_nonfinite(out, "Hessian", index_of=by_row)
+    out[...] = outcome.value
+    flag_nonfinite(out, "Hessian", index_of=by_row)
+    return finish(out, outcome, opts, full_output)
+
+
+def _require_dense_hessian(x):
+    """MemoryError naming the size when the (n, n) Hessian at x cannot fit in memory."""
+    if x.ndim == 1:
+        n = x.shape[0]
+        itemsize = 4 if x.dtype == np.float32 else 8
+        require_memory(itemsize * n * n, f"x has n = {n} entries: its dense Hessian, a ({n}, {n}) array,")
+
+
+def _hessian_from_gradient(grad, x, *, out, full_output, **options):
+    """(J + J^T) / 2 with J the finite-difference Jacobian of the gradient."""
+    r = jacobian(grad, x, full_output=full_output, **options)
+    J = r.value if full_output else r
+    H = 0.5 * (J + J.T)
+    if out is not None:
+        check_out(out, J.shape, J.dtype)[...] = H
+        H = out
+    if not full_output:
+        return H
+    # The asymmetry of J is itself a measured error.
+    error = 0.5 * (r.error + r.error.T) + 0.5 * np.abs(J - J.T)
+    return FDResult(H, error, r.step, r.nfev, r.method, r.order, r.richardson)
+
+
+
+def _nfev_per_level(n, central):
+    return n * n + n if central else n * (n - 1) // 2 + 2 * n
+
+
+def hessian_levels(f, work, opts, step, out):
+    """The Hessian by the central or one-sided stencil, extrapolated over Richardson levels.
+
+    Plain (one level, no full output): writes into ``out`` and returns None. Otherwise returns an
+    AxisOutcome with value (n, n), error (n, n), step (n,) and nfev.
+
+    ``order`` p > base order is reached with p/2 (central) or p (one-sided) levels and the top
+    tableau entry; ``richardson`` levels pick the best entry per component.
+    """
+    central = opts.method == "central"
+    base_order = 2 if central else 1
+    if opts.levels > 1:
+        levels, select = opts.levels, True
+    else:
+        levels, select = opts.order // base_order, False
+    n = work.w.shape[0]
+    f0 = work.scalar_at_centre(f)
+    nfev = 1
+    if isinstance(step, str) and step == "adaptive":
+        if levels > 1:
+            raise ValueError("step='adaptive' picks one step per coordinate; it cannot be combined with richardson or order")
+        h, _, spent = adaptive_steps(kernel_evaluator(f, work, None), work.w, f0, 2, base_order, opts.method, opts.noise)
+        nfev += spent
+        out = None  # full output: report the steps and nfev
+    else:
+        h = resolve_step(step, work.w, 2, opts.method, base_order, levels, opts.ratio)
+    sign = 1 if opts.method == "forward" else -1
+
+    def run(h_level, target):
+        if central:
+            work.kernels.central_hessian(f, work.w, work.w_arg, h_level, f0, target, work.args, work.kwargs)
+        else:
+            work.kernels.one_sided_hessian(f, work.w, work.w_arg, h_level, sign, f0, target, work.args, work.kwargs)
+
+    if levels == 1 and out is not None:
+        run(h, out)
+        return None
+    scales = opts.ratio ** -np.arange(levels, dtype=np.float64)
+    H = np.empty((levels, n, n))
+    target = np.empty((n, n), work.w.dtype)
+    for level, scale in enumerate(scales):
+        run((h * scale).astype(work.w.dtype), target)
+        H[level] = target
+    # Round-off of a stencil entry: HESSIAN_VALUES_PER_ENTRY values of size |f0| (+ noise) over h_i h_j.
+    noise = 0.0 if opts.noise is None else opts.noise
+    per_value = roundoff_per_value(abs(f0), np.finfo(work.w.dtype).eps, noise)
+    roundoff = HESSIAN_VALUES_PER_ENTRY * per_value / (np.outer(h, h)[None] * scales[:, None, None] ** 2)
+    tableau = Tableau(base_order, opts.ratio, 2 if central else 1)
+    value, error, level = extrapolate(H.reshape(levels, -1).T, roundoff.reshape(levels, -1).T, tableau, select)
+    level = level.reshape(n, n)
+    return AxisOutcome(
+        value.reshape(n, n), error.reshape(n, n), h.astype(np.float64) * scales[np.diagonal(level)],
+        levels * _nfev_per_level(n, central) + nfev,
+    )

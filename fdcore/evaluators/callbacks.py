@@ -1,0 +1,206 @@
+"""Recognising compiled objectives and binding them to the nogil kernels.
+
+Accepted (float64 only):
+  scalar   double f(int n, double *x, void *user_data)
+  vector   int f(int n, double *x, int m, double *out, void *user_data)   (0 on success)
+given as a scipy.LowLevelCallable, a PyCapsule named by its signature (SciPy's convention, e.g. a
+Cython function exported by ``PyCapsule_New(<void*>f, "double (int, double *, void *)", NULL)``),
+a ctypes function pointer, a cffi function pointer, a numba ``cfunc`` -- or any of these wrapped
+in `Callback` to attach user_data and, for vector callbacks, the output size m.
+"""
+
+import ctypes
+import types
+
+import numpy as np
+
+from fdcore.evaluators.compiled import CompiledKernels
+
+SCALAR_SIGNATURE = "double (int, double *, void *)"
+VECTOR_SIGNATURE = "int (int, double *, int, double *, void *)"
+ACCEPTED = f"'{SCALAR_SIGNATURE}' (scalar) or '{VECTOR_SIGNATURE}' (vector, returns 0 on success)"
+
+_capsule_name = ctypes.pythonapi.PyCapsule_GetName
+_capsule_name.restype, _capsule_name.argtypes = ctypes.c_char_p, [ctypes.py_object]
+_capsule_pointer = ctypes.pythonapi.PyCapsule_GetPointer
+_capsule_pointer.restype, _capsule_pointer.argtypes = ctypes.c_void_p, [ctypes.py_object, ctypes.c_char_p]
+_capsule_context = ctypes.pythonapi.PyCapsule_GetContext
+_capsule_context.restype, _capsule_context.argtypes = ctypes.c_void_p, [ctypes.py_object]
+
+
+def _normalise(signature):
+    return "".join(signature.split())
+
+
+def _kind_of(signature, source):
+    s = _normalise(signature)
+    if s == _normalise(SCALAR_SIGNATURE):
+        return "scalar"
+    if s == _normalise(VECTOR_SIGNATURE):
+        return "vector"
+    raise ValueError(f"{source} has signature '{signature}'; fdcore accepts {ACCEPTED}")
+
+
+def _is_capsule(obj):
+    return type(obj).__name__ == "PyCapsule"
+
+
+def _from_capsule(capsule, source="the capsule"):
+    name = _capsule_name(capsule)
+    if name is None:
+        raise ValueError(f"{source} has no name; name it by its signature: {ACCEPTED}")
+    signature = name.decode()
+    kind = _kind_of(signature, source)
+    address = _capsule_pointer(capsule, name)
+    return kind, address, _capsule_context(capsule) or 0
+
+
+_CTYPES_SCALAR = (ctypes.c_double, (ctypes.c_int, ctypes.POINTER(ctypes.c_double), ctypes.c_void_p))
+_CTYPES_VECTOR = (ctypes.c_int, (ctypes.c_int, ctypes.POINTER(ctypes.c_double), ctypes.c_int,
+                                 ctypes.POINTER(ctypes.c_double), ctypes.c_void_p))
+
+
+def _ctypes_signature(fptr):
+    def name(t):
+        if t is None:
+            return "void"
+        return {ctypes.c_double: "double", ctypes.c_int: "int", ctypes.c_void_p: "void *",
+                ctypes.POINTER(ctypes.c_double): "double *"}.get(t, getattr(t, "__name__", str(t)))
+
+    return f"{name(fptr.restype)} ({', '.join(name(a) for a in (fptr.argtypes or ()))})"
+
+
+def _from_ctypes(fptr, source="the ctypes function"):
+    kind = _kind_of(_ctypes_signature(fptr), source)
+    return kind, ctypes.cast(fptr, ctypes.c_void_p).value, 0
+
+
+def _from_cffi(fptr):
+    import cffi
+
+    ffi = cffi.FFI()
+    ctype = ffi.typeof(fptr)
+    if ctype.kind != "function":
+        raise ValueError(f"the cffi object is a {ctype.cname}, not a function pointer; fdcore accepts {ACCEPTED}")
+    signature = ctype.cname.replace("(*)", "")
+    return _kind_of(signature, "the cffi function"), int(ffi.cast("uintptr_t", fptr)), 0
+
+
+def _user_data_address(user_data):
+    """The void* address of user_data: None, an int, a ctypes object/pointer, cffi pointer, capsule."""
+    if user_data is None:
+        return 0
+    if isinstance(user_data, (int, np.integer)):
+        return int(user_data)
+    if isinstance(user_data, np.ndarray):
+        if not user_data.flags.c_contiguous:
+            raise ValueError("user_data given as an array must be C-contiguous")
+        return user_data.ctypes.data
+    if _is_capsule(user_data):
+        name = _capsule_name(user_data)
+        return _capsule_pointer(user_data, name)
+    if isinstance(user_data, ctypes._Pointer) or isinstance(user_data, ctypes.c_void_p):
+        return ctypes.cast(user_data, ctypes.c_void_p).value or 0
+    if isinstance(user_data, ctypes._SimpleCData) or isinstance(user_data, (ctypes.Array, ctypes.Structure)):
+        return ctypes.addressof(user_data)
+    if type(user_data).__module__ == "_cffi_backend":
+        import cffi
+
+        return int(cffi.FFI().cast("uintptr_t", user_data))
+    raise TypeError(
+        f"user_data must be None, an int address, a ctypes object or pointer, a cffi pointer or a "
+        f"capsule; got {type(user_data).__name__}"
+    )
+
+
+_PYTHON_CALLABLES = (types.FunctionType, types.BuiltinFunctionType, types.MethodType, np.ufunc)
+
+
+def _describe(function):
+    """(kind, address, user_data address) of a compiled function, or None for a Python callable."""
+    if isinstance(function, _PYTHON_CALLABLES):
+        return None
+    if type(function).__name__ == "LowLevelCallable" and isinstance(function, tuple):
+        # A tuple (capsule named by the signature, with user_data as its context, function, data).
+        capsule = tuple.__getitem__(function, 0)
+        kind, address, _ = _from_capsule(capsule, "the LowLevelCallable")
+        return kind, address, _capsule_context(capsule) or 0
+    if _is_capsule(function):
+        return _from_capsule(function)
+    if isinstance(function, ctypes._CFuncPtr):
+        return _from_ctypes(function)
+    if type(function).__module__ == "_cffi_backend":
+        return _from_cffi(function)
+    if hasattr(function, "address") and hasattr(function, "ctypes") and hasattr(function, "native_name"):
+        return _from_ctypes(function.ctypes, "the numba cfunc")  # numba.cfunc
+    return None
+
+
+class Callback:
+    """A compiled objective with its user_data and, for vector callbacks, its output size m.
+
+    Parameters
+    ----------
+    function : LowLevelCallable, PyCapsule, ctypes / cffi function pointer or numba cfunc
+        With the signature ``double f(int n, double *x, void *user_data)`` (scalar) or
+        ``int f(int n, double *x, int m, double *out, void *user_data)`` (vector, returning 0 on
+        success and non-zero to stop the computation).
+    user_data : optional
+        Passed as f's last argument: a C-contiguous NumPy array (its data pointer), an int
+        address, a ctypes object or pointer, a cffi pointer or a capsule. A LowLevelCallable
+        carries its own. fdcore keeps a reference to it.
+    m : int
+        Output size; required for vector callbacks.
+
+    Examples
+    --------
+    >>> import ctypes, numpy as np, fdcore
+    >>> prototype = ctypes.CFUNCTYPE(ctypes.c_double, ctypes.c_int,
+    ...                              ctypes.POINTER(ctypes.c_double), ctypes.c_void_p)
+    >>> square_sum = prototype(lambda n, x, data: sum(x[i] ** 2 for i in range(n)))
+    >>> fdcore.gradient(fdcore.Callback(square_sum), [1.0, 2.0]).round(6)
+    array([2., 4.])
+    """
+
+    __slots__ = ("function", "user_data", "m", "kind", "address", "user_data_address")
+
+    def __init__(self, function, user_data=None, *, m=None):
+        described = _describe(function)
+        if described is None:
+            raise TypeError(
+                f"function must be a compiled callback (LowLevelCallable, capsule, ctypes or cffi "
+                f"function pointer, numba cfunc) with signature {ACCEPTED}; got {type(function).__name__}"
+            )
+        self.function, self.user_data = function, user_data
+        self.kind, self.address, own_data = described
+        self.user_data_address = _user_data_address(user_data) if user_data is not None else own_data
+        if self.kind == "vector":
+            if m is None or isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 1:
+                raise ValueError(f"m must be the (positive) output size of the vector callback, got {m!r}")
+            self.m = int(m)
+        else:
+            if m is not None:
+                raise ValueError("m is only for vector callbacks")
+            self.m = 0
+
+    def __repr__(self):
+        return f"Callback({type(self.function).__name__}, kind={self.kind!r}, m={self.m or None})"
+
+
+def compiled_kernels(f, num_threads):
+    """The CompiledKernels evaluator for f, or None when f is a plain Python callable.
+
+    num_threads is checked for every f: it is ignored for Python callables, but a bad value is
+    a mistake whatever f is.
+    """
+    integer = isinstance(num_threads, (int, np.integer)) and not isinstance(num_threads, bool)
+    if num_threads is not None and not (integer and num_threads >= 1):
+        raise ValueError(f"num_threads must be a positive int or None, got {num_threads!r}")
+    if isinstance(f, Callback):
+        callback = f
+    elif _describe(f) is not None:
+        callback = Callback(f)  # a vector callback without m raises here, naming m
+    else:
+        return None
+    return CompiledKernels(callback.address, callback.user_data_address, callback.kind == "vector",
+                           callback.m, int(num_threads or 0), callback)

@@ -1,0 +1,41 @@
+"""Build and runtime configuration report."""
+
+import sys
+
+import numpy as np
+
+from fdcore.evaluators import threads as _threads
+from fdcore._version import __version__
+
+
+def config():
+    """The build and runtime facts as a dict (what `show_config` prints)."""
+    try:
+        from fdcore.evaluators import build_info as info
+    except ImportError:  # built without setup.py's build_ext (should not happen)
+        info = None
+    return {
+        "fdcore": __version__,
+        "python": sys.version.split()[0],
+        "numpy": np.__version__,
+        "numpy (build)": getattr(info, "NUMPY_BUILD", "unknown"),
+        "compiler": getattr(info, "COMPILER", "unknown"),
+        "compile args": " ".join(getattr(info, "COMPILE_ARGS", [])) or "unknown",
+        "link args": " ".join(getattr(info, "LINK_ARGS", [])) or "(none)",
+        "cython directives": getattr(info, "CYTHON_DIRECTIVES", "unknown"),
+        "openmp": _threads.openmp_enabled(),
+        "threads": _threads.max_threads(),
+    }
+
+
+def show_config(file=None):
+    """Print fdcore's version, build flags, OpenMP on/off and default thread count.
+
+    Examples
+    --------
+    >>> import fdcore
+    >>> fdcore.show_config()  # doctest: +ELLIPSIS
+    fdcore ...
+    """
+    lines = [f"{key:<18} {value}" for key, value in config().items()]
+    print("\n".join(lines), file=file or sys.stdout)

@@ -1,0 +1,48 @@
+from typing import Any, Callable
+
+import numpy as np
+from numpy.typing import NDArray
+
+_Float = np.float32 | np.float64
+
+def eval_scalar(f: Callable[..., Any], w_arg: NDArray[Any], extra_args: tuple, kwargs: dict | None) -> float: ...
+def eval_vector(f: Callable[..., Any], w_arg: NDArray[Any], extra_args: tuple, kwargs: dict | None) -> NDArray[np.float64]: ...
+def two_point_gradient(
+    f: Callable[..., Any], w: NDArray[_Float], w_arg: NDArray[_Float], h: NDArray[_Float],
+    plus: int, minus: int, f0: float, out: NDArray[_Float], extra_args: tuple, kwargs: dict | None,
+) -> None: ...
+def two_point_jacobian(
+    f: Callable[..., Any], w: NDArray[_Float], w_arg: NDArray[_Float], h: NDArray[_Float],
+    plus: int, minus: int, f0: NDArray[np.float64] | None, out: NDArray[_Float] | None,
+    extra_args: tuple, kwargs: dict | None,
+) -> NDArray[_Float]: ...
+def central_hessian(
+    f: Callable[..., Any], w: NDArray[_Float], w_arg: NDArray[_Float], h: NDArray[_Float], f0: float,
+    out: NDArray[_Float], extra_args: tuple, kwargs: dict | None,
+) -> None: ...
+def one_sided_hessian(
+    f: Callable[..., Any], w: NDArray[_Float], w_arg: NDArray[_Float], h: NDArray[_Float], sign: int,
+    f0: float, out: NDArray[_Float], extra_args: tuple, kwargs: dict | None,
+) -> None: ...
+def axis_values(
+    f: Callable[..., Any], w: NDArray[_Float], w_arg: NDArray[_Float], h: NDArray[_Float],
+    nodes: NDArray[np.float64], coords: NDArray[np.intp], values: NDArray[np.float64],
+    offsets: NDArray[np.float64], extra_args: tuple, kwargs: dict | None,
+) -> None: ...
+def axis_values_vector(
+    f: Callable[..., Any], w: NDArray[_Float], w_arg: NDArray[_Float], h: NDArray[_Float],
+    nodes: NDArray[np.float64], coords: NDArray[np.intp], values: NDArray[np.float64],
+    offsets: NDArray[np.float64], extra_args: tuple, kwargs: dict | None,
+) -> None: ...
+def complex_step_gradient(
+    f: Callable[..., Any], w: NDArray[np.complex64 | np.complex128], w_arg: NDArray[Any],
+    h: NDArray[np.float64], out: NDArray[np.float64], extra_args: tuple, kwargs: dict | None,
+) -> None: ...
+def complex_step_jacobian(
+    f: Callable[..., Any], w: NDArray[np.complex64 | np.complex128], w_arg: NDArray[Any],
+    h: NDArray[np.float64], extra_args: tuple, kwargs: dict | None,
+) -> NDArray[np.float64]: ...
+def fill_points(
+    x: NDArray[_Float], first: NDArray[np.intp], first_step: NDArray[np.float64], second: NDArray[np.intp],
+    second_step: NDArray[np.float64], start: int, points: NDArray[_Float],
+) -> None: ...

@@ -1,0 +1,188 @@
+"""Axis plans, level estimates and Richardson extrapolation with per-component error estimates.
+
+An *axis plan* describes, for one coordinate, every point a derivative estimate needs: a base
+stencil (offsets b_j, weights w_j for derivative order d, accuracy order p) applied at the steps
+h, h/r, h/r^2, ... (Richardson levels). Offsets shared between levels are evaluated once: with
+r = 2 a one-sided stencil {0, 1, 2} at h and at h/2 shares the points 0 and h.
+
+Level estimates divide the weighted sum of f values by the same weights applied to the *realized*
+offsets, sum_j w_j D_j^d / d!, which equals h^d for exact nodes; this makes every estimate exact on
+the monomial of degree d even when x_i + c h_i is not representable.
+
+Extrapolation: a level estimate has the error expansion c_1 h^p + c_2 h^(p+s) + ..., with s = 2 for
+symmetric central stencils (only even powers) and s = 1 otherwise. The tableau
+    R[k, j] = R[k, j-1] + (R[k, j-1] - R[k-1, j-1]) / (r^(p + (j-1) s) - 1)
+removes one power per column. Each entry's error is estimated as the size of its last correction,
+|R[k, j] - R[k, j-1]| (for j = 0: |R[k, 0] - R[k-1, 0]|), plus its propagated round-off; the entry
+with the smallest estimate is chosen per component, vectorized over all components.
+"""
+
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import lru_cache
+from math import factorial
+
+import numpy as np
+
+from fdcore.numerics.errors import SINGLE_ESTIMATE_SAFETY, TRUNCATION_SAFETY, roundoff_per_value
+from fdcore.numerics.stencils import stencil_offsets, stencil_weights
+
+
+
+
+@dataclass(frozen=True)
+class Tableau:
+    """What the extrapolation needs to know of a sequence of estimates at steps h r^-l."""
+
+    order: int  # leading error power p
+    ratio: float  # r
+    error_step: int  # s: the powers are p, p + s, p + 2 s, ...
+
+
+@dataclass(frozen=True)
+class AxisPlan:
+    d: int
+    order: int
+    method: str
+    levels: int
+    ratio: float
+    nodes: np.ndarray  # distinct nonzero offsets (units of h), evaluated once per coordinate
+    columns: np.ndarray  # (levels, J): index into nodes of base point j at level l; -1 = centre
+    weights: np.ndarray  # (J,) base-stencil weights
+    scales: np.ndarray  # (levels,) step factor r^-l of each level
+    error_step: int  # s: 2 for central stencils, 1 otherwise
+
+    @property
+    def needs_centre(self):
+        return bool((self.columns < 0).any())
+
+    @property
+    def evaluations(self):
+        """Evaluations per coordinate, not counting the shared centre value."""
+        return len(self.nodes)
+
+
+@lru_cache(maxsize=128)
+def axis_plan(d, order, method, levels=1, ratio=2.0):
+    """The plan of an order-``order`` stencil for the d-th derivative over Richardson levels."""
+    if isinstance(levels, bool) or not isinstance(levels, int) or levels < 1:
+        raise ValueError(f"richardson must be a positive number of levels, got {levels!r}")
+    if not (np.isfinite(ratio) and ratio > 1):
+        raise ValueError(f"step_ratio must be a finite number > 1, got {ratio!r}")
+    base = stencil_offsets(d, order, method)
+    if method == "central" and d % 2 == 0:
+        base = tuple(sorted(set(base) | {0}))
+    weights = stencil_weights(d, base)
+    r = Fraction(ratio)
+    points = {}
+    columns = np.empty((levels, len(base)), dtype=np.intp)
+    for level in range(levels):
+        for j, b in enumerate(base):
+            c = Fraction(b) / r**level
+            columns[level, j] = -1 if c == 0 else points.setdefault(c, len(points))
+    nodes = np.array([float(c) for c in points])
+    scales = np.array([float(1 / r**level) for level in range(levels)])
+    for a in (nodes, columns, scales):
+        a.flags.writeable = False
+    return AxisPlan(d, order, method, levels, float(ratio), nodes, columns, weights, scales,
+                    error_step=2 if method == "central" else 1)
+
+
+def level_estimates(plan, values, offsets, centre, noise, eps):
+    """Per-level derivative estimates and their round-off bounds.
+
+    values : (B, K) or (B, K, m)   f at the plan's nodes for B coordinates (K = len(plan.nodes))
+    offsets : (B, K)                realized offsets
+    centre : float or (m,) array    f(x), used where a level needs the centre point
+    noise : float or (m,) array     absolute error of one evaluation of f (None: EPS-relative)
+    eps : machine epsilon of the point's dtype (f computes in it)
+
+    Returns (estimates, roundoff), each (B, L) or (B, L, m).
+    """
+    vector = values.ndim == 3
+    cols = plan.columns  # (L, J)
+    centre_mask = cols < 0
+    safe_cols = np.where(centre_mask, 0, cols)
+    F = values[:, safe_cols]  # (B, L, J[, m])
+    D = offsets[:, safe_cols]  # (B, L, J)
+    D = np.where(centre_mask, 0.0, D)
+    if centre_mask.any():
+        fill = np.asarray(centre, dtype=np.float64)
+        mask = centre_mask[None, :, :, None] if vector else centre_mask[None]
+        F = np.where(mask, fill, F)
+    w = plan.weights
+    denominator = np.einsum("blj,j->bl", D**plan.d, w) / factorial(plan.d)  # ~ h_l^d
+    if vector:
+        numerator = np.einsum("bljm,j->blm", F, w)
+        denominator = denominator[:, :, None]
+    else:
+        numerator = F @ w
+    magnitude = np.einsum("blj...,j->bl...", np.abs(F), np.abs(w))
+    error_per_value = roundoff_per_value(magnitude, eps, None if noise is None else np.abs(w).sum() * np.asarray(noise))
+    return numerator / denominator, error_per_value / np.abs(denominator)
+
+
+def extrapolate(estimates, roundoff, plan, select=True, return_roundoff=False):
+    """Richardson tableau over the level axis (axis 1); best entry per component.
+
+    ``plan`` supplies order, ratio and error_step (an AxisPlan or a `Tableau`). With
+    ``select=False`` the top entry (highest order, finest level) is returned instead of the best.
+    Returns (best, error_estimate, level): arrays of estimates.shape without axis 1; ``level`` is
+    the finest Richardson level the chosen entry uses; ``return_roundoff`` adds the round-off
+    part of the error estimate. Non-finite entries never win; a component
+    with no finite entry is NaN with an infinite error estimate.
+    """
+    with np.errstate(invalid="ignore", over="ignore"):  # NaN/inf from f are handled below
+        value, error, level, rounding = _extrapolate(estimates, roundoff, plan, select)
+    return (value, error, level, rounding) if return_roundoff else (value, error, level)
+
+
+def _extrapolate(estimates, roundoff, plan, select):
+    L = estimates.shape[1]
+    candidates, errors, levels, roundings = [], [], [], []
+    cur, cur_round = estimates, roundoff
+    for j in range(L):
+        if j > 0:
+            factor = plan.ratio ** (plan.order + (j - 1) * plan.error_step) - 1.0
+            prev = cur
+            cur = prev[:, 1:] + (prev[:, 1:] - prev[:, :-1]) / factor
+            cur_round = cur_round[:, 1:] * (1 + 1 / factor) + cur_round[:, :-1] / factor
+        # Column j has error ~ c h^q, q = order + j s. Between consecutive levels that error
+        # shrinks by r^q, so an entry's error is about |its difference from the same-order entry
+        # one level coarser| / (r^q - 1); TRUNCATION_SAFETY makes that an estimate from above.
+        shrink = plan.ratio ** (plan.order + j * plan.error_step) - 1.0
+        if cur.shape[1] >= 2:
+            candidates.append(cur[:, 1:])
+            errors.append(TRUNCATION_SAFETY * np.abs(cur[:, 1:] - cur[:, :-1]) / shrink + cur_round[:, 1:])
+            roundings.append(cur_round[:, 1:])
+            levels += range(j + 1, L)
+        elif j > 0:
+            # The top entry has no same-order neighbour: its last correction (the error of the
+            # entry it improves on), reduced in the same proportion.
+            candidates.append(cur)
+            errors.append(TRUNCATION_SAFETY * np.abs(cur - prev[:, 1:]) / shrink + cur_round)
+            roundings.append(cur_round)
+            levels.append(L - 1)
+        else:
+            # A single level: no second estimate; only the round-off bound is known.
+            candidates.append(cur)
+            errors.append(SINGLE_ESTIMATE_SAFETY * cur_round)
+            roundings.append(cur_round)
+            levels.append(0)
+    values = np.concatenate(candidates, axis=1)
+    errs = np.concatenate(errors, axis=1)
+    errs = np.where(np.isfinite(values) & np.isfinite(errs), errs, np.inf)
+    if select:
+        # Ties go to the later candidate: higher order, finer level (e.g. two one-sided levels at
+        # r = 2 estimate E_1 and the extrapolant with the same number).
+        C = errs.shape[1]
+        best = C - 1 - np.argmin(errs[:, ::-1], axis=1)
+    else:
+        best = np.full(errs.shape[:1] + errs.shape[2:], errs.shape[1] - 1)
+
+    def pick(a):
+        return np.take_along_axis(a, best[:, None], axis=1)[:, 0]
+
+    value, error = pick(values), pick(errs)
+    value = np.where(np.isfinite(error), value, np.nan)
+    return value, error, np.asarray(levels)[best], pick(np.concatenate(roundings, axis=1))

@@ -1,0 +1,88 @@
+"""Step-size rules.
+
+Default steps balance truncation against round-off for a function computed to about machine
+precision EPS (of the point's own dtype) whose derivatives are of order one on the scale of x:
+
+  two-point central first derivative   h = EPS^(1/3) * max(1, |x_i|)   (error O(h^2) + O(EPS/h))
+  one-sided first derivative           h = EPS^(1/2) * max(1, |x_i|)   (error O(h)   + O(EPS/h))
+  central second derivative            h = EPS^(1/4) * max(1, |x_i|)   (error O(h^2) + O(EPS/h^2))
+  one-sided second derivative          h = EPS^(1/3) * max(1, |x_i|)   (error O(h)   + O(EPS/h^2))
+
+and in general EPS^(1/(q + d)) for a d-th derivative of accuracy order q.
+
+(Nocedal & Wright, Numerical Optimization, 2nd ed., sec. 8.1; Press et al., Numerical Recipes 5.7.)
+"""
+
+from functools import lru_cache
+
+import numpy as np
+
+from fdcore.numerics.arrays import scaled_steps
+
+# Largest default step, relative to max(1, |x_i|), whatever the order: Richardson's coarsest level
+# must stay local.
+_MAX_RELATIVE_STEP = 0.5
+
+
+def accuracy_order(order, method):
+    """The stencil's accuracy order; None picks 2 for central and 1 (two-point) one-sided."""
+    if order is None:
+        return 2 if method == "central" else 1
+    return order
+
+
+def default_step(x, derivative_order, method, order=None, levels=1, ratio=2.0):
+    """The default (coarsest-level) step for every coordinate of x, in x's dtype.
+
+    With final accuracy order q (the base order plus what the Richardson levels remove) the
+    error is ~ C h^q + EPS / h^d, minimised near h ~ EPS^(1/(q + d)); the coarsest level is that
+    step times ratio^(levels - 1), so that the finest level sits at it.
+    """
+    h = np.empty_like(x)
+    scaled_steps(x, _relative_step(x.dtype, derivative_order, accuracy_order(order, method),
+                                              method == "central", levels, ratio), h)
+    return h
+
+
+@lru_cache(maxsize=256)
+def _relative_step(dtype, derivative_order, order, central, levels, ratio):
+    eps = float(np.finfo(dtype).eps)
+    q = order + (levels - 1) * (2 if central else 1)
+    return min(eps ** (1.0 / (q + derivative_order)) * ratio ** (levels - 1), _MAX_RELATIVE_STEP)
+
+
+def resolve_step(step, x, derivative_order, method, order=None, levels=1, ratio=2.0):
+    """The step array for x: the default rule when ``step`` is None, else the user's step.
+
+    A user step is a positive finite scalar or an array of shape (n,); it is taken as absolute
+    (the coarsest level's step when Richardson levels are used).
+    """
+    if step is None:
+        return default_step(x, derivative_order, method, order, levels, ratio)
+    if isinstance(step, str):
+        raise ValueError(f"step must be a positive number, an array of shape {x.shape} or None; got {step!r}")
+    try:
+        h = np.asarray(step, dtype=x.dtype)
+    except (TypeError, ValueError):
+        raise TypeError(f"step must be a positive number or an array of shape {x.shape}, got {step!r:.60}") from None
+    if h.ndim == 0:
+        h = np.full(x.shape, h, dtype=x.dtype)
+    elif h.shape != x.shape:
+        raise ValueError(f"step must be a scalar or have shape {x.shape}, got shape {h.shape}")
+    if not np.all(np.isfinite(h)) or not np.all(h > 0):
+        raise ValueError("step must be positive and finite")
+    finest = h / x.dtype.type(ratio ** (levels - 1))
+    unchanged = np.flatnonzero(((x + finest) == x) | ((x - finest) == x))
+    if unchanged.size:
+        shown = ", ".join(str(i) for i in unchanged[:10])
+        raise ValueError(f"step is too small to change x at coordinates {shown}{' ...' if unchanged.size > 10 else ''}")
+    return np.ascontiguousarray(h)
+
+
+def is_adaptive(step):
+    """True for step='adaptive'; ValueError for any other string."""
+    if isinstance(step, str):
+        if step != "adaptive":
+            raise ValueError(f"step must be a positive number, an array, None or 'adaptive'; got {step!r}")
+        return True
+    return False
