@@ -126,7 +126,7 @@ def _extension(name):
 
 setup(
     ext_modules=cythonize(
-        [_extension(name) for name in ("evaluators.python_callable", "evaluators.compiled", "evaluators.threads",
+        [_extension(name) for name in ("evaluators.python_callable", "evaluators.compiled", "evaluators.combine", "evaluators.threads",
                                        "numerics.arrays", "numerics.coloring", "problems.compiled")],
         compiler_directives=KERNEL_DIRECTIVES,
     ),

@@ -31,7 +31,12 @@ except ImportError as exc:  # pragma: no cover - depends on how fdcore was (not)
         f"directory, or build in place (`python setup.py build_ext --inplace`). Cause: {exc}"
     ) from exc
 
-from fdcore.derivatives.analysis import CriticalPoint, Linearization, classify_critical_point, linearize
+from fdcore.derivatives.analysis import (
+    CriticalPoint,
+    Linearization,
+    classify_critical_point,
+    linearize,
+)
 from fdcore.derivatives.directional import directional_derivative, hvp, jvp
 from fdcore.derivatives.elementwise import derivative, partials
 from fdcore.derivatives.first import gradient, jacobian

@@ -1,7 +1,7 @@
-"""Other Cython code can cimport fdcore's nogil kernels from fdcore/evaluators/compiled.pxd.
+"""Other Cython code can cimport fdcore's nogil kernels by their public name, fdcore/kernels.pxd.
 
 A tiny consumer module is written into a temporary directory, cythonized and built once per
-session (against the installed fdcore's .pxd files and its _omp_shim.h), imported, and its results
+session (against the installed fdcore's .pxd files), imported, and its results
 checked against analytic derivatives and against fdcore's own Python-level entry points.
 """
 
@@ -22,8 +22,8 @@ CONSUMER_PYX = textwrap.dedent(
 
     import numpy as np
 
-    from fdcore.evaluators.compiled cimport (scalar_fn, vector_fn, central_gradient, central_hessian_c,
-                                   axis_values_scalar, axis_values_vec)
+    from fdcore.kernels cimport (scalar_fn, vector_fn, central_gradient, central_hessian_c,
+                                 axis_values_scalar, axis_values_vec)
 
 
     cdef double f(int n, double *x, void *data) noexcept nogil:
@@ -146,8 +146,8 @@ def consumer(tmp_path_factory):
     import numpy
 
     build_dir = tmp_path_factory.mktemp("cimport_consumer")
-    package_dir = os.path.dirname(fdcore.__file__)  # _omp_shim.h
-    pxd_root = os.path.dirname(package_dir)  # fdcore/evaluators/compiled.pxd is found as <root>/fdcore/...
+    package_dir = os.path.dirname(fdcore.__file__)
+    pxd_root = os.path.dirname(package_dir)  # fdcore/kernels.pxd is found as <root>/fdcore/kernels.pxd
     (build_dir / "fdcore_consumer.pyx").write_text(CONSUMER_PYX)
     (build_dir / "setup.py").write_text(
         SETUP_PY.format(include_dirs=[numpy.get_include(), package_dir, pxd_root], include_path=[pxd_root])

@@ -44,7 +44,9 @@ def _methods():
         ("fdcore method='complex'", "complex", lambda p, f: _fd_full(f, p.x0, method="complex") if p.analytic else None),
     ]
     try:
-        from scipy.optimize._numdiff import approx_derivative  # SciPy's public approx_fprime calls it
+        from scipy.optimize._numdiff import (
+            approx_derivative,  # SciPy's public approx_fprime calls it
+        )
     except ImportError:
         approx_derivative = None
     if approx_derivative is not None:

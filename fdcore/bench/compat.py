@@ -17,7 +17,9 @@ def _scipy_pair():
     from fdcore.compat.scipy import approx_derivative as compat
 
     try:
-        from scipy.optimize._numdiff import approx_derivative  # SciPy's public approx_fprime calls it
+        from scipy.optimize._numdiff import (
+            approx_derivative,  # SciPy's public approx_fprime calls it
+        )
     except ImportError:
         approx_derivative = None
     return [("fdcore.compat.scipy approx_derivative 3-point", lambda f, x: compat(f, x, method="3-point")),

@@ -17,7 +17,6 @@ import numpy as np
 
 from fdcore.bench.core import Counter, NotApplicable
 
-
 # --- the textbook loops ----------------------------------------------------------------------
 
 def numpy_loop_gradient(f, x, problem=None):
@@ -88,7 +87,9 @@ def scipy_approx_fprime(f, x, problem=None):
 
 def scipy_approx_derivative(f, x, problem=None):
     try:
-        from scipy.optimize._numdiff import approx_derivative  # SciPy's public approx_fprime calls it
+        from scipy.optimize._numdiff import (
+            approx_derivative,  # SciPy's public approx_fprime calls it
+        )
     except ImportError:
         return None
     return lambda: approx_derivative(f, x, method="3-point")

@@ -23,7 +23,14 @@ import fdcore
 from fdcore.bench import checking, compat, compiled, peers, sparse, vectorized, workers
 from fdcore.bench import goals as goal_table
 from fdcore.bench import report as reporting
-from fdcore.bench.core import Context, Counter, NotApplicable, Row, rel_error, stderr_progress
+from fdcore.bench.core import (
+    Context,
+    Counter,
+    NotApplicable,
+    Row,
+    rel_error,
+    stderr_progress,
+)
 from fdcore.problems.suite import get_problem
 
 

@@ -18,8 +18,8 @@ import numpy as np
 
 import fdcore
 from fdcore.bench.core import Counter, Row, peak_memory, rel_error
-from fdcore.problems.suite import get_problem
 from fdcore.derivatives.sparse import as_pattern, color_columns
+from fdcore.problems.suite import get_problem
 
 CASES_QUICK = [("tridiagonal jacobian", 10**4), ("banded hessian", 10**4)]
 CASES_FULL = [("tridiagonal jacobian", 10**4), ("tridiagonal jacobian", 10**5), ("banded hessian", 10**4)]
@@ -73,7 +73,9 @@ def _row(kind, n, label, f, call, exact, ctx):
 def run_case(case, ctx):
     kind, n = case
     try:
-        from scipy.optimize._numdiff import approx_derivative  # SciPy's public approx_fprime calls it
+        from scipy.optimize._numdiff import (
+            approx_derivative,  # SciPy's public approx_fprime calls it
+        )
     except ImportError:
         return [], ["scipy (the sparse suite returns scipy.sparse matrices)"]
     pattern = _pattern(n)

@@ -26,9 +26,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from fdcore.derivatives.validation import read_only_view
+from fdcore.derivatives.objective import bind_objective
 from fdcore.numerics.errors import F_ULPS
-from fdcore.evaluators.protocol import BatchOptions, Work
 
 MODES = ("auto", "full", "coordinates", "directions", "taylor")
 # Factor between an estimated error and the tolerance derived from it.
@@ -113,9 +112,9 @@ class _Probe:
     `set_weights` (u^T J v checks of a Jacobian).
     """
 
-    def __init__(self, f, work, vector=False):
-        self.f, self.work, self.nfev, self.vector = f, work, 0, vector
-        self.x = work.w
+    def __init__(self, evaluator, vector=False):
+        self.evaluator, self.nfev, self.vector = evaluator, 0, vector
+        self.x = evaluator.x
         self.point = np.empty_like(self.x)  # one work vector for x + t v
         self.u = None
         self.fourth = {}  # fourth differences seen so far, per step scale: f's noise
@@ -131,10 +130,9 @@ class _Probe:
 
     def _raw(self, point):
         self.nfev += 1
-        kernels, view = self.work.kernels, read_only_view(point)
         if self.vector:
-            return np.asarray(kernels.eval_vector(self.f, view, self.work.args, self.work.kwargs), dtype=np.float64)
-        return float(kernels.eval_scalar(self.f, view, self.work.args, self.work.kwargs))
+            return np.asarray(self.evaluator.vector(point), dtype=np.float64)
+        return float(self.evaluator.scalar(point))
 
     def _value(self, point):
         value = self._raw(point)
@@ -207,14 +205,14 @@ def _directions(rng, n, dtype, out=None):
 
 
 def _prepare(f, derivative, name, x, mode, k, args, kwargs, num_threads, vectorized, workers):
-    """Argument checks shared by check_grad and check_jacobian; the Work for f at x."""
+    """Argument checks shared by check_grad and check_jacobian; the evaluator of f at x."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(repr(m) for m in MODES)}; got {mode!r}")
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
         raise ValueError(f"k must be a positive int, got {k!r}")
     if not callable(derivative):
         raise TypeError(f"{name} must be callable, got {type(derivative).__name__}")
-    return Work(f, x, args, kwargs, num_threads, BatchOptions(vectorized, workers))
+    return bind_objective(f, x, args, kwargs, num_threads, vectorized, workers)
 
 
 def check_grad(f, grad, x, *, mode="auto", k=8, rtol=None, atol=None, seed=None, localize=True,
@@ -258,10 +256,10 @@ def check_grad(f, grad, x, *, mode="auto", k=8, rtol=None, atol=None, seed=None,
     >>> result.passed, result.faulty_blocks
     (False, [(7, 8)])
     """
-    work = _prepare(f, grad, "grad", x, mode, k, args, kwargs, num_threads, vectorized, workers)
-    x = work.w
+    evaluator = _prepare(f, grad, "grad", x, mode, k, args, kwargs, num_threads, vectorized, workers)
+    x = evaluator.x
     n = x.shape[0]
-    g = np.asarray(grad(work.w_arg, *work.args, **(work.kwargs or {})))
+    g = np.asarray(grad(evaluator.x_view, *evaluator.args, **(evaluator.kwargs or {})))
     if g.shape != (n,):
         raise ValueError(f"grad must return an array of shape ({n},), got shape {g.shape}")
     if g.dtype.kind not in "biuf":
@@ -274,9 +272,9 @@ def check_grad(f, grad, x, *, mode="auto", k=8, rtol=None, atol=None, seed=None,
         mode = "full" if n <= AUTO_FULL_MAX_N else "directions"
     options = dict(num_threads=num_threads, vectorized=vectorized, workers=workers)
     if mode == "full":
-        _require_finite(work.scalar_at_centre(f))
-        return _check_full(f, g, x, work, rtol, atol, options)
-    probe = _Probe(f, work)
+        _require_finite(evaluator.scalar())
+        return _check_full(f, g, x, evaluator, rtol, atol, options)
+    probe = _Probe(evaluator)
     _require_finite(probe.F0)
     if mode == "coordinates":
         return _check_coordinates(probe, g, rng, k, rtol, atol)
@@ -329,10 +327,10 @@ def _rule(rtol, atol, probes=False):
     return f"atol + rtol |reference| (atol = {atol or 0.0:g}, rtol = {rtol or 0.0:g})"
 
 
-def _check_full(f, g, x, work, rtol, atol, options):
+def _check_full(f, g, x, evaluator, rtol, atol, options):
     from fdcore.derivatives.first import gradient
 
-    r = gradient(f, x, richardson=True, full_output=True, args=work.args, kwargs=work.kwargs, **options)
+    r = gradient(f, x, richardson=True, full_output=True, args=evaluator.args, kwargs=evaluator.kwargs, **options)
     _require_finite_reference(np.isfinite(r.value))
     eps = np.finfo(x.dtype).eps
     diff = np.abs(g - r.value)
@@ -499,10 +497,10 @@ def check_jacobian(f, jac, x, *, mode="auto", k=8, rtol=None, atol=None, seed=No
     >>> bool(fdcore.check_jacobian(f, jac, [0.3, 0.7]))
     True
     """
-    work = _prepare(f, jac, "jac", x, mode, k, args, kwargs, num_threads, vectorized, workers)
-    x = work.w
+    evaluator = _prepare(f, jac, "jac", x, mode, k, args, kwargs, num_threads, vectorized, workers)
+    x = evaluator.x
     n = x.shape[0]
-    J = np.asarray(jac(work.w_arg, *work.args, **(work.kwargs or {})))
+    J = np.asarray(jac(evaluator.x_view, *evaluator.args, **(evaluator.kwargs or {})))
     if J.ndim != 2 or J.shape[1] != n:
         raise ValueError(f"jac must return an array of shape (m, {n}), got shape {J.shape}")
     if J.dtype.kind not in "biuf":
@@ -510,7 +508,7 @@ def check_jacobian(f, jac, x, *, mode="auto", k=8, rtol=None, atol=None, seed=No
     J = J.astype(np.float64, copy=False)
     if not np.all(np.isfinite(J)):
         raise ValueError(f"jac returned non-finite values in columns {np.flatnonzero(~np.isfinite(J).all(axis=0))[:10]}")
-    probe = _Probe(f, work, vector=True)
+    probe = _Probe(evaluator, vector=True)
     _require_finite(probe.F0)
     if probe.F0.shape != (J.shape[0],):
         raise ValueError(f"jac returned {J.shape[0]} rows but f returns shape {probe.F0.shape}")
@@ -520,7 +518,7 @@ def check_jacobian(f, jac, x, *, mode="auto", k=8, rtol=None, atol=None, seed=No
     if mode == "full":
         from fdcore.derivatives.first import jacobian
 
-        r = jacobian(f, x, richardson=True, full_output=True, args=work.args, kwargs=work.kwargs,
+        r = jacobian(f, x, richardson=True, full_output=True, args=evaluator.args, kwargs=evaluator.kwargs,
                      num_threads=num_threads, vectorized=vectorized, workers=workers)
         _require_finite_reference(np.isfinite(r.value).all(axis=0))
         eps = np.finfo(x.dtype).eps

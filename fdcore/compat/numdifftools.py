@@ -21,11 +21,8 @@ from typing import NamedTuple
 import numpy as np
 
 import fdcore as _api
-from fdcore.derivatives.axis import axis_derivative
-from fdcore.numerics.options import parse
-from fdcore.numerics.steps import resolve_step
+from fdcore.derivatives.hessian import accurate_hessian_diagonal
 from fdcore.derivatives.validation import as_float_array, flag_nonfinite, read_only_view
-from fdcore.evaluators.protocol import Work
 
 __all__ = ["Derivative", "EstimateResult", "Gradient", "Hessdiag", "Hessian", "Jacobian", "directionaldiff"]
 _METHODS = ("central", "forward", "backward", "complex")
@@ -141,10 +138,7 @@ class Hessdiag(_Estimator):
         if self.method == "complex":
             raise ValueError("Hessdiag supports the real methods only here")
         f = self._bind(args, kwds)
-        work = Work(f, _point(x), (), None)
-        opts = parse(self.method, 2 if self.method == "central" else 1, True, 2.0, None)
-        h = resolve_step(self.step, work.w, 2, opts.method, opts.order, opts.levels, opts.ratio)
-        r = axis_derivative(f, work, 2, opts.order, opts.method, opts.levels, opts.ratio, h, None, False)
+        r = accurate_hessian_diagonal(f, _point(x), self.method, self.step)
         flag_nonfinite(r.value, "Hessian diagonal")
         if self.full_output:
             return EstimateResult(r.value, r.error, r.step, np.zeros(r.value.shape, dtype=int))

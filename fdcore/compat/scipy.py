@@ -1,4 +1,4 @@
-"""SciPy-compatible finite differences, evaluated by fdcore's kernels.
+"""SciPy-compatible finite differences, evaluated by fdcore's evaluators.
 
 ``from fdcore.compat.scipy import approx_derivative, approx_fprime, check_grad`` replaces the SciPy
 functions of the same names with the same documented semantics: SciPy's default relative steps
@@ -23,8 +23,9 @@ array([2., 4.])
 
 import numpy as np
 
+from fdcore.derivatives.complex_step import require_complex_input
+from fdcore.derivatives.objective import bind_objective
 from fdcore.derivatives.validation import as_float_array, read_only_view
-from fdcore.evaluators.protocol import BatchOptions, Work
 
 __all__ = ["approx_derivative", "approx_fprime", "check_grad"]
 _EPS = np.finfo(np.float64).eps
@@ -180,12 +181,11 @@ def approx_derivative(fun, x0, method="3-point", rel_step=None, abs_step=None, f
             if value.shape != (1,):
                 raise ValueError(f"`fun` returned shape {value.shape}, but {np.shape(f0)} at x0")
             return value[0]
-    batch = BatchOptions(workers=workers) if workers is not None else None
     if sparsity is not None:
         J, spent = _sparse(fun_wrapped, x0, h, method, sparsity, f0, one_sided)
         nfev += spent
     else:
-        J, spent = _dense(f, x0, h, method, f0, one_sided, m, batch)
+        J, spent = _dense(f, x0, h, method, f0, one_sided, m, workers)
         nfev += spent
         if J.shape[0] != m:
             raise ValueError(f"`fun` returned {J.shape[0]} values near x0, but {m} at x0: its shape changed")
@@ -194,46 +194,48 @@ def approx_derivative(fun, x0, method="3-point", rel_step=None, abs_step=None, f
     return (J, {"nfev": nfev}) if full_output else J
 
 
-def _dense(f, x0, h, method, f0, one_sided, m, batch):
-    """The dense Jacobian through fdcore's kernels; returns (J, evaluations)."""
-    work = Work(f, x0, (), None, batch=batch)
+def _dense(f, x0, h, method, f0, one_sided, m, workers):
+    """The dense Jacobian through fdcore's evaluators; returns (J, evaluations)."""
+    objective = bind_objective(f, x0, workers=workers)
     n = x0.shape[0]
-    J = np.empty((m, n))
     if method == "cs":
-        from fdcore.derivatives.complex_step import complex_work
-
-        cw = complex_work(work)
-        value = work.kernels.complex_step_jacobian(lambda z: np.atleast_1d(f(z)), cw, work.w_arg_complex,
-                                                   np.ascontiguousarray(np.abs(h)), (), None)
-        return value, n
+        require_complex_input(objective)
+        return objective.complex_jacobian(np.ascontiguousarray(np.abs(h)), lambda z: np.atleast_1d(f(z))), n
     step = np.ascontiguousarray(h, dtype=x0.dtype)
-    central = ~one_sided
+    if one_sided.any():
+        return _three_point_mixed(objective, step, f0, one_sided, m), 2 * n
     plus, minus = (1, 0) if method == "2-point" else (1, -1)
-    if central.all():
+    nfev = n * (1 if method == "2-point" else 2)
+    if m == 1:
+        out = np.empty(n, dtype=x0.dtype)
+        objective.two_point_gradient(step, plus, minus, float(f0[0]), out)
+        return out[None, :], nfev
+    J = objective.two_point_jacobian(step, plus, minus, f0.astype(np.float64) if minus == 0 else None, None)
+    return np.asarray(J), nfev
+
+
+def _three_point_mixed(objective, h, f0, one_sided, m):
+    """3-point differences where the bounds force some coordinates one-sided (h_i signed, towards
+    the roomier side): (-3 f0 + 4 f(x + h_i e_i) - f(x + 2 h_i e_i)) / (realized 2 h_i) there,
+    (f(x + h_i e_i) - f(x - h_i e_i)) / (realized span) elsewhere; 2 evaluations per coordinate."""
+    x = objective.x
+    J = np.empty((m, x.shape[0]))
+    for nodes, coords in (((1.0, 2.0), np.flatnonzero(one_sided)), ((-1.0, 1.0), np.flatnonzero(~one_sided))):
+        coords = coords.astype(np.intp)
+        offsets = np.empty((coords.size, 2))
         if m == 1:
-            out = np.empty(n, dtype=x0.dtype)
-            work.kernels.two_point_gradient(f, work.w, work.w_arg, step, plus, minus, float(f0[0]), out, (), None)
-            return out[None, :], n * (1 if method == "2-point" else 2)
-        vector = work.kernels.two_point_jacobian(f, work.w, work.w_arg, step, plus, minus,
-                                                 f0.astype(np.float64) if minus == 0 else None, None, (), None)
-        return np.asarray(vector), n * (1 if method == "2-point" else 2)
-    # Mixed: central coordinates by the two-point kernel, one-sided ones by the 3-point
-    # one-sided formula (-3 f0 + 4 f(x + h) - f(x + 2 h)) / (2 h) with realized offsets.
-    nfev = 0
-    for i in range(n):
-        if one_sided[i]:
-            x1, x2 = x0.copy(), x0.copy()
-            x1[i] += h[i]
-            x2[i] += 2 * h[i]
-            f1, f2 = np.atleast_1d(f(read_only_view(x1))), np.atleast_1d(f(read_only_view(x2)))
-            J[:, i] = (-3.0 * f0 + 4 * f1 - f2) / (x2[i] - x0[i])
+            values = np.empty((coords.size, 2))
+            objective.axis_values(h, np.array(nodes), coords, values, offsets)
+            values = values[:, :, None]
         else:
-            x1, x2 = x0.copy(), x0.copy()
-            x1[i] -= h[i]
-            x2[i] += h[i]
-            J[:, i] = (np.atleast_1d(f(read_only_view(x2))) - np.atleast_1d(f(read_only_view(x1)))) / (x2[i] - x1[i])
-        nfev += 2
-    return J, nfev
+            values = np.empty((coords.size, 2, m))
+            objective.axis_values_vector(h, np.array(nodes), coords, values, offsets)
+        if nodes[0] > 0:
+            J[:, coords] = ((-3.0 * f0 + 4 * values[:, 0] - values[:, 1]) / offsets[:, 1:]).T
+        else:
+            span = (x[coords] + h[coords]) - (x[coords] - h[coords])
+            J[:, coords] = ((values[:, 1] - values[:, 0]) / span[:, None]).T
+    return J
 
 
 def _sparse(fun, x0, h, method, sparsity, f0, one_sided):
@@ -242,9 +244,9 @@ def _sparse(fun, x0, h, method, sparsity, f0, one_sided):
     if one_sided.any():
         raise NotImplementedError("sparsity with bounds that force one-sided 3-point stencils is not supported yet")
     structure = sparsity[0] if isinstance(sparsity, tuple) else sparsity
-    work = Work(fun, x0, (), None)
+    evaluator = bind_objective(fun, x0)
     m = f0.shape[0]
-    J, nfev, _ = sparse_jacobian(fun, work, np.abs(h).astype(x0.dtype), as_pattern(structure, (m, x0.shape[0])),
+    J, nfev, _ = sparse_jacobian(evaluator, np.abs(h).astype(x0.dtype), as_pattern(structure, (m, x0.shape[0])),
                                  "forward" if method == "2-point" else "central")
     return J, nfev
 

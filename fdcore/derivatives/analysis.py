@@ -6,26 +6,11 @@ import numpy as np
 
 from fdcore.derivatives.first import gradient, jacobian
 from fdcore.derivatives.hessian import hessian
+from fdcore.evaluators.protocol import BatchOptions, make_evaluator
 from fdcore.numerics.steps import default_step
-from fdcore.derivatives.validation import read_only_view
-from fdcore.evaluators.protocol import BatchOptions, Work
 
 # Safety factor applied to the estimated finite-difference error before a quantity is called zero.
 _SAFETY = 10.0
-
-
-def _value_at(f, work):
-    """f(x) as a NumPy array (a copy: f may reuse its buffer), for any kind of objective."""
-    if hasattr(work.kernels, "call_batch"):  # vectorized f or workers: a batch of one point
-        value = np.asarray(work.kernels.call_batch(read_only_view(work.w[:, None])), dtype=np.float64)
-        if value.shape[-1:] != (1,) or value.ndim > 2:
-            raise ValueError(f"a vectorized f must return shape (1,) or (m, 1) for 1 point, got {value.shape}")
-        return value[..., 0].copy()
-    if work.compiled:
-        kernels = work.kernels
-        return np.array(kernels.eval_vector(f, work.w_arg, (), None) if kernels.is_vector
-                        else kernels.eval_scalar(f, work.w_arg, (), None))
-    return np.array(f(work.w_arg, *work.args, **(work.kwargs or {})))
 
 
 @dataclass(frozen=True, repr=False)
@@ -91,10 +76,10 @@ def linearize(f, x, *, step=None, args=(), kwargs=None, vectorized=False, worker
     >>> round(float(plane([1.1, 2.0])), 8)
     5.2
     """
-    work = Work(f, x, args, kwargs, batch=BatchOptions(vectorized, workers))
-    x0, extra, kw = work.w.copy(), work.args, work.kwargs
+    evaluator = make_evaluator(f, x, args, kwargs, batch=BatchOptions(vectorized, workers))
+    x0, extra, kw = evaluator.x.copy(), evaluator.args, evaluator.kwargs
     batch = dict(vectorized=vectorized, workers=workers)
-    value = _value_at(f, work)
+    (value,) = evaluator.raw_values([evaluator.x])
     if value.dtype.kind not in "biuf":
         raise TypeError(f"f must return real numbers, got dtype {value.dtype}")
     if value.ndim == 0:
@@ -184,13 +169,13 @@ def classify_critical_point(f, x, *, gtol=0.0, args=(), kwargs=None, vectorized=
     >>> fdcore.classify_critical_point(lambda p: p[0]**2 + p[1], [0.0, 0.0]).kind
     'not critical'
     """
-    work = Work(f, x, args, kwargs, batch=BatchOptions(vectorized, workers))
-    x0 = work.w.copy()
+    evaluator = make_evaluator(f, x, args, kwargs, batch=BatchOptions(vectorized, workers))
+    x0 = evaluator.x.copy()
     batch = dict(vectorized=vectorized, workers=workers)
     if not (np.isfinite(gtol) and gtol >= 0):
         raise ValueError(f"gtol must be a finite number >= 0, got {gtol!r}")
-    extra, kw = work.args, work.kwargs
-    value = _value_at(f, work)
+    extra, kw = evaluator.args, evaluator.kwargs
+    (value,) = evaluator.raw_values([evaluator.x])
     if value.dtype.kind not in "biuf":
         raise TypeError(f"f must return a real scalar, got {value!r:.60} (dtype {value.dtype})")
     if value.ndim != 0:

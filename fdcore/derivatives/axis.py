@@ -27,15 +27,14 @@ class AxisOutcome:
     nfev: int
 
 
-def run_plan(f, work, plan, h, coords, centre, noise, m, select=True):
+def run_plan(evaluator, plan, h, coords, centre, noise, m, select=True):
     """Level estimates -> extrapolated value, error, chosen level and the error's round-off part."""
     K = len(plan.nodes)
     if m is None:
         values = np.empty((len(coords), K))
         offsets = np.empty((len(coords), K))
-        work.kernels.axis_values(f, work.w, work.w_arg, h, plan.nodes, coords, values, offsets,
-                               work.args, work.kwargs)
-        est, rnd = level_estimates(plan, values, offsets, centre, noise, np.finfo(work.w.dtype).eps)
+        evaluator.axis_values(h, plan.nodes, coords, values, offsets)
+        est, rnd = level_estimates(plan, values, offsets, centre, noise, np.finfo(evaluator.x.dtype).eps)
         return extrapolate(est, rnd, plan, select, return_roundoff=True)
     block = max(1, _BLOCK_BYTES // (8 * K * max(m, 1)))
     parts = []
@@ -43,14 +42,13 @@ def run_plan(f, work, plan, h, coords, centre, noise, m, select=True):
         sub = coords[start:start + block]
         values = np.empty((len(sub), K, m))
         offsets = np.empty((len(sub), K))
-        work.kernels.axis_values_vector(f, work.w, work.w_arg, h, plan.nodes, sub, values, offsets,
-                                      work.args, work.kwargs)
-        est, rnd = level_estimates(plan, values, offsets, centre, noise, np.finfo(work.w.dtype).eps)
+        evaluator.axis_values_vector(h, plan.nodes, sub, values, offsets)
+        est, rnd = level_estimates(plan, values, offsets, centre, noise, np.finfo(evaluator.x.dtype).eps)
         parts.append(extrapolate(est, rnd, plan, select, return_roundoff=True))
     return tuple(np.concatenate(p, axis=0) for p in zip(*parts))
 
 
-def axis_derivative(f, work, d, order, method, levels, ratio, h, noise, vector, centre=None,
+def axis_derivative(evaluator, d, order, method, levels, ratio, h, noise, vector, centre=None,
                     retry_tolerance=None):
     """First-order (d = 1) or axis (d >= 1) derivatives of every coordinate by an axis plan.
 
@@ -60,18 +58,18 @@ def axis_derivative(f, work, d, order, method, levels, ratio, h, noise, vector, 
     Returns an AxisOutcome.
     """
     plan = axis_plan(d, order, method, levels, ratio)
-    n = work.w.shape[0]
+    n = evaluator.x.shape[0]
     coords = np.arange(n, dtype=np.intp)
     nfev = 0
     m = None
     if centre is None and (vector or plan.needs_centre):
-        centre = work.vector_at_centre(f) if vector else work.scalar_at_centre(f)
+        centre = evaluator.vector() if vector else evaluator.scalar()
         nfev += 1
     elif centre is None:
         centre = np.nan
     if vector:
         m = centre.shape[0]
-    value, error, level, rounding = run_plan(f, work, plan, h, coords, centre, noise, m)
+    value, error, level, rounding = run_plan(evaluator, plan, h, coords, centre, noise, m)
     nfev += n * len(plan.nodes)
     step = _finest_step(h, coords, plan, level)
 
@@ -79,7 +77,7 @@ def axis_derivative(f, work, d, order, method, levels, ratio, h, noise, vector, 
         """Run attempt_plan on the coordinates in mask; keep its estimates where they are better."""
         nonlocal nfev
         retry = coords[mask]
-        v, e, lv, rd = run_plan(f, work, attempt_plan, attempt_h, retry, centre, noise, m)
+        v, e, lv, rd = run_plan(evaluator, attempt_plan, attempt_h, retry, centre, noise, m)
         nfev += len(retry) * len(attempt_plan.nodes)
         better = e < error[mask]
         value[mask] = np.where(better, v, value[mask])
@@ -94,7 +92,7 @@ def axis_derivative(f, work, d, order, method, levels, ratio, h, noise, vector, 
         failed = ~np.isfinite(_worst(error))
         if failed.any():
             if not vector and not np.isfinite(centre):
-                centre = work.scalar_at_centre(f)
+                centre = evaluator.scalar()
                 nfev += 1
             for side in ("forward", "backward"):
                 attempt(failed, axis_plan(d, order, side, levels, ratio), h)
@@ -112,7 +110,7 @@ def axis_derivative(f, work, d, order, method, levels, ratio, h, noise, vector, 
             poor = (_worst(relative) > retry_tolerance) & np.isfinite(_worst(error)) & truncation_bound
             if not poor.any():
                 break
-            retry_h = _retry_steps(work.w, retry_h, ratio ** levels, first=retry_number == 0)
+            retry_h = _retry_steps(evaluator.x, retry_h, ratio ** levels, first=retry_number == 0)
             attempt(poor, plan, retry_h)
     return AxisOutcome(value, error, step, nfev)
 
@@ -140,15 +138,15 @@ def _retry_steps(x, h, shrink, first):
     return np.where((x + retry != x) & (x - retry != x), retry, h)
 
 
-def adaptive_axis_derivative(f, work, opts, vector):
+def adaptive_axis_derivative(evaluator, opts, vector):
     """First derivatives at the per-coordinate steps of fdcore.numerics.adaptive (one level only)."""
     if opts.levels > 1:
         raise ValueError("step='adaptive' picks one step per coordinate; it cannot be combined with richardson")
-    centre = work.vector_at_centre(f) if vector else work.scalar_at_centre(f)
+    centre = evaluator.vector() if vector else evaluator.scalar()
     m = centre.shape[0] if vector else None
-    h, predicted, nfev = adaptive_steps(kernel_evaluator(f, work, m), work.w, centre, 1, opts.order,
+    h, predicted, nfev = adaptive_steps(adaptive_probe(evaluator, m), evaluator.x, centre, 1, opts.order,
                                         opts.method, opts.noise)
-    outcome = axis_derivative(f, work, 1, opts.order, opts.method, 1, opts.ratio, h, opts.noise, vector,
+    outcome = axis_derivative(evaluator, 1, opts.order, opts.method, 1, opts.ratio, h, opts.noise, vector,
                               centre=centre)
     predicted = predicted if vector else predicted[:, 0]
     outcome.error = np.maximum(outcome.error, predicted)
@@ -156,17 +154,17 @@ def adaptive_axis_derivative(f, work, opts, vector):
     return outcome
 
 
-def kernel_evaluator(f, work, m):
-    """``evaluate`` for adaptive_steps through the Python-callable kernels (m = None: scalar f)."""
+def adaptive_probe(evaluator, m):
+    """``evaluate`` for adaptive_steps, through the evaluator (m = None: scalar f)."""
 
     def evaluate(h, nodes, coords):
         offsets = np.empty((coords.size, nodes.size))
         if m is None:
             values = np.empty((coords.size, nodes.size))
-            work.kernels.axis_values(f, work.w, work.w_arg, h, nodes, coords, values, offsets, work.args, work.kwargs)
+            evaluator.axis_values(h, nodes, coords, values, offsets)
             return values[:, :, None]
         values = np.empty((coords.size, nodes.size, m))
-        work.kernels.axis_values_vector(f, work.w, work.w_arg, h, nodes, coords, values, offsets, work.args, work.kwargs)
+        evaluator.axis_values_vector(h, nodes, coords, values, offsets)
         return values
 
     return evaluate

@@ -9,9 +9,8 @@ fit the roomier side. f is never evaluated outside the bounds.
 import numpy as np
 
 from fdcore.derivatives.axis import AxisOutcome, run_plan
-from fdcore.numerics.steps import is_adaptive
 from fdcore.numerics.richardson import axis_plan
-from fdcore.numerics.steps import resolve_step
+from fdcore.numerics.steps import is_adaptive, resolve_step
 
 
 def _as_bound(value, missing):
@@ -43,9 +42,9 @@ def parse_bounds(bounds, x):
     return lb, ub
 
 
-def bounded_axis_derivative(f, work, d, order, method, levels, ratio, h, noise, vector, lb, ub):
+def bounded_axis_derivative(evaluator, d, order, method, levels, ratio, h, noise, vector, lb, ub):
     """Like fdcore.derivatives.axis.axis_derivative, with each coordinate's stencil kept inside [lb, ub]."""
-    x = work.w.astype(np.float64)
+    x = evaluator.x.astype(np.float64)
     n = x.shape[0]
     h = h.astype(np.float64)
     # The one-sided fallbacks keep the requested accuracy order (a central order-2 stencil falls
@@ -67,14 +66,14 @@ def bounded_axis_derivative(f, work, d, order, method, levels, ratio, h, noise, 
         space = np.where(side_up, room_up, room_down)
         span = np.where(side_up, reach["forward"][0], reach["backward"][1])
         h = np.where(cramped, 0.999 * space / span, h)
-    h = h.astype(work.w.dtype)
+    h = h.astype(evaluator.x.dtype)
     if np.any((x + h) == x):
         raise ValueError("the bounds leave no room for a step at some coordinates (ub - lb is below the rounding of x)")
 
     nfev = 0
     centre = None
     if vector or any(plans[m].needs_centre for m in set(chosen)):
-        centre = work.vector_at_centre(f) if vector else work.scalar_at_centre(f)
+        centre = evaluator.vector() if vector else evaluator.scalar()
         nfev += 1
     m_out = centre.shape[0] if vector else None
     shape = (n, m_out) if vector else (n,)
@@ -84,7 +83,7 @@ def bounded_axis_derivative(f, work, d, order, method, levels, ratio, h, noise, 
         if coords.size == 0:
             continue
         plan = plans[kind]
-        v, e, level, _ = run_plan(f, work, plan, h, coords, np.nan if centre is None else centre, noise, m_out)
+        v, e, level, _ = run_plan(evaluator, plan, h, coords, np.nan if centre is None else centre, noise, m_out)
         nfev += coords.size * len(plan.nodes)
         value[coords], error[coords] = v, e
         finest = level if level.ndim == 1 else level.max(axis=1)
@@ -92,7 +91,7 @@ def bounded_axis_derivative(f, work, d, order, method, levels, ratio, h, noise, 
     return AxisOutcome(value, error, step, nfev)
 
 
-def bounded_hessian(f, work, step, bounds, out):
+def bounded_hessian(evaluator, step, bounds, out):
     """Hessian into ``out`` with every stencil point inside [lb, ub].
 
     The central n^2 + n + 1 stencil when all coordinates have room for x_i +- h_i; otherwise the
@@ -101,28 +100,28 @@ def bounded_hessian(f, work, step, bounds, out):
     one-sided kernel's formulas hold for steps of either sign.
     """
     lb, ub = bounds
-    x = work.w.astype(np.float64)
-    h = resolve_step(step, work.w, 2, "central").astype(np.float64)
+    x = evaluator.x.astype(np.float64)
+    h = resolve_step(step, evaluator.x, 2, "central").astype(np.float64)
     room_up, room_down = ub - x, x - lb
-    f0 = work.scalar_at_centre(f)
+    f0 = evaluator.scalar()
     if np.all((h <= room_up) & (h <= room_down)):
-        work.kernels.central_hessian(f, work.w, work.w_arg, h.astype(work.w.dtype), f0, out, work.args, work.kwargs)
+        evaluator.central_hessian(h.astype(evaluator.x.dtype), f0, out)
         return out
-    h1 = resolve_step(step, work.w, 2, "forward").astype(np.float64)
+    h1 = resolve_step(step, evaluator.x, 2, "forward").astype(np.float64)
     up = room_up >= room_down
     d = np.where(up, 1.0, -1.0) * np.minimum(h1, 0.5 * np.where(up, room_up, room_down))
     if np.any((x + d) == x):
         raise ValueError("the bounds leave no room for a step at some coordinates")
-    work.kernels.one_sided_hessian(f, work.w, work.w_arg, d.astype(work.w.dtype), 1, f0, out, work.args, work.kwargs)
+    evaluator.one_sided_hessian(d.astype(evaluator.x.dtype), 1, f0, out)
     return out
 
 
-def bounded_first_derivative(f, work, opts, step, bounds, vector):
+def bounded_first_derivative(evaluator, opts, step, bounds, vector):
     """First derivatives whose stencils stay inside bounds (see fdcore.derivatives.bounds)."""
     if opts.method == "complex" or is_adaptive(step):
         raise ValueError("bounds= works with the real stencils and fixed or default steps, not with "
                          "method='complex' or step='adaptive'")
-    lb, ub = parse_bounds(bounds, work.w)
-    h = resolve_step(step, work.w, 1, opts.method, opts.order, opts.levels, opts.ratio)
-    return bounded_axis_derivative(f, work, 1, opts.order, opts.method, opts.levels, opts.ratio, h,
+    lb, ub = parse_bounds(bounds, evaluator.x)
+    h = resolve_step(step, evaluator.x, 1, opts.method, opts.order, opts.levels, opts.ratio)
+    return bounded_axis_derivative(evaluator, 1, opts.order, opts.method, opts.levels, opts.ratio, h,
                                    opts.noise, vector, lb, ub)

@@ -5,11 +5,11 @@ import warnings
 
 import numpy as np
 
-from fdcore.evaluators.protocol import BatchOptions, Work
 from fdcore.derivatives.validation import (
     as_float_array,
     read_only_view,
 )
+from fdcore.evaluators.protocol import BatchOptions, make_evaluator
 
 
 def jvp(f, x, v, *, step=None, args=(), kwargs=None, num_threads=None, vectorized=False, workers=None):
@@ -47,12 +47,11 @@ def jvp(f, x, v, *, step=None, args=(), kwargs=None, num_threads=None, vectorize
     >>> bool(abs(dz_dt - exact) < 1e-9)
     True
     """
-    work = Work(f, x, args, kwargs, num_threads, BatchOptions(vectorized, workers))
-    x = work.w
+    evaluator = make_evaluator(f, x, args, kwargs, num_threads, BatchOptions(vectorized, workers))
+    x = evaluator.x
     v = as_float_array(v, "v").astype(x.dtype, copy=False)
     if v.shape != x.shape:
         raise ValueError(f"v must have the shape of x, {x.shape}; got {v.shape}")
-    args, kwargs = work.args, work.kwargs or {}
     vmax = float(np.max(np.abs(v)))
     scale = 1.0
     if step is None:
@@ -73,17 +72,7 @@ def jvp(f, x, v, *, step=None, args=(), kwargs=None, num_threads=None, vectorize
             raise ValueError(f"step must be a positive finite number, got {step!r}")
     x_hi = read_only_view(x + x.dtype.type(t) * v)
     x_lo = read_only_view(x - x.dtype.type(t) * v)
-    if work.compiled:
-        evaluate = work.kernels.eval_vector if work.kernels.is_vector else work.kernels.eval_scalar
-        f_hi, f_lo = np.asarray(evaluate(f, x_hi, (), None)), np.asarray(evaluate(f, x_lo, (), None))
-    elif vectorized or workers is not None:  # both points in one batch
-        both = np.asarray(work.kernels.call_batch(read_only_view(np.stack([x_hi, x_lo], axis=1))), dtype=np.float64)
-        if both.shape[-1:] != (2,) or both.ndim > 2:
-            raise ValueError(f"a vectorized f must return shape (2,) or (m, 2) for 2 points, got {both.shape}")
-        f_hi, f_lo = both[..., 0], both[..., 1]
-    else:
-        f_hi = _real_value(f(x_hi, *args, **kwargs))
-        f_lo = _real_value(f(x_lo, *args, **kwargs))
+    f_hi, f_lo = (_real_value(value) for value in evaluator.raw_values([x_hi, x_lo]))  # one batch if batched
     if np.shape(f_hi) != np.shape(f_lo):
         raise ValueError(f"f returned shapes {np.shape(f_hi)} and {np.shape(f_lo)} at two points")
     result = (f_hi - f_lo) / (2.0 * t) * scale

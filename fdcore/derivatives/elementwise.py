@@ -4,13 +4,9 @@ partials (the gradient field over a grid)."""
 
 import numpy as np
 
-from fdcore.derivatives.complex_step import complex_error as _complex_error
 from fdcore.derivatives.complex_step import complex_step as _complex_step
 from fdcore.derivatives.docs import document
 from fdcore.derivatives.result import FDResult
-from fdcore.numerics.options import FIRST_DERIVATIVE_METHODS, REAL_METHODS, parse
-from fdcore.numerics.richardson import axis_plan, extrapolate, level_estimates
-from fdcore.numerics.steps import resolve_step
 from fdcore.derivatives.validation import (
     as_float_array,
     call_arguments,
@@ -18,6 +14,10 @@ from fdcore.derivatives.validation import (
     flag_nonfinite,
     read_only_view,
 )
+from fdcore.numerics.errors import complex_step_error as _complex_error
+from fdcore.numerics.options import FIRST_DERIVATIVE_METHODS, REAL_METHODS, parse
+from fdcore.numerics.richardson import axis_plan, extrapolate, level_estimates
+from fdcore.numerics.steps import resolve_step
 
 
 @document

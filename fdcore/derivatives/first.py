@@ -3,23 +3,28 @@
 
 import numpy as np
 
-from fdcore.evaluators import python_callable as _pykernels
-from fdcore.derivatives.axis import AxisOutcome, adaptive_axis_derivative, axis_derivative
+from fdcore.derivatives.axis import (
+    AxisOutcome,
+    adaptive_axis_derivative,
+    axis_derivative,
+)
 from fdcore.derivatives.bounds import bounded_first_derivative
-from fdcore.derivatives.sparse import sparse_first_derivative
-from fdcore.derivatives.complex_step import complex_error as _complex_error
 from fdcore.derivatives.complex_step import complex_step as _complex_step
-from fdcore.derivatives.complex_step import complex_work as _complex_work
+from fdcore.derivatives.complex_step import (
+    require_complex_input as _require_complex_input,
+)
 from fdcore.derivatives.docs import document
 from fdcore.derivatives.result import finish
-from fdcore.numerics.errors import retry_tolerance
-from fdcore.numerics.options import FIRST_DERIVATIVE_METHODS, TWO_POINT_NODES, parse
-from fdcore.numerics.steps import is_adaptive, resolve_step
-from fdcore.evaluators.protocol import BatchOptions, Work
+from fdcore.derivatives.sparse import sparse_first_derivative
 from fdcore.derivatives.validation import (
     check_out,
     flag_nonfinite,
 )
+from fdcore.evaluators.protocol import BatchOptions, make_evaluator
+from fdcore.numerics.errors import complex_step_error as _complex_error
+from fdcore.numerics.errors import retry_tolerance
+from fdcore.numerics.options import FIRST_DERIVATIVE_METHODS, TWO_POINT_NODES, parse
+from fdcore.numerics.steps import is_adaptive, resolve_step
 
 
 @document
@@ -75,33 +80,33 @@ def gradient(f, x, *, method="central", order=None, step=None, richardson=False,
     >>> bool(np.all(np.abs(r.value - exact) <= r.error)), bool(np.all(r.error < 1e-11)), r.nfev
     (True, True, 16)
     """
-    work = Work(f, x, args, kwargs, num_threads, BatchOptions(vectorized, workers, max_batch_bytes, progress))
+    evaluator = make_evaluator(f, x, args, kwargs, num_threads, BatchOptions(vectorized, workers, max_batch_bytes, progress))
     opts = parse(method, order, richardson, step_ratio, noise, FIRST_DERIVATIVE_METHODS)
-    n = work.w.shape[0]
-    out = np.empty(n, work.w.dtype) if out is None else check_out(out, (n,), work.w.dtype)
+    n = evaluator.x.shape[0]
+    out = np.empty(n, evaluator.x.dtype) if out is None else check_out(out, (n,), evaluator.x.dtype)
     if bounds is not None:
-        outcome = bounded_first_derivative(f, work, opts, step, bounds, vector=False)
+        outcome = bounded_first_derivative(evaluator, opts, step, bounds, vector=False)
         out[...] = outcome.value
     elif method == "complex":
-        h = _complex_step(step, work.w)
+        h = _complex_step(step, evaluator.x)
         value = np.empty(n)
-        _pykernels.complex_step_gradient(f, _complex_work(work), work.w_arg_complex, h, value,
-                                         work.args, work.kwargs)
+        _require_complex_input(evaluator)
+        evaluator.complex_gradient(h, value)
         out[...] = value
         outcome = AxisOutcome(out, _complex_error(value), h, n)
     elif is_adaptive(step):
-        outcome = adaptive_axis_derivative(f, work, opts, vector=False)
+        outcome = adaptive_axis_derivative(evaluator, opts, vector=False)
         out[...] = outcome.value
     elif opts.two_point and not full_output:
-        h = resolve_step(step, work.w, 1, method)
-        upper, lower = TWO_POINT_NODES[method]
-        f0 = work.scalar_at_centre(f) if method != "central" else np.nan
-        work.kernels.two_point_gradient(f, work.w, work.w_arg, h, upper, lower, f0, out, work.args, work.kwargs)
+        h = resolve_step(step, evaluator.x, 1, method)
+        plus, minus = TWO_POINT_NODES[method]
+        f0 = evaluator.scalar() if method != "central" else np.nan
+        evaluator.two_point_gradient(h, plus, minus, f0, out)
         return flag_nonfinite(out, "gradient")
     else:
-        h = resolve_step(step, work.w, 1, method, opts.order, opts.levels, opts.ratio)
-        outcome = axis_derivative(f, work, 1, opts.order, method, opts.levels, opts.ratio, h, opts.noise, False,
-                                  retry_tolerance=retry_tolerance(opts.accurate, step, work.w.dtype))
+        h = resolve_step(step, evaluator.x, 1, method, opts.order, opts.levels, opts.ratio)
+        outcome = axis_derivative(evaluator, 1, opts.order, method, opts.levels, opts.ratio, h, opts.noise, False,
+                                  retry_tolerance=retry_tolerance(opts.accurate, step, evaluator.x.dtype))
         out[...] = outcome.value
     flag_nonfinite(out, "gradient")
     return finish(out, outcome, opts, full_output)
@@ -143,39 +148,39 @@ def jacobian(f, x, *, method="central", order=None, step=None, richardson=False,
     array([[1., 0.],
            [0., 2.]])
     """
-    work = Work(f, x, args, kwargs, num_threads, BatchOptions(vectorized, workers, max_batch_bytes, progress))
+    evaluator = make_evaluator(f, x, args, kwargs, num_threads, BatchOptions(vectorized, workers, max_batch_bytes, progress))
     opts = parse(method, order, richardson, step_ratio, noise, FIRST_DERIVATIVE_METHODS)
-    n = work.w.shape[0]
+    n = evaluator.x.shape[0]
     if bounds is not None and method == "complex":
         raise ValueError("bounds= works with the real stencils, not with method='complex'")
     if sparsity is not None:
-        return sparse_first_derivative(f, work, opts, step, sparsity, out, full_output, bounds)
+        return sparse_first_derivative(evaluator, opts, step, sparsity, out, full_output, bounds)
     by_column = lambda bad: np.flatnonzero(bad.any(axis=0))
     if opts.two_point and not full_output and not is_adaptive(step) and bounds is None:
-        h = resolve_step(step, work.w, 1, method)
-        upper, lower = TWO_POINT_NODES[method]
-        f0 = work.vector_at_centre(f) if method != "central" else None
+        h = resolve_step(step, evaluator.x, 1, method)
+        plus, minus = TWO_POINT_NODES[method]
+        f0 = evaluator.vector() if method != "central" else None
         if out is not None:  # m is known here only for one-sided stencils; the kernel checks it later
-            check_out(out, (None if f0 is None else f0.shape[0], n), work.w.dtype)
-        jac = work.kernels.two_point_jacobian(f, work.w, work.w_arg, h, upper, lower, f0, out, work.args, work.kwargs)
+            check_out(out, (None if f0 is None else f0.shape[0], n), evaluator.x.dtype)
+        jac = evaluator.two_point_jacobian(h, plus, minus, f0, out)
         return flag_nonfinite(jac, "Jacobian", index_of=by_column)
     if method == "complex":
-        h = _complex_step(step, work.w)
-        cw = _complex_work(work)
-        value = _pykernels.complex_step_jacobian(f, cw, work.w_arg_complex, h, work.args, work.kwargs)
+        h = _complex_step(step, evaluator.x)
+        _require_complex_input(evaluator)
+        value = evaluator.complex_jacobian(h)
         outcome = AxisOutcome(value, _complex_error(value), h, n)
     else:
         if bounds is not None:
-            outcome = bounded_first_derivative(f, work, opts, step, bounds, vector=True)
+            outcome = bounded_first_derivative(evaluator, opts, step, bounds, vector=True)
         elif is_adaptive(step):
-            outcome = adaptive_axis_derivative(f, work, opts, vector=True)
+            outcome = adaptive_axis_derivative(evaluator, opts, vector=True)
         else:
-            h = resolve_step(step, work.w, 1, method, opts.order, opts.levels, opts.ratio)
-            outcome = axis_derivative(f, work, 1, opts.order, method, opts.levels, opts.ratio, h, opts.noise, True,
-                                      retry_tolerance=retry_tolerance(opts.accurate, step, work.w.dtype))
+            h = resolve_step(step, evaluator.x, 1, method, opts.order, opts.levels, opts.ratio)
+            outcome = axis_derivative(evaluator, 1, opts.order, method, opts.levels, opts.ratio, h, opts.noise, True,
+                                      retry_tolerance=retry_tolerance(opts.accurate, step, evaluator.x.dtype))
         outcome.value, outcome.error = outcome.value.T, outcome.error.T
     shape = outcome.value.shape
-    out = np.empty(shape, work.w.dtype) if out is None else check_out(out, shape, work.w.dtype)
+    out = np.empty(shape, evaluator.x.dtype) if out is None else check_out(out, shape, evaluator.x.dtype)
     out[...] = outcome.value
     flag_nonfinite(out, "Jacobian", index_of=by_column)
     return finish(out, outcome, opts, full_output)

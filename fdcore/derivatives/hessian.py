@@ -4,16 +4,13 @@ levels), from an analytic gradient, on a sparsity pattern, inside bounds, by the
 
 import numpy as np
 
-from fdcore.derivatives.axis import AxisOutcome
+from fdcore.derivatives.axis import AxisOutcome, adaptive_probe, axis_derivative
 from fdcore.derivatives.bounds import bounded_hessian, parse_bounds
-from fdcore.derivatives.sparse import as_pattern, sparse_hessian_from_f
 from fdcore.derivatives.complex_step import complex_hessian as _complex_hessian
 from fdcore.derivatives.docs import document
+from fdcore.derivatives.first import jacobian
 from fdcore.derivatives.result import FDResult, finish
-from fdcore.numerics.options import ACCURATE_HESSIAN_LEVELS, FIRST_DERIVATIVE_METHODS, parse
-from fdcore.numerics.richardson import extrapolate
-from fdcore.numerics.steps import is_adaptive, resolve_step
-from fdcore.evaluators.protocol import BatchOptions, Work
+from fdcore.derivatives.sparse import as_pattern, sparse_hessian_from_f
 from fdcore.derivatives.validation import (
     as_float_array,
     check_out,
@@ -21,11 +18,16 @@ from fdcore.derivatives.validation import (
     flag_nonfinite,
     require_memory,
 )
-from fdcore.derivatives.first import jacobian
+from fdcore.evaluators.protocol import BatchOptions, make_evaluator
 from fdcore.numerics.adaptive import adaptive_steps
-from fdcore.derivatives.axis import kernel_evaluator
 from fdcore.numerics.errors import HESSIAN_VALUES_PER_ENTRY, roundoff_per_value
-from fdcore.numerics.richardson import Tableau
+from fdcore.numerics.options import (
+    ACCURATE_HESSIAN_LEVELS,
+    FIRST_DERIVATIVE_METHODS,
+    parse,
+)
+from fdcore.numerics.richardson import Tableau, extrapolate
+from fdcore.numerics.steps import is_adaptive, resolve_step
 
 
 @document
@@ -93,28 +95,28 @@ def hessian(f, x, *, method="central", order=None, step=None, richardson=False, 
                                       step_ratio=step_ratio, noise=noise, args=args, kwargs=kwargs, out=out,
                                       full_output=full_output, num_threads=num_threads, vectorized=vectorized,
                                       workers=workers, max_batch_bytes=max_batch_bytes, progress=progress)
-    work = Work(f, x, args, kwargs, num_threads, BatchOptions(vectorized, workers, max_batch_bytes, progress))
+    evaluator = make_evaluator(f, x, args, kwargs, num_threads, BatchOptions(vectorized, workers, max_batch_bytes, progress))
     opts = parse(method, order, richardson, step_ratio, noise, FIRST_DERIVATIVE_METHODS, ACCURATE_HESSIAN_LEVELS)
-    n = work.w.shape[0]
+    n = evaluator.x.shape[0]
     if sparsity is not None:
         if method != "central" or opts.levels > 1 or opts.order != 2 or out is not None or full_output:
             raise ValueError("sparsity= computes the plain central Hessian stencil (no order, richardson, "
                              "out or full_output)")
         check_pattern_values(sparsity)
-        h = resolve_step(step, work.w, 2, "central")
-        return sparse_hessian_from_f(f, work, h, as_pattern(sparsity, (n, n)))[0]
-    out = np.empty((n, n), work.w.dtype) if out is None else check_out(out, (n, n), work.w.dtype)
+        h = resolve_step(step, evaluator.x, 2, "central")
+        return sparse_hessian_from_f(evaluator, h, as_pattern(sparsity, (n, n)))[0]
+    out = np.empty((n, n), evaluator.x.dtype) if out is None else check_out(out, (n, n), evaluator.x.dtype)
     by_row = lambda bad: np.flatnonzero(bad.any(axis=0))
     if bounds is not None:
         if method != "central" or opts.levels > 1 or opts.order != 2 or is_adaptive(step):
             raise ValueError("bounds= with hessian takes the plain central stencil (no method, order, "
                              "richardson or step='adaptive'); it turns one-sided near the bounds")
-        bounded_hessian(f, work, step, parse_bounds(bounds, work.w), out)
+        bounded_hessian(evaluator, step, parse_bounds(bounds, evaluator.x), out)
         return flag_nonfinite(out, "Hessian", index_of=by_row)
     if method == "complex":
-        outcome = _complex_hessian(f, work, step)
+        outcome = _complex_hessian(evaluator, step)
     else:
-        outcome = hessian_levels(f, work, opts, step, out if opts.levels == 1 and not full_output else None)
+        outcome = hessian_levels(evaluator, opts, step, out if opts.levels == 1 and not full_output else None)
         if outcome is None:  # the plain stencil wrote into out
             return flag_nonfinite(out, "Hessian", index_of=by_row)
     out[...] = outcome.value
@@ -150,7 +152,7 @@ def _nfev_per_level(n, central):
     return n * n + n if central else n * (n - 1) // 2 + 2 * n
 
 
-def hessian_levels(f, work, opts, step, out):
+def hessian_levels(evaluator, opts, step, out):
     """The Hessian by the central or one-sided stencil, extrapolated over Richardson levels.
 
     Plain (one level, no full output): writes into ``out`` and returns None. Otherwise returns an
@@ -165,37 +167,37 @@ def hessian_levels(f, work, opts, step, out):
         levels, select = opts.levels, True
     else:
         levels, select = opts.order // base_order, False
-    n = work.w.shape[0]
-    f0 = work.scalar_at_centre(f)
+    n = evaluator.x.shape[0]
+    f0 = evaluator.scalar()
     nfev = 1
     if isinstance(step, str) and step == "adaptive":
         if levels > 1:
             raise ValueError("step='adaptive' picks one step per coordinate; it cannot be combined with richardson or order")
-        h, _, spent = adaptive_steps(kernel_evaluator(f, work, None), work.w, f0, 2, base_order, opts.method, opts.noise)
+        h, _, spent = adaptive_steps(adaptive_probe(evaluator, None), evaluator.x, f0, 2, base_order, opts.method, opts.noise)
         nfev += spent
         out = None  # full output: report the steps and nfev
     else:
-        h = resolve_step(step, work.w, 2, opts.method, base_order, levels, opts.ratio)
+        h = resolve_step(step, evaluator.x, 2, opts.method, base_order, levels, opts.ratio)
     sign = 1 if opts.method == "forward" else -1
 
     def run(h_level, target):
         if central:
-            work.kernels.central_hessian(f, work.w, work.w_arg, h_level, f0, target, work.args, work.kwargs)
+            evaluator.central_hessian(h_level, f0, target)
         else:
-            work.kernels.one_sided_hessian(f, work.w, work.w_arg, h_level, sign, f0, target, work.args, work.kwargs)
+            evaluator.one_sided_hessian(h_level, sign, f0, target)
 
     if levels == 1 and out is not None:
         run(h, out)
         return None
     scales = opts.ratio ** -np.arange(levels, dtype=np.float64)
     H = np.empty((levels, n, n))
-    target = np.empty((n, n), work.w.dtype)
+    target = np.empty((n, n), evaluator.x.dtype)
     for level, scale in enumerate(scales):
-        run((h * scale).astype(work.w.dtype), target)
+        run((h * scale).astype(evaluator.x.dtype), target)
         H[level] = target
     # Round-off of a stencil entry: HESSIAN_VALUES_PER_ENTRY values of size |f0| (+ noise) over h_i h_j.
     noise = 0.0 if opts.noise is None else opts.noise
-    per_value = roundoff_per_value(abs(f0), np.finfo(work.w.dtype).eps, noise)
+    per_value = roundoff_per_value(abs(f0), np.finfo(evaluator.x.dtype).eps, noise)
     roundoff = HESSIAN_VALUES_PER_ENTRY * per_value / (np.outer(h, h)[None] * scales[:, None, None] ** 2)
     tableau = Tableau(base_order, opts.ratio, 2 if central else 1)
     value, error, level = extrapolate(H.reshape(levels, -1).T, roundoff.reshape(levels, -1).T, tableau, select)
@@ -204,3 +206,12 @@ def hessian_levels(f, work, opts, step, out):
         value.reshape(n, n), error.reshape(n, n), h.astype(np.float64) * scales[np.diagonal(level)],
         levels * _nfev_per_level(n, central) + nfev,
     )
+
+
+def accurate_hessian_diagonal(f, x, method="central", step=None):
+    """The Hessian's diagonal, d^2 f / d x_i^2, by the accurate mode's axis stencils (Richardson
+    levels of the 3-point second difference, or of the one-sided order-1 one): an AxisOutcome."""
+    evaluator = make_evaluator(f, x)
+    opts = parse(method, 2 if method == "central" else 1, True, 2.0, None)
+    h = resolve_step(step, evaluator.x, 2, opts.method, opts.order, opts.levels, opts.ratio)
+    return axis_derivative(evaluator, 2, opts.order, opts.method, opts.levels, opts.ratio, h, None, False)

@@ -12,9 +12,10 @@ plus 2n + 1), or take the coloured Jacobian of a gradient function.
 
 import numpy as np
 
+from fdcore.derivatives.validation import check_pattern_values
+from fdcore.evaluators.combine import central_hessian_entries, two_point_quotients
 from fdcore.numerics.coloring import greedy_coloring
 from fdcore.numerics.options import TWO_POINT_NODES
-from fdcore.derivatives.validation import check_pattern_values, read_only_view
 from fdcore.numerics.steps import is_adaptive, resolve_step
 
 
@@ -66,39 +67,41 @@ def color_columns(pattern, tries=8):
     return best
 
 
-def sparse_jacobian(f, work, h, pattern, method, vector=True):
+def sparse_jacobian(evaluator, h, pattern, method, vector=True):
     """Jacobian (csr, m x n) with one two-point difference per colour group.
 
     Evaluations: 2 per group (central) or 1 per group + 1 (one-sided).
     """
     sp = _sparse_module()
-    x = work.w
+    x = evaluator.x
     colors = color_columns(pattern)
     groups = [np.flatnonzero(colors == c) for c in range(colors.max() + 1)] if colors.size else []
-    upper, lower = TWO_POINT_NODES[method]
-    call = (lambda p: work.kernels.eval_vector(f, read_only_view(p), work.args, work.kwargs)) if vector else \
-        (lambda p: np.atleast_1d(work.kernels.eval_scalar(f, read_only_view(p), work.args, work.kwargs)))
-    centre = call(x.copy()) if 0 in (upper, lower) else None
-    nfev = 1 if centre is not None else 0
+    plus, minus = TWO_POINT_NODES[method]
+    call = evaluator.vector if vector else (lambda p: np.atleast_1d(evaluator.scalar(p)))
+    f0 = call(x.copy()) if 0 in (plus, minus) else None
+    nfev = 1 if f0 is not None else 0
     rows, cols, vals = [], [], []
     csc = pattern
     for group in groups:
         point_hi, point_lo = x.copy(), x.copy()
-        point_hi[group] = x[group] + upper * h[group]
-        point_lo[group] = x[group] + lower * h[group]
-        f_hi = call(point_hi) if upper else centre
-        f_lo = call(point_lo) if lower else centre
+        point_hi[group] = x[group] + plus * h[group]
+        point_lo[group] = x[group] + minus * h[group]
+        f_hi = call(point_hi) if plus else f0
+        f_lo = call(point_lo) if minus else f0
         if f_hi.shape != (pattern.shape[0],) or f_lo.shape != (pattern.shape[0],):
             raise ValueError(f"f returns shape {f_hi.shape if f_hi.shape != (pattern.shape[0],) else f_lo.shape}, "
                              f"but the sparsity pattern has {pattern.shape[0]} rows")
-        nfev += (upper != 0) + (lower != 0)
-        span = point_hi[group].astype(np.float64) - point_lo[group]
+        nfev += (plus != 0) + (minus != 0)
         block = csc[:, group]  # the group's columns: no two share a row
         counts = np.diff(block.indptr)
         r = block.indices
         rows.append(r)
         cols.append(np.repeat(group, counts))
-        vals.append((f_hi[r] - f_lo[r]) / np.repeat(span, counts))
+        quotients = np.empty((r.size, 1))
+        two_point_quotients(f_hi[r].reshape(-1, 1), f_lo[r].reshape(-1, 1),
+                            np.repeat(point_hi[group].astype(np.float64), counts),
+                            np.repeat(point_lo[group].astype(np.float64), counts), quotients)
+        vals.append(quotients[:, 0])
     m = pattern.shape[0]
     J = sp.csr_array((np.concatenate(vals) if vals else np.empty(0),
                       (np.concatenate(rows) if rows else np.empty(0, int), np.concatenate(cols) if cols else np.empty(0, int))),
@@ -106,16 +109,14 @@ def sparse_jacobian(f, work, h, pattern, method, vector=True):
     return J, nfev, len(groups)
 
 
-def sparse_hessian_from_f(f, work, h, pattern):
+def sparse_hessian_from_f(evaluator, h, pattern):
     """Hessian (csr) of a scalar f on the pattern's entries: the n^2 + n + 1 stencil restricted
     to the nonzero pairs: 2 evaluations per pair i < j, 2n for the diagonal, 1 for f(x)."""
     sp = _sparse_module()
-    x = work.w
+    x = evaluator.x
     n = x.shape[0]
 
-    def value(point):
-        return work.kernels.eval_scalar(f, read_only_view(point), work.args, work.kwargs)
-
+    value = evaluator.scalar
     f0 = value(x.copy())
     p = (x + h).astype(np.float64) - x
     q = x.astype(np.float64) - (x - h)
@@ -127,25 +128,24 @@ def sparse_hessian_from_f(f, work, h, pattern):
         point[i] = x[i] - h[i]
         f_q[i] = value(point)
         point[i] = x[i]
-    diag = 2.0 * ((f_p - f0) / p - (f0 - f_q) / q) / (p + q)
     upper = sp.triu(sp.coo_array(as_pattern(pattern, (n, n))), k=1).tocoo()
-    values = np.empty(upper.nnz)
+    f_pp, f_qq = np.empty(upper.nnz), np.empty(upper.nnz)
     for k, (i, j) in enumerate(zip(upper.row, upper.col)):
         point[i], point[j] = x[i] + h[i], x[j] + h[j]
-        a = value(point)
+        f_pp[k] = value(point)
         point[i], point[j] = x[i] - h[i], x[j] - h[j]
-        b = value(point)
+        f_qq[k] = value(point)
         point[i], point[j] = x[i], x[j]
-        a = (a - f_p[i]) - (f_p[j] - f0)
-        b = (b - f_q[i]) - (f_q[j] - f0)
-        values[k] = (a + b) / (p[i] * p[j] + q[i] * q[j])
+    diag, values = np.empty(n), np.empty(upper.nnz)
+    central_hessian_entries(f0, f_p, f_q, p, q, upper.row.astype(np.intp), upper.col.astype(np.intp), f_pp, f_qq,
+                            diag, values)
     rows = np.concatenate([np.arange(n), upper.row, upper.col])
     cols = np.concatenate([np.arange(n), upper.col, upper.row])
     H = sp.csr_array((np.concatenate([diag, values, values]), (rows, cols)), shape=(n, n))
     return H, 1 + 2 * n + 2 * upper.nnz
 
 
-def sparse_first_derivative(f, work, opts, step, sparsity, out, full_output, bounds):
+def sparse_first_derivative(evaluator, opts, step, sparsity, out, full_output, bounds):
     """The Jacobian on a sparsity pattern, by column colouring (scipy.sparse csr array)."""
     if not opts.two_point or out is not None or full_output or bounds is not None or is_adaptive(step):
         raise ValueError("sparsity= computes the plain two-point differences (no order, richardson, noise, "
@@ -155,6 +155,6 @@ def sparse_first_derivative(f, work, opts, step, sparsity, out, full_output, bou
         raise ValueError(f"sparsity must be a 2-D (m, n) pattern, got shape {shape}")
     check_pattern_values(sparsity)
     m = shape[0]  # the pattern says m: no evaluation of f(x) just to learn it
-    h = resolve_step(step, work.w, 1, opts.method)
-    J, _, _ = sparse_jacobian(f, work, h, as_pattern(sparsity, (m, work.w.shape[0])), opts.method)
+    h = resolve_step(step, evaluator.x, 1, opts.method)
+    J, _, _ = sparse_jacobian(evaluator, h, as_pattern(sparsity, (m, evaluator.x.shape[0])), opts.method)
     return J

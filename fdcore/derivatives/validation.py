@@ -1,92 +1,17 @@
 """Input validation shared by the public entry points; every error names the argument."""
 
-import os
 import warnings
 
 import numpy as np
 
-from fdcore.numerics.options import check_method  # noqa: F401  (re-exported for the entry points)
+from fdcore.evaluators.points import (
+    as_float_array,
+    format_indices,
+    read_only_view,
+    require_memory,
+)
+from fdcore.evaluators.protocol import call_arguments, check_callable
 from fdcore.numerics.arrays import all_finite
-
-_REAL_KINDS = "biuf"
-
-
-def as_float_array(x, name="x", *, ndim=1):
-    """A fresh, C-contiguous float32 or float64 copy of ``x`` (never a view of the caller's data).
-
-    float32 stays float32; integers, booleans, float16 and float64 become float64.
-    ``ndim=1`` requires a non-empty 1-D array; ``ndim=None`` accepts any shape.
-    """
-    try:
-        arr = np.asarray(x)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be an array of real numbers: {exc}") from None
-    if arr.dtype.kind == "c":
-        raise TypeError(f"{name} must be real, got complex dtype {arr.dtype}")
-    if arr.dtype.kind == "O":
-        try:
-            arr = arr.astype(np.float64)
-        except (TypeError, ValueError):
-            raise TypeError(f"{name} must be an array of real numbers, got object dtype") from None
-    if arr.dtype.kind not in _REAL_KINDS:
-        raise TypeError(f"{name} must be an array of real numbers, got dtype {arr.dtype}")
-    if arr.dtype == np.longdouble and np.longdouble != np.float64:
-        raise TypeError(f"{name} has dtype longdouble; fdcore computes in float32 or float64")
-    dtype = np.float32 if arr.dtype == np.float32 else np.float64
-    if ndim == 1 and arr.ndim != 1:
-        raise ValueError(f"{name} must be a 1-D array, got shape {arr.shape}")
-    if arr.size == 0:
-        raise ValueError(f"{name} must not be empty")
-    nbytes = arr.size * (4 if dtype is np.float32 else 8)
-    if exceeds_memory(nbytes):  # a broadcast view (np.broadcast_to) is free, its copy is not
-        raise memory_error(nbytes, f"{name} has {arr.size} entries: its {np.dtype(dtype)} copy")
-    out = np.array(arr, dtype=dtype, order="C", copy=True)
-    if not all_finite(out.reshape(-1)):
-        bad = np.flatnonzero(~np.isfinite(out))
-        raise ValueError(f"{name} must be finite; non-finite entries at indices {_list(bad)}")
-    return out
-
-
-def _physical_memory():
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (AttributeError, ValueError, OSError):  # not a POSIX system: no limit known
-        return None
-
-
-_PHYSICAL_MEMORY = _physical_memory()
-
-
-def format_bytes(nbytes):
-    """1536 -> '1.5 KiB'."""
-    if nbytes < 1024:
-        return f"{int(nbytes)} bytes"
-    for unit in ("KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB"):
-        nbytes /= 1024
-        if nbytes < 1024:
-            break
-    return f"{nbytes:.3g} {unit}"
-
-
-def exceeds_memory(nbytes):
-    """Whether an allocation of nbytes is larger than the machine's physical memory.
-
-    Such arrays are refused before they are allocated: NumPy would try (and, with memory
-    overcommit, might even succeed until the pages are touched).
-    """
-    return _PHYSICAL_MEMORY is not None and nbytes > _PHYSICAL_MEMORY
-
-
-def memory_error(nbytes, what):
-    """The MemoryError for an allocation refused by `exceeds_memory`: what needed how much."""
-    return MemoryError(f"{what} needs {format_bytes(nbytes)}, more than this machine's memory "
-                       f"({format_bytes(_PHYSICAL_MEMORY)})")
-
-
-def require_memory(nbytes, what):
-    """Raise `memory_error` when `exceeds_memory`."""
-    if exceeds_memory(nbytes):
-        raise memory_error(nbytes, what)
 
 
 def check_pattern_values(sparsity, name="sparsity"):
@@ -110,24 +35,6 @@ def check_pattern_values(sparsity, name="sparsity"):
                          f"{values[bad].flat[0]!r}")
 
 
-def check_callable(f, name="f"):
-    if not callable(f):
-        raise TypeError(f"{name} must be callable, got {type(f).__name__}")
-
-
-def call_arguments(args, kwargs):
-    """(extra positional args as a tuple, keyword args as a dict or None)."""
-    if not isinstance(args, tuple):
-        if isinstance(args, (str, bytes)) or not hasattr(args, "__iter__"):
-            raise TypeError(f"args must be a tuple of extra positional arguments, got {type(args).__name__}")
-        args = tuple(args)
-    if kwargs is not None:
-        if not isinstance(kwargs, dict):
-            raise TypeError(f"kwargs must be a dict, got {type(kwargs).__name__}")
-        kwargs = kwargs or None
-    return args, kwargs
-
-
 def check_out(out, shape, dtype, name="out"):
     """Return ``out`` after checking it can receive a result of ``shape`` and ``dtype``.
 
@@ -145,18 +52,6 @@ def check_out(out, shape, dtype, name="out"):
     return out
 
 
-def read_only_view(w):
-    """A view of the work array that f cannot write through."""
-    view = w.view()
-    view.flags.writeable = False
-    return view
-
-
-def _list(indices, limit=10):
-    shown = ", ".join(str(int(i)) for i in indices[:limit])
-    return shown + (f", ... ({len(indices)} in all)" if len(indices) > limit else "")
-
-
 def flag_nonfinite(result, what, index_of=None):
     """Replace non-finite entries of ``result`` by NaN and warn naming the coordinates.
 
@@ -170,9 +65,15 @@ def flag_nonfinite(result, what, index_of=None):
     result[bad] = np.nan
     coords = np.flatnonzero(bad) if index_of is None else index_of(bad)
     warnings.warn(
-        f"f returned NaN or inf at stencil points of coordinates {_list(coords)}; "
+        f"f returned NaN or inf at stencil points of coordinates {format_indices(coords)}; "
         f"those {what} entries are NaN",
         RuntimeWarning,
         stacklevel=3,
     )
     return result
+
+
+# The point and argument checks live with the evaluators (they make the work copy and bind f);
+# the entry points and the applications take them from here.
+__all__ = ["as_float_array", "call_arguments", "check_callable", "check_out", "check_pattern_values",
+           "flag_nonfinite", "read_only_view", "require_memory"]

@@ -5,34 +5,54 @@ A batch of k points is evaluated at once, by a vectorized f (``vectorized=True``
 fdcore.evaluators.workers). Points are assembled in Cython (fdcore.evaluators.python_callable.fill_points) in chunks of at
 most ``max_batch_bytes``, so memory stays bounded whatever n is.
 
-BatchKernels has the methods of fdcore.evaluators.python_callable (the façade calls either without knowing which),
-implemented by listing the points each stencil needs:
+`Batched` implements the Evaluator protocol (fdcore.evaluators.protocol) by listing the points each
+stencil needs:
     point p = x + first_step[p] e_first[p] (+ second_step[p] e_second[p] where second[p] >= 0).
 """
 
 import numpy as np
 
-from fdcore.evaluators import python_callable as _pykernels
-from fdcore.derivatives.validation import read_only_view
+from fdcore.evaluators.combine import (
+    central_hessian_entries,
+    one_sided_hessian_entries,
+    two_point_quotients,
+)
+from fdcore.evaluators.points import read_only_view
+from fdcore.evaluators.python_callable import fill_points
+from fdcore.evaluators.returns import FunctionValueError
 
 DEFAULT_MAX_BATCH_BYTES = 64 * 2**20
 
 
-class BatchKernels:
-    """Evaluator for batch-callable objectives.
+def check_batch_bytes(max_batch_bytes):
+    """The memory budget of one batch: DEFAULT_MAX_BATCH_BYTES for None, else a positive int."""
+    if max_batch_bytes is None:
+        return DEFAULT_MAX_BATCH_BYTES
+    if isinstance(max_batch_bytes, bool) or not isinstance(max_batch_bytes, (int, np.integer)) or max_batch_bytes < 1:
+        raise ValueError(f"max_batch_bytes must be a positive int, got {max_batch_bytes!r}")
+    return int(max_batch_bytes)
+
+
+class Batched:
+    """The evaluator for batch-callable objectives, bound to the work copy ``x``.
 
     call_batch(points) -> values: points is a read-only (n, k) array (columns are points);
-    values must be (k,) for a scalar f or (m, k) for a vector f. ``progress`` is None or a
+    values must be (k,) for a scalar f or (m, k) for a vector f. ``args`` / ``kwargs`` are
+    already bound in call_batch (kept for callers that pass them on). ``progress`` is None or a
     callable(done, total) reporting evaluated points.
     """
 
     compiled = False
+    batched = True
+    complex_input = False
+    vector_output = None
 
-    def __init__(self, call_batch, max_batch_bytes=DEFAULT_MAX_BATCH_BYTES, progress=None):
-        if isinstance(max_batch_bytes, bool) or not isinstance(max_batch_bytes, (int, np.integer)) or max_batch_bytes < 1:
-            raise ValueError(f"max_batch_bytes must be a positive int, got {max_batch_bytes!r}")
+    def __init__(self, call_batch, x, args=(), kwargs=None, max_batch_bytes=DEFAULT_MAX_BATCH_BYTES,
+                 progress=None):
         self.call_batch = call_batch
-        self.max_batch_bytes = int(max_batch_bytes)
+        self.x, self.x_view = x, read_only_view(x)
+        self.args, self.kwargs = args, kwargs
+        self.max_batch_bytes = check_batch_bytes(max_batch_bytes)
         self.progress = progress
 
     # --- evaluating lists of points -----------------------------------------------------------
@@ -50,7 +70,7 @@ class BatchKernels:
         for start in range(0, P, k_max):
             k = min(k_max, P - start)
             points = buffer[:, :k]
-            _pykernels.fill_points(x, first, first_step, second, second_step, start, points)
+            fill_points(x, first, first_step, second, second_step, start, points)
             try:
                 if self.progress is not None and getattr(self.call_batch, "reports_progress", False):
                     batch = self.call_batch(read_only_view(points),
@@ -79,14 +99,14 @@ class BatchKernels:
         """f's batch values as float64 (k,) or (k, m), or a ValueError stating the expected shape."""
         values = np.asarray(values)
         if values.dtype.kind not in "biuf":
-            raise TypeError(f"f must return real values, got dtype {values.dtype}")
+            raise FunctionValueError(f"f must return real values, got dtype {values.dtype}")
         if vector:
             if values.ndim != 2 or values.shape[1] != k:
-                raise ValueError(f"a vectorized f must return an array of shape (m, {k}) for {k} points "
+                raise FunctionValueError(f"a vectorized f must return an array of shape (m, {k}) for {k} points "
                                  f"(columns {start}..{start + k - 1}), got shape {values.shape}")
             return np.array(values.T, dtype=np.float64)
         if values.shape != (k,):
-            raise ValueError(f"a vectorized f must return an array of shape ({k},) for {k} points "
+            raise FunctionValueError(f"a vectorized f must return an array of shape ({k},) for {k} points "
                              f"(columns {start}..{start + k - 1}), got shape {values.shape}")
         return np.array(values, dtype=np.float64)
 
@@ -98,89 +118,106 @@ class BatchKernels:
         realized = (x[first].astype(np.float64) + steps).astype(x.dtype).astype(np.float64) - x[first]
         return first, steps, realized.reshape(len(coords), K)
 
-    # --- the kernel API of fdcore.evaluators.python_callable ----------------------------------------------------
+    # --- the Evaluator protocol ------------------------------------------------------------------
 
-    def eval_scalar(self, f, w_arg, extra_args, kwargs):
-        return float(self.evaluate(w_arg, np.zeros(1, np.intp), np.zeros(1))[0])
+    def scalar(self, point=None):
+        return float(self.evaluate(self.x_view if point is None else point, np.zeros(1, np.intp), np.zeros(1))[0])
 
-    def eval_vector(self, f, w_arg, extra_args, kwargs):
-        return self.evaluate(w_arg, np.zeros(1, np.intp), np.zeros(1), vector=True)[0].copy()
+    def vector(self, point=None):
+        point = self.x_view if point is None else point
+        return self.evaluate(point, np.zeros(1, np.intp), np.zeros(1), vector=True)[0].copy()
 
-    def axis_values(self, f, w, w_arg, h, nodes, coords, values, offsets, extra_args, kwargs):
-        first, steps, realized = self._axis(w, h, nodes, coords)
-        values[...] = self.evaluate(w, first, steps).reshape(values.shape)
+    def raw_values(self, points):
+        """f at the points, in one batch: a vectorized f returns (k,) or (m, k) for k points."""
+        k = len(points)
+        values = np.asarray(self.call_batch(read_only_view(np.stack(points, axis=1))), dtype=np.float64)
+        if values.shape[-1:] != (k,) or values.ndim > 2:
+            raise FunctionValueError(f"a vectorized f must return shape ({k},) or (m, {k}) for {k} "
+                                     f"point{'s' if k > 1 else ''}, got {values.shape}")
+        return [values[..., c].copy() for c in range(k)]
+
+    def axis_values(self, h, nodes, coords, values, offsets):
+        first, steps, realized = self._axis(self.x, h, nodes, coords)
+        values[...] = self.evaluate(self.x, first, steps).reshape(values.shape)
         offsets[...] = realized
 
-    def axis_values_vector(self, f, w, w_arg, h, nodes, coords, values, offsets, extra_args, kwargs):
-        first, steps, realized = self._axis(w, h, nodes, coords)
-        values[...] = self.evaluate(w, first, steps, vector=True).reshape(values.shape)
+    def axis_values_vector(self, h, nodes, coords, values, offsets):
+        first, steps, realized = self._axis(self.x, h, nodes, coords)
+        values[...] = self.evaluate(self.x, first, steps, vector=True).reshape(values.shape)
         offsets[...] = realized
 
-    def two_point_gradient(self, f, w, w_arg, h, plus, minus, f0, out, extra_args, kwargs):
-        out[...] = self._two_point(w, h, plus, minus, f0, vector=False)
+    def two_point_gradient(self, h, plus, minus, f0, out):
+        out[...] = self._two_point(self.x, h, plus, minus, f0, vector=False)
 
-    def two_point_jacobian(self, f, w, w_arg, h, plus, minus, f0, out, extra_args, kwargs):
-        jac = self._two_point(w, h, plus, minus, f0, vector=True).T
+    def two_point_jacobian(self, h, plus, minus, f0, out):
+        jac = self._two_point(self.x, h, plus, minus, f0, vector=True).T
         if out is None:
-            return jac.astype(w.dtype)
+            return jac.astype(self.x.dtype)
         if out.shape != jac.shape:
             raise ValueError(f"out must have shape {jac.shape} (m outputs, n inputs), got {out.shape}")
         out[...] = jac
         return out
 
-    def _two_point(self, w, h, plus, minus, f0, vector):
+    def _two_point(self, x_work, h, plus, minus, f0, vector):
         nodes = np.array([c for c in (plus, minus) if c != 0], dtype=np.float64)
-        n = w.shape[0]
-        first, steps, _ = self._axis(w, h, nodes, np.arange(n, dtype=np.intp))
-        values = self.evaluate(w, first, steps, vector=vector).reshape((n, nodes.size) + ((-1,) if vector else ()))
+        n = x_work.shape[0]
+        first, steps, _ = self._axis(x_work, h, nodes, np.arange(n, dtype=np.intp))
+        values = self.evaluate(x_work, first, steps, vector=vector).reshape((n, nodes.size) + ((-1,) if vector else ()))
         centre = np.asarray(f0, dtype=np.float64)
         f_hi = values[:, 0] if plus != 0 else np.broadcast_to(centre, values[:, 0].shape)
         f_lo = values[:, -1] if minus != 0 else np.broadcast_to(centre, values[:, 0].shape)
         # The realized span (x + plus h) - (x + minus h), computed from the points as the serial
         # kernels do: the difference of the offsets can differ in the last bit when |x| < h.
-        x, hd = w.astype(np.float64), h.astype(np.float64)
-        x_hi = (x + plus * hd).astype(w.dtype).astype(np.float64)
-        x_lo = (x + minus * hd).astype(w.dtype).astype(np.float64)
-        span = x_hi - x_lo
-        return (f_hi - f_lo) / (span[:, None] if vector else span)
+        x, hd = x_work.astype(np.float64), h.astype(np.float64)
+        x_hi = (x + plus * hd).astype(x_work.dtype).astype(np.float64)
+        x_lo = (x + minus * hd).astype(x_work.dtype).astype(np.float64)
+        columns = (n, -1)
+        quotients = np.empty(np.broadcast_shapes(f_hi.shape, f_lo.shape)).reshape(columns)
+        two_point_quotients(np.ascontiguousarray(f_hi).reshape(columns), np.ascontiguousarray(f_lo).reshape(columns),
+                            x_hi, x_lo, quotients)
+        return quotients if vector else quotients[:, 0]
 
-    def central_hessian(self, f, w, w_arg, h, f0, out, extra_args, kwargs):
+    def central_hessian(self, h, f0, out):
         """The n^2 + n + 1 stencil of fdcore.evaluators.python_callable.central_hessian."""
-        n = w.shape[0]
-        i, j = np.triu_indices(n, 1)
+        x_work = self.x
+        n = x_work.shape[0]
+        i, j = (np.ascontiguousarray(k, dtype=np.intp) for k in np.triu_indices(n, 1))
         hd = h.astype(np.float64)
         first = np.concatenate([np.arange(n), np.arange(n), i, i]).astype(np.intp)
         first_step = np.concatenate([hd, -hd, hd[i], -hd[i]])
         second = np.concatenate([np.full(2 * n, -1), j, j]).astype(np.intp)
         second_step = np.concatenate([np.zeros(2 * n), hd[j], -hd[j]])
-        v = self.evaluate(w, first, first_step, second, second_step)
-        x = w.astype(np.float64)
-        p = (x + hd).astype(w.dtype) - x
-        q = x - (x - hd).astype(w.dtype)
-        f_p, f_q = v[:n], v[n:2 * n]
-        a = (v[2 * n:2 * n + i.size] - f_p[i]) - (f_p[j] - f0)
-        b = (v[2 * n + i.size:] - f_q[i]) - (f_q[j] - f0)
-        H = np.empty((n, n))
-        H[np.diag_indices(n)] = 2.0 * ((f_p - f0) / p - (f0 - f_q) / q) / (p + q)
-        H[i, j] = H[j, i] = (a + b) / (p[i] * p[j] + q[i] * q[j])
-        out[...] = H
+        v = self.evaluate(x_work, first, first_step, second, second_step)
+        x = x_work.astype(np.float64)
+        p = (x + hd).astype(x_work.dtype) - x
+        q = x - (x - hd).astype(x_work.dtype)
+        diagonal, pairs = np.empty(n), np.empty(i.size)
+        central_hessian_entries(f0, v[:n], v[n:2 * n], p, q, i, j, v[2 * n:2 * n + i.size], v[2 * n + i.size:],
+                                diagonal, pairs)
+        _assemble_symmetric(diagonal, i, j, pairs, out)
 
-    def one_sided_hessian(self, f, w, w_arg, h, sign, f0, out, extra_args, kwargs):
+    def one_sided_hessian(self, h, sign, f0, out):
         """The n(n + 1)/2 + n + 1 stencil of fdcore.evaluators.python_callable.one_sided_hessian."""
-        n = w.shape[0]
-        i, j = np.triu_indices(n, 1)
+        x_work = self.x
+        n = x_work.shape[0]
+        i, j = (np.ascontiguousarray(k, dtype=np.intp) for k in np.triu_indices(n, 1))
         s = sign * h.astype(np.float64)
         first = np.concatenate([np.arange(n), np.arange(n), i]).astype(np.intp)
         first_step = np.concatenate([s, 2 * s, s[i]])
         second = np.concatenate([np.full(2 * n, -1), j]).astype(np.intp)
         second_step = np.concatenate([np.zeros(2 * n), s[j]])
-        v = self.evaluate(w, first, first_step, second, second_step)
-        x = w.astype(np.float64)
-        d = (x + s).astype(w.dtype) - x
-        e = (x + 2 * s).astype(w.dtype) - x
-        f_d, f2 = v[:n], v[n:2 * n]
-        a = (v[2 * n:] - f_d[i]) - (f_d[j] - f0)
-        H = np.empty((n, n))
-        H[np.diag_indices(n)] = 2.0 * ((f2 - f_d) / (e - d) - (f_d - f0) / d) / e
-        H[i, j] = H[j, i] = a / (d[i] * d[j])
-        out[...] = H
+        v = self.evaluate(x_work, first, first_step, second, second_step)
+        x = x_work.astype(np.float64)
+        d = (x + s).astype(x_work.dtype) - x
+        e = (x + 2 * s).astype(x_work.dtype) - x
+        diagonal, pairs = np.empty(n), np.empty(i.size)
+        one_sided_hessian_entries(f0, v[:n], v[n:2 * n], d, e, i, j, v[2 * n:], diagonal, pairs)
+        _assemble_symmetric(diagonal, i, j, pairs, out)
+
+
+def _assemble_symmetric(diagonal, rows, cols, pairs, out):
+    """out = the symmetric matrix with the given diagonal and entries out[i, j] = out[j, i] = pairs."""
+    H = np.empty(out.shape)
+    H[np.diag_indices(diagonal.size)] = diagonal
+    H[rows, cols] = H[cols, rows] = pairs
+    out[...] = H

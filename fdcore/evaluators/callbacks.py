@@ -14,8 +14,6 @@ import types
 
 import numpy as np
 
-from fdcore.evaluators.compiled import CompiledKernels
-
 SCALAR_SIGNATURE = "double (int, double *, void *)"
 VECTOR_SIGNATURE = "int (int, double *, int, double *, void *)"
 ACCEPTED = f"'{SCALAR_SIGNATURE}' (scalar) or '{VECTOR_SIGNATURE}' (vector, returns 0 on success)"
@@ -187,8 +185,8 @@ class Callback:
         return f"Callback({type(self.function).__name__}, kind={self.kind!r}, m={self.m or None})"
 
 
-def compiled_kernels(f, num_threads):
-    """The CompiledKernels evaluator for f, or None when f is a plain Python callable.
+def as_callback(f, num_threads):
+    """f as a `Callback` when it is a compiled objective, else None (a plain Python callable).
 
     num_threads is checked for every f: it is ignored for Python callables, but a bad value is
     a mistake whatever f is.
@@ -197,10 +195,7 @@ def compiled_kernels(f, num_threads):
     if num_threads is not None and not (integer and num_threads >= 1):
         raise ValueError(f"num_threads must be a positive int or None, got {num_threads!r}")
     if isinstance(f, Callback):
-        callback = f
-    elif _describe(f) is not None:
-        callback = Callback(f)  # a vector callback without m raises here, naming m
-    else:
-        return None
-    return CompiledKernels(callback.address, callback.user_data_address, callback.kind == "vector",
-                           callback.m, int(num_threads or 0), callback)
+        return f
+    if _describe(f) is not None:
+        return Callback(f)  # a vector callback without m raises here, naming m
+    return None

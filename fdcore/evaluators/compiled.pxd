@@ -1,6 +1,6 @@
 # Compiled-callback kernels: callback types and nogil entry points for other Cython code.
 #
-#   from fdcore.evaluators.compiled cimport scalar_fn, central_gradient
+#   from fdcore.kernels cimport scalar_fn, central_gradient   (the public name, fdcore/kernels.pxd)
 #
 # Every entry point runs without the GIL, never raises inside its parallel region, and returns
 # 0 on success, -1 with *failed_index / *failed_status set (vector callbacks returning non-zero),

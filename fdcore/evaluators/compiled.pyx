@@ -10,7 +10,7 @@ failures and non-zero statuses of vector callbacks are recorded (under the GIL, 
 path) and turned into exceptions after the region. All kernels release the GIL, and the calling
 thread polls for signals every 0.1 s (fdcore.evaluators.signals), so Ctrl-C stops a long run promptly.
 
-The C-level entry points are declared in _ckernels.pxd for other Cython code to cimport.
+The C-level entry points are declared in compiled.pxd; fdcore/kernels.pxd is their public name.
 """
 
 from cython.parallel cimport parallel, prange, threadid
@@ -19,6 +19,10 @@ from libc.string cimport memcpy
 
 import numpy as np
 
+from fdcore.evaluators.points import read_only_view
+from fdcore.evaluators.stencil_terms cimport (central_pair_term, central_second_difference,
+                                             one_sided_pair_term, one_sided_second_difference,
+                                             two_point_quotient)
 from fdcore.evaluators.signals cimport INTERRUPTED, SignalWatch, interrupted, watch_start
 from fdcore.evaluators.threads cimport omp_get_max_threads
 
@@ -28,12 +32,12 @@ SERIAL_BELOW = 32
 
 cdef inline double *work_copy(const double *x, int n, int extra, int *nomem) noexcept nogil:
     """A thread's private copy of x (plus ``extra`` doubles of scratch), or NULL with *nomem set."""
-    cdef double *w = <double *>malloc((n + extra) * sizeof(double))
-    if w == NULL:
+    cdef double *x_work = <double *>malloc((n + extra) * sizeof(double))
+    if x_work == NULL:
         nomem[0] = 1
     else:
-        memcpy(w, x, n * sizeof(double))
-    return w
+        memcpy(x_work, x, n * sizeof(double))
+    return x_work
 
 
 cdef inline void record_failure(Py_ssize_t i, int status, Py_ssize_t *failed_index,
@@ -63,34 +67,34 @@ cdef int two_point_gradient_c(scalar_fn f, void *user_data, int n, const double 
     """out[i] = (f(x + plus h_i e_i) - f(x + minus h_i e_i)) / realized span; node 0 uses f0.
     Returns 0, -2 if a work copy could not be allocated, or INTERRUPTED."""
     cdef Py_ssize_t i
-    cdef double *w
+    cdef double *x_work
     cdef double xi, x_hi, x_lo, f_hi, f_lo
     cdef int nomem[1], thread
     cdef SignalWatch watch
     nomem[0] = 0
     watch_start(&watch)
     with parallel(num_threads=num_threads):
-        w = work_copy(x, n, 0, nomem)
+        x_work = work_copy(x, n, 0, nomem)
         thread = threadid()
         for i in prange(n, schedule="static"):
-            if w == NULL or interrupted(&watch, thread):
+            if x_work == NULL or interrupted(&watch, thread):
                 continue
             xi = x[i]
             x_hi = xi + plus * h[i]
             x_lo = xi + minus * h[i]
             if plus != 0:
-                w[i] = x_hi
-                f_hi = f(n, w, user_data)
+                x_work[i] = x_hi
+                f_hi = f(n, x_work, user_data)
             else:
                 f_hi = f0
             if minus != 0:
-                w[i] = x_lo
-                f_lo = f(n, w, user_data)
+                x_work[i] = x_lo
+                f_lo = f(n, x_work, user_data)
             else:
                 f_lo = f0
-            w[i] = xi
-            out[i] = (f_hi - f_lo) / (x_hi - x_lo)
-        free(w)
+            x_work[i] = xi
+            out[i] = two_point_quotient(f_hi, f_lo, x_hi, x_lo)
+        free(x_work)
     return _status(nomem[0], &watch, 0)
 
 
@@ -106,45 +110,44 @@ cdef int two_point_jacobian_c(vector_fn f, void *user_data, int n, const double 
                               int *failed_status) noexcept nogil:
     """out (m x n, row-major)[k, i] = (f_k(x + plus h_i e_i) - f_k(x + minus h_i e_i)) / span."""
     cdef Py_ssize_t i, k
-    cdef double *w
+    cdef double *x_work
     cdef double *f_hi
     cdef double *f_lo
-    cdef double xi, x_hi, x_lo, span
+    cdef double xi, x_hi, x_lo
     cdef int status
     cdef int nomem[1], thread
     cdef SignalWatch watch
     nomem[0] = 0
     watch_start(&watch)
     with parallel(num_threads=num_threads):
-        w = work_copy(x, n, 2 * m, nomem)
-        f_hi = w + n
-        f_lo = w + n + m
+        x_work = work_copy(x, n, 2 * m, nomem)
+        f_hi = x_work + n
+        f_lo = x_work + n + m
         thread = threadid()
         for i in prange(n, schedule="static"):
-            if w == NULL or 0 <= failed_index[0] < i or interrupted(&watch, thread):
+            if x_work == NULL or 0 <= failed_index[0] < i or interrupted(&watch, thread):
                 continue  # after a failure only later coordinates stop: see record_failure
             xi = x[i]
             x_hi = xi + plus * h[i]
             x_lo = xi + minus * h[i]
             status = 0
             if plus != 0:
-                w[i] = x_hi
-                status = f(n, w, m, f_hi, user_data)
+                x_work[i] = x_hi
+                status = f(n, x_work, m, f_hi, user_data)
             else:
                 memcpy(f_hi, f0, m * sizeof(double))
             if status == 0 and minus != 0:
-                w[i] = x_lo
-                status = f(n, w, m, f_lo, user_data)
+                x_work[i] = x_lo
+                status = f(n, x_work, m, f_lo, user_data)
             elif minus == 0:
                 memcpy(f_lo, f0, m * sizeof(double))
-            w[i] = xi
+            x_work[i] = xi
             if status != 0:
                 record_failure(i, status, failed_index, failed_status)
                 continue
-            span = x_hi - x_lo
             for k in range(m):
-                out[k * n + i] = (f_hi[k] - f_lo[k]) / span
-        free(w)
+                out[k * n + i] = two_point_quotient(f_hi[k], f_lo[k], x_hi, x_lo)
+        free(x_work)
     return _status(nomem[0], &watch, failed_index[0] >= 0)
 
 
@@ -153,26 +156,26 @@ cdef int axis_values_scalar(scalar_fn f, void *user_data, int n, const double *x
                             double *values, double *offsets, int num_threads) noexcept nogil:
     """values[b, k] = f(x + nodes[k] h_i e_i), offsets[b, k] = realized offset, i = coords[b]."""
     cdef Py_ssize_t b, i, k
-    cdef double *w
+    cdef double *x_work
     cdef double xi
     cdef int nomem[1], thread
     cdef SignalWatch watch
     nomem[0] = 0
     watch_start(&watch)
     with parallel(num_threads=num_threads):
-        w = work_copy(x, n, 0, nomem)
+        x_work = work_copy(x, n, 0, nomem)
         thread = threadid()
         for b in prange(B, schedule="static"):
-            if w == NULL or interrupted(&watch, thread):
+            if x_work == NULL or interrupted(&watch, thread):
                 continue
             i = coords[b]
             xi = x[i]
             for k in range(K):
-                w[i] = xi + nodes[k] * h[i]
-                offsets[b * K + k] = w[i] - xi
-                values[b * K + k] = f(n, w, user_data)
-            w[i] = xi
-        free(w)
+                x_work[i] = xi + nodes[k] * h[i]
+                offsets[b * K + k] = x_work[i] - xi
+                values[b * K + k] = f(n, x_work, user_data)
+            x_work[i] = xi
+        free(x_work)
     return _status(nomem[0], &watch, 0)
 
 
@@ -182,7 +185,7 @@ cdef int axis_values_vec(vector_fn f, void *user_data, int n, const double *x, c
                          Py_ssize_t *failed_index, int *failed_status) noexcept nogil:
     """values[b, k, :] = f(x + nodes[k] h_i e_i) for a vector f; see axis_values_scalar."""
     cdef Py_ssize_t b, i, k
-    cdef double *w
+    cdef double *x_work
     cdef double xi
     cdef int status
     cdef int nomem[1], thread
@@ -190,22 +193,22 @@ cdef int axis_values_vec(vector_fn f, void *user_data, int n, const double *x, c
     nomem[0] = 0
     watch_start(&watch)
     with parallel(num_threads=num_threads):
-        w = work_copy(x, n, 0, nomem)
+        x_work = work_copy(x, n, 0, nomem)
         thread = threadid()
         for b in prange(B, schedule="static"):
             i = coords[b]
-            if w == NULL or 0 <= failed_index[0] < i or interrupted(&watch, thread):
+            if x_work == NULL or 0 <= failed_index[0] < i or interrupted(&watch, thread):
                 continue  # after a failure only later coordinates stop: see record_failure
             xi = x[i]
             for k in range(K):
-                w[i] = xi + nodes[k] * h[i]
-                offsets[b * K + k] = w[i] - xi
-                status = f(n, w, m, values + (b * K + k) * m, user_data)
+                x_work[i] = xi + nodes[k] * h[i]
+                offsets[b * K + k] = x_work[i] - xi
+                status = f(n, x_work, m, values + (b * K + k) * m, user_data)
                 if status != 0:
                     record_failure(i, status, failed_index, failed_status)
                     break
-            w[i] = xi
-        free(w)
+            x_work[i] = xi
+        free(x_work)
     return _status(nomem[0], &watch, failed_index[0] >= 0)
 
 
@@ -216,7 +219,7 @@ cdef int central_hessian_c(scalar_fn f, void *user_data, int n, const double *x,
     Axis points first (parallel over i), then the pairs (parallel over rows i, dynamic schedule:
     row i has n - i - 1 pairs)."""
     cdef Py_ssize_t i, j
-    cdef double *w
+    cdef double *x_work
     cdef double *p
     cdef double *q
     cdef double *f_p
@@ -233,48 +236,47 @@ cdef int central_hessian_c(scalar_fn f, void *user_data, int n, const double *x,
     f_q = p + 3 * n
     watch_start(&watch)
     with parallel(num_threads=num_threads):
-        w = work_copy(x, n, 0, nomem)
+        x_work = work_copy(x, n, 0, nomem)
         thread = threadid()
         for i in prange(n, schedule="static"):
-            if w == NULL or interrupted(&watch, thread):
+            if x_work == NULL or interrupted(&watch, thread):
                 continue
             xi = x[i]
-            w[i] = xi + h[i]
-            p[i] = w[i] - xi
-            f_p[i] = f(n, w, user_data)
-            w[i] = xi - h[i]
-            q[i] = xi - w[i]
-            f_q[i] = f(n, w, user_data)
-            w[i] = xi
-            out[i * n + i] = 2.0 * ((f_p[i] - f0) / p[i] - (f0 - f_q[i]) / q[i]) / (p[i] + q[i])
-        free(w)
+            x_work[i] = xi + h[i]
+            p[i] = x_work[i] - xi
+            f_p[i] = f(n, x_work, user_data)
+            x_work[i] = xi - h[i]
+            q[i] = xi - x_work[i]
+            f_q[i] = f(n, x_work, user_data)
+            x_work[i] = xi
+            out[i * n + i] = central_second_difference(f_p[i], f_q[i], f0, p[i], q[i])
+        free(x_work)
     if nomem[0] or watch.stop:
         free(p)
         return _status(nomem[0], &watch, 0)
     with parallel(num_threads=num_threads):
-        w = work_copy(x, n, 0, nomem)
+        x_work = work_copy(x, n, 0, nomem)
         thread = threadid()
         for i in prange(n, schedule="dynamic"):
-            if w == NULL:
+            if x_work == NULL:
                 continue
             xi = x[i]
             for j in range(i + 1, n):
                 if interrupted(&watch, thread):  # polled per pair: a row can hold n - 1 of them
                     break
                 xj = x[j]
-                w[i] = xi + h[i]
-                w[j] = xj + h[j]
-                a = f(n, w, user_data)
-                w[i] = xi - h[i]
-                w[j] = xj - h[j]
-                c = f(n, w, user_data)
-                w[j] = xj
-                a = (a - f_p[i]) - (f_p[j] - f0)
-                c = (c - f_q[i]) - (f_q[j] - f0)
-                out[i * n + j] = (a + c) / (p[i] * p[j] + q[i] * q[j])
+                x_work[i] = xi + h[i]
+                x_work[j] = xj + h[j]
+                a = f(n, x_work, user_data)
+                x_work[i] = xi - h[i]
+                x_work[j] = xj - h[j]
+                c = f(n, x_work, user_data)
+                x_work[j] = xj
+                out[i * n + j] = central_pair_term(a, c, f_p[i], f_p[j], f_q[i], f_q[j], f0, p[i], p[j],
+                                                   q[i], q[j])
                 out[j * n + i] = out[i * n + j]
-            w[i] = xi
-        free(w)
+            x_work[i] = xi
+        free(x_work)
     free(p)
     return _status(nomem[0], &watch, 0)
 
@@ -283,7 +285,7 @@ cdef int one_sided_hessian_c(scalar_fn f, void *user_data, int n, const double *
                              int sign, double f0, double *out, int num_threads) noexcept nogil:
     """The n(n + 1)/2 + n + 1 stencil of fdcore.evaluators.python_callable.one_sided_hessian (f0 given)."""
     cdef Py_ssize_t i, j
-    cdef double *w
+    cdef double *x_work
     cdef double *d
     cdef double *f_d
     cdef double xi, xj, e, f2, a
@@ -296,128 +298,138 @@ cdef int one_sided_hessian_c(scalar_fn f, void *user_data, int n, const double *
     f_d = d + n
     watch_start(&watch)
     with parallel(num_threads=num_threads):
-        w = work_copy(x, n, 0, nomem)
+        x_work = work_copy(x, n, 0, nomem)
         thread = threadid()
         for i in prange(n, schedule="static"):
-            if w == NULL or interrupted(&watch, thread):
+            if x_work == NULL or interrupted(&watch, thread):
                 continue
             xi = x[i]
-            w[i] = xi + sign * h[i]
-            d[i] = w[i] - xi
-            f_d[i] = f(n, w, user_data)
-            w[i] = xi + 2 * sign * h[i]
-            e = w[i] - xi
-            f2 = f(n, w, user_data)
-            w[i] = xi
-            out[i * n + i] = 2.0 * ((f2 - f_d[i]) / (e - d[i]) - (f_d[i] - f0) / d[i]) / e
-        free(w)
+            x_work[i] = xi + sign * h[i]
+            d[i] = x_work[i] - xi
+            f_d[i] = f(n, x_work, user_data)
+            x_work[i] = xi + 2 * sign * h[i]
+            e = x_work[i] - xi
+            f2 = f(n, x_work, user_data)
+            x_work[i] = xi
+            out[i * n + i] = one_sided_second_difference(f2, f_d[i], f0, d[i], e)
+        free(x_work)
     if nomem[0] or watch.stop:
         free(d)
         return _status(nomem[0], &watch, 0)
     with parallel(num_threads=num_threads):
-        w = work_copy(x, n, 0, nomem)
+        x_work = work_copy(x, n, 0, nomem)
         thread = threadid()
         for i in prange(n, schedule="dynamic"):
-            if w == NULL:
+            if x_work == NULL:
                 continue
             xi = x[i]
-            w[i] = xi + sign * h[i]
+            x_work[i] = xi + sign * h[i]
             for j in range(i + 1, n):
                 if interrupted(&watch, thread):  # polled per pair: a row can hold n - 1 of them
                     break
                 xj = x[j]
-                w[j] = xj + sign * h[j]
-                a = f(n, w, user_data)
-                w[j] = xj
-                a = (a - f_d[i]) - (f_d[j] - f0)
-                out[i * n + j] = a / (d[i] * d[j])
+                x_work[j] = xj + sign * h[j]
+                a = f(n, x_work, user_data)
+                x_work[j] = xj
+                out[i * n + j] = one_sided_pair_term(a, f_d[i], f_d[j], f0, d[i], d[j])
                 out[j * n + i] = out[i * n + j]
-            w[i] = xi
-        free(w)
+            x_work[i] = xi
+        free(x_work)
     free(d)
     return _status(nomem[0], &watch, 0)
 
 
 # ---------------------------------------------------------------------------------------------
-# Python-level evaluator: the same methods as fdcore.evaluators.python_callable, for a compiled objective
+# The evaluator object (fdcore.evaluators.protocol.Evaluator) for a compiled objective
 # ---------------------------------------------------------------------------------------------
 
-cdef class CompiledKernels:
-    """The evaluator for a compiled objective (built by fdcore.evaluators.callbacks.compiled_kernels).
+cdef class CompiledCallback:
+    """The evaluator for a compiled objective, bound to the float64 work copy ``x``.
 
-    Its methods take the same arguments as fdcore.evaluators.python_callable' functions (f, the work copy w, the
-    read-only view, ...) so the façade dispatches without knowing the objective's kind; f, the
-    view and the extra arguments are ignored (the callback, its user_data and, for a vector
-    callback, its output size m were bound at construction). float64 only. All kernels release
-    the GIL.
+    ``callback`` is a fdcore.evaluators.callbacks.Callback (the function's address, its
+    user_data and, for a vector callback, its output size m); it is kept alive as long as the
+    evaluator. All kernels release the GIL.
     """
 
-    cdef scalar_fn scalar
-    cdef vector_fn vector
+    compiled = True
+    batched = False
+    complex_input = False
+    args = ()
+    kwargs = None
+
+    cdef scalar_fn scalar_f
+    cdef vector_fn vector_f
     cdef void *user_data
-    cdef readonly bint is_vector
+    cdef readonly bint vector_output
     cdef readonly int m
     cdef readonly int num_threads
-    cdef object keepalive
+    cdef readonly object x, x_view
+    cdef object callback
 
-    def __cinit__(self, size_t address, size_t user_data, bint is_vector, int m, int num_threads,
-                  keepalive):
-        if is_vector:
-            self.vector = <vector_fn>address
+    def __cinit__(self, callback, int num_threads, x):
+        if callback.kind == "vector":
+            self.vector_f = <vector_fn><size_t>callback.address
         else:
-            self.scalar = <scalar_fn>address
-        self.user_data = <void *>user_data
-        self.is_vector = is_vector
-        self.m = m
+            self.scalar_f = <scalar_fn><size_t>callback.address
+        self.user_data = <void *><size_t>callback.user_data_address
+        self.vector_output = callback.kind == "vector"
+        self.m = callback.m
         self.num_threads = num_threads if num_threads > 0 else omp_get_max_threads()
-        self.keepalive = keepalive  # the objects owning the callback's code and user data
+        self.callback = callback  # owns the callback's code and user data
+        self.x, self.x_view = x, read_only_view(x)
 
     cdef int _threads(self, Py_ssize_t work):
         return 1 if work < SERIAL_BELOW else self.num_threads
 
     def _need(self, bint vector):
-        if vector != self.is_vector:
+        if vector != self.vector_output:
             if vector:
                 raise ValueError("this entry point needs a vector callback, "
                                  "int f(int n, double *x, int m, double *out, void *user_data)")
             raise ValueError("this entry point needs a scalar callback, "
                              "double f(int n, double *x, void *user_data)")
 
-    def eval_scalar(self, f, const double[::1] w_arg, tuple extra_args, dict kwargs):
-        """f at the point w_arg (a scalar callback). Releases the GIL."""
+    def scalar(self, point=None):
+        """f at ``point`` (default x), a scalar callback. Releases the GIL."""
         self._need(False)
+        cdef const double[::1] p = self.x_view if point is None else point
         cdef double value
         with nogil:
-            value = self.scalar(<int>w_arg.shape[0], <double *>&w_arg[0], self.user_data)
+            value = self.scalar_f(<int>p.shape[0], <double *>&p[0], self.user_data)
         return value
 
-    def eval_vector(self, f, const double[::1] w_arg, tuple extra_args, dict kwargs):
-        """f at the point w_arg (a vector callback): a new array of shape (m,). Releases the GIL."""
+    def vector(self, point=None):
+        """f at ``point`` (default x), a vector callback: a new array of shape (m,). Releases the GIL."""
         self._need(True)
+        cdef const double[::1] p = self.x_view if point is None else point
         out = np.empty(self.m)
         cdef double[::1] o = out
         cdef int status
         with nogil:
-            status = self.vector(<int>w_arg.shape[0], <double *>&w_arg[0], self.m, &o[0], self.user_data)
+            status = self.vector_f(<int>p.shape[0], <double *>&p[0], self.m, &o[0], self.user_data)
         if status != 0:
             raise RuntimeError(f"the callback returned status {status}")
         return out
 
-    def two_point_gradient(self, f, double[::1] w, w_arg, const double[::1] h, int plus, int minus,
-                           double f0, out, tuple extra_args, dict kwargs):
+    def raw_values(self, points):
+        evaluate = self.vector if self.vector_output else self.scalar
+        return [np.asarray(evaluate(np.ascontiguousarray(p, dtype=np.float64))) for p in points]
+
+    def two_point_gradient(self, const double[::1] h, int plus, int minus, double f0, out):
         self._need(False)
-        cdef int n = <int>w.shape[0], nt = self._threads(w.shape[0]), rc
+        cdef const double[::1] x_work = self.x
+        cdef int n = <int>x_work.shape[0], nt = self._threads(x_work.shape[0]), rc
         cdef double[::1] result = _contiguous(out)
         with nogil:
-            rc = two_point_gradient_c(self.scalar, self.user_data, n, &w[0], &h[0], plus, minus, f0,
+            rc = two_point_gradient_c(self.scalar_f, self.user_data, n, &x_work[0], &h[0], plus, minus, f0,
                                       &result[0], nt)
         _check(rc, 0, 0)
         _copy_back(result, out)
 
-    def two_point_jacobian(self, f, double[::1] w, w_arg, const double[::1] h, int plus, int minus,
-                           f0, out, tuple extra_args, dict kwargs):
+    def two_point_jacobian(self, const double[::1] h, int plus, int minus, f0, out):
         self._need(True)
-        cdef int n = <int>w.shape[0], nt = self._threads(w.shape[0]), rc
+        cdef const double[::1] x_work = self.x
+        cdef int n = <int>x_work.shape[0], nt = self._threads(x_work.shape[0]), rc
         cdef Py_ssize_t failed_index = -1
         cdef int failed_status = 0
         cdef const double[::1] centre
@@ -431,33 +443,32 @@ cdef class CompiledKernels:
             centre = f0
             centre_ptr = &centre[0]
         with nogil:
-            rc = two_point_jacobian_c(self.vector, self.user_data, n, &w[0], &h[0], plus, minus,
+            rc = two_point_jacobian_c(self.vector_f, self.user_data, n, &x_work[0], &h[0], plus, minus,
                                       centre_ptr, self.m, &jac[0, 0], nt, &failed_index, &failed_status)
         _check(rc, failed_index, failed_status)
         _copy_back(jac, out)
         return out
 
-    def axis_values(self, f, double[::1] w, w_arg, const double[::1] h, const double[::1] nodes,
-                    const Py_ssize_t[::1] coords, double[:, ::1] values, double[:, ::1] offsets,
-                    tuple extra_args, dict kwargs):
+    def axis_values(self, const double[::1] h, const double[::1] nodes, const Py_ssize_t[::1] coords,
+                    double[:, ::1] values, double[:, ::1] offsets):
         self._need(False)
-        cdef int n = <int>w.shape[0], rc
+        cdef const double[::1] x_work = self.x
+        cdef int n = <int>x_work.shape[0], rc
         cdef Py_ssize_t B = coords.shape[0]
         cdef int nt = self._threads(B)
         if B == 0:
             return
         with nogil:
-            rc = axis_values_scalar(self.scalar, self.user_data, n, &w[0], &h[0], &nodes[0],
+            rc = axis_values_scalar(self.scalar_f, self.user_data, n, &x_work[0], &h[0], &nodes[0],
                                     <int>nodes.shape[0], &coords[0], B, &values[0, 0],
                                     &offsets[0, 0], nt)
         _check(rc, 0, 0)
 
-    def axis_values_vector(self, f, double[::1] w, w_arg, const double[::1] h,
-                           const double[::1] nodes, const Py_ssize_t[::1] coords,
-                           double[:, :, ::1] values, double[:, ::1] offsets, tuple extra_args,
-                           dict kwargs):
+    def axis_values_vector(self, const double[::1] h, const double[::1] nodes,
+                           const Py_ssize_t[::1] coords, double[:, :, ::1] values, double[:, ::1] offsets):
         self._need(True)
-        cdef int n = <int>w.shape[0], rc
+        cdef const double[::1] x_work = self.x
+        cdef int n = <int>x_work.shape[0], rc
         cdef Py_ssize_t B = coords.shape[0]
         cdef int nt = self._threads(B)
         cdef Py_ssize_t failed_index = -1
@@ -465,28 +476,28 @@ cdef class CompiledKernels:
         if B == 0:
             return
         with nogil:
-            rc = axis_values_vec(self.vector, self.user_data, n, &w[0], &h[0], &nodes[0],
+            rc = axis_values_vec(self.vector_f, self.user_data, n, &x_work[0], &h[0], &nodes[0],
                                  <int>nodes.shape[0], &coords[0], B, <int>values.shape[2],
                                  &values[0, 0, 0], &offsets[0, 0], nt, &failed_index, &failed_status)
         _check(rc, failed_index, failed_status)
 
-    def central_hessian(self, f, double[::1] w, w_arg, const double[::1] h, double f0,
-                        out, tuple extra_args, dict kwargs):
+    def central_hessian(self, const double[::1] h, double f0, out):
         self._need(False)
-        cdef int n = <int>w.shape[0], nt = self._threads(w.shape[0] * w.shape[0] // 2), rc
+        cdef const double[::1] x_work = self.x
+        cdef int n = <int>x_work.shape[0], nt = self._threads(x_work.shape[0] * x_work.shape[0] // 2), rc
         cdef double[:, ::1] result = _contiguous(out)
         with nogil:
-            rc = central_hessian_c(self.scalar, self.user_data, n, &w[0], &h[0], f0, &result[0, 0], nt)
+            rc = central_hessian_c(self.scalar_f, self.user_data, n, &x_work[0], &h[0], f0, &result[0, 0], nt)
         _check(rc, 0, 0)
         _copy_back(result, out)
 
-    def one_sided_hessian(self, f, double[::1] w, w_arg, const double[::1] h, int sign, double f0,
-                          out, tuple extra_args, dict kwargs):
+    def one_sided_hessian(self, const double[::1] h, int sign, double f0, out):
         self._need(False)
-        cdef int n = <int>w.shape[0], nt = self._threads(w.shape[0] * w.shape[0] // 2), rc
+        cdef const double[::1] x_work = self.x
+        cdef int n = <int>x_work.shape[0], nt = self._threads(x_work.shape[0] * x_work.shape[0] // 2), rc
         cdef double[:, ::1] result = _contiguous(out)
         with nogil:
-            rc = one_sided_hessian_c(self.scalar, self.user_data, n, &w[0], &h[0], sign, f0,
+            rc = one_sided_hessian_c(self.scalar_f, self.user_data, n, &x_work[0], &h[0], sign, f0,
                                      &result[0, 0], nt)
         _check(rc, 0, 0)
         _copy_back(result, out)

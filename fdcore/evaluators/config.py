@@ -4,8 +4,8 @@ import sys
 
 import numpy as np
 
-from fdcore.evaluators import threads as _threads
 from fdcore._version import __version__
+from fdcore.evaluators import threads as _threads
 
 
 def config():

@@ -1,48 +1,80 @@
-"""The private work copy of x that evaluators perturb in place, and the evaluator for f."""
+"""The Evaluator protocol: what the façade may ask of any kind of objective, and `make_evaluator`.
 
-from fdcore.evaluators import python_callable as _pykernels
-from fdcore.evaluators.callbacks import compiled_kernels
-from fdcore.derivatives.validation import as_float_array, call_arguments, check_callable, read_only_view
+An evaluator is made once per call, with f, its extra arguments and the private work copy ``x``
+of the point bound; its methods take only what varies (steps, stencil nodes, coordinates, output
+arrays). It either returns raw values of f for the numerics to combine (``axis_values``), or,
+where a fixed weighted sum can be accumulated on the fly, finished numbers (the two-point
+differences and the Hessian stencils), so that memory stays O(n).
+
+Kinds (one class each): `PythonCallable` (fdcore.evaluators.python_callable: GIL held, in-place
+perturbation), `CompiledCallback` (fdcore.evaluators.compiled: nogil, OpenMP) and `Batched`
+(fdcore.evaluators.batched: vectorized f or workers). What a kind can do is stated by its
+capability attributes, never probed with ``hasattr``.
+"""
+
+from typing import Any, Protocol, Sequence
+
+import numpy as np
+
+from fdcore.evaluators.callbacks import as_callback
+from fdcore.evaluators.compiled import CompiledCallback
+from fdcore.evaluators.points import as_float_array, read_only_view
+from fdcore.evaluators.python_callable import PythonCallable
 
 
-class Work:
-    """The private work copy of x, the read-only view f receives, f's extra arguments, and the
-    evaluator (``kernels``) that runs stencils for this kind of f.
+class Evaluator(Protocol):
+    """Evaluates f at the stencil points of a plan around the work copy ``x``.
 
-    ``kernels`` is the module fdcore.evaluators.python_callable for Python callables, a
-    fdcore.evaluators.compiled.CompiledKernels for compiled callbacks (float64 only: x is computed in
-    float64) and a fdcore.evaluators.batched.BatchKernels for vectorized f or workers (``batch``, a
-    `BatchOptions`). ``w_complex`` / ``w_arg_complex`` are made on demand by the complex-step method.
+    Capabilities
+    ------------
+    compiled : bool
+        A compiled callback: float64 only, no extra arguments, kernels run without the GIL.
+    batched : bool
+        Points are evaluated in batches (vectorized f, workers).
+    complex_input : bool
+        f can be evaluated at complex points (``complex_gradient`` / ``complex_jacobian``).
+    vector_output : bool or None
+        Whether f returns vectors; None when that is known only once f has been called.
     """
 
-    __slots__ = ("w", "w_arg", "args", "kwargs", "kernels", "compiled", "w_complex", "w_arg_complex")
+    compiled: bool
+    batched: bool
+    complex_input: bool
+    vector_output: bool | None
+    x: np.ndarray  # the private work copy of the point (perturbed in place and restored)
+    x_view: np.ndarray  # the read-only view of x that f receives
+    args: tuple
+    kwargs: dict | None
 
-    def __init__(self, f, x, args, kwargs, num_threads=None, batch=None):
-        compiled = compiled_kernels(f, num_threads)
-        if compiled is None:
-            check_callable(f)
-        self.compiled = compiled is not None
-        self.args, self.kwargs = call_arguments(args, kwargs)
-        if batch is not None and batch.active:
-            if self.compiled:
-                raise TypeError("vectorized= and workers= are for Python callables; a compiled callback "
-                                "is evaluated by the nogil kernels (see num_threads=)")
-            self.kernels = batch.kernels(f, self.args, self.kwargs)
-        else:
-            self.kernels = compiled if self.compiled else _pykernels
-        self.w = as_float_array(x)
-        if self.compiled:
-            self.w = self.w.astype("float64", copy=False)
-        self.w_arg = read_only_view(self.w)
-        if self.compiled and (self.args or self.kwargs):
-            raise TypeError("args and kwargs cannot be passed to a compiled callback; use its user_data")
-        self.w_complex = self.w_arg_complex = None
+    def scalar(self, point: np.ndarray | None = None) -> float:
+        """f at ``point`` (default x) as a real scalar, or FunctionValueError."""
 
-    def scalar_at_centre(self, f):
-        return self.kernels.eval_scalar(f, self.w_arg, self.args, self.kwargs)
+    def vector(self, point: np.ndarray | None = None) -> np.ndarray:
+        """f at ``point`` (default x) as a new float64 array of shape (m,), or FunctionValueError."""
 
-    def vector_at_centre(self, f):
-        return self.kernels.eval_vector(f, self.w_arg, self.args, self.kwargs)
+    def raw_values(self, points: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """f's values at the points, unvalidated (scalar or vector f), each a new array."""
+
+    def two_point_gradient(self, h: np.ndarray, plus: int, minus: int, f0: float, out: np.ndarray) -> None:
+        """out[i] = (f(x + plus h_i e_i) - f(x + minus h_i e_i)) / realized span; a node 0 uses f0."""
+
+    def two_point_jacobian(self, h: np.ndarray, plus: int, minus: int, f0: np.ndarray | None,
+                           out: np.ndarray | None) -> np.ndarray:
+        """The (m, n) Jacobian by the same stencil; f0 is f(x) (needed when a node is 0) or None."""
+
+    def axis_values(self, h: np.ndarray, nodes: np.ndarray, coords: np.ndarray, values: np.ndarray,
+                    offsets: np.ndarray) -> None:
+        """values[b, k] = f(x + nodes[k] h_i e_i), offsets[b, k] = realized offset, i = coords[b]."""
+
+    def axis_values_vector(self, h: np.ndarray, nodes: np.ndarray, coords: np.ndarray, values: np.ndarray,
+                           offsets: np.ndarray) -> None:
+        """values[b, k, :] for a vector f; see axis_values."""
+
+    def central_hessian(self, h: np.ndarray, f0: float, out: np.ndarray) -> None:
+        """The n^2 + n + 1 central Hessian stencil into out (n, n)."""
+
+    def one_sided_hessian(self, h: np.ndarray, sign: int, f0: float, out: np.ndarray) -> None:
+        """The n(n + 1)/2 + n + 1 one-sided Hessian stencil into out (n, n)."""
 
 
 class BatchOptions:
@@ -61,15 +93,65 @@ class BatchOptions:
     def active(self):
         return self.vectorized or self.workers is not None
 
-    def kernels(self, f, args, kwargs):
-        from fdcore.evaluators.batched import DEFAULT_MAX_BATCH_BYTES, BatchKernels
+    def batch_caller(self, f, args, kwargs):
+        """call_batch(points (n, k)) -> values (k,) or (m, k) for this f."""
         from fdcore.evaluators.workers import batch_caller
-        from fdcore.evaluators.progress import progress_reporter
 
         if self.vectorized:
             kw = kwargs or {}
-            call = lambda points: f(points, *args, **kw)  # noqa: E731
-        else:
-            call = batch_caller(f, args, kwargs, self.workers)
-        budget = DEFAULT_MAX_BATCH_BYTES if self.max_batch_bytes is None else self.max_batch_bytes
-        return BatchKernels(call, budget, progress_reporter(self.progress))
+            return lambda points: f(points, *args, **kw)
+        return batch_caller(f, args, kwargs, self.workers)
+
+
+def check_callable(f, name="f"):
+    if not callable(f):
+        raise TypeError(f"{name} must be callable, got {type(f).__name__}")
+
+
+def call_arguments(args, kwargs):
+    """(extra positional args as a tuple, keyword args as a dict or None)."""
+    if not isinstance(args, tuple):
+        if isinstance(args, (str, bytes)) or not hasattr(args, "__iter__"):
+            raise TypeError(f"args must be a tuple of extra positional arguments, got {type(args).__name__}")
+        args = tuple(args)
+    if kwargs is not None:
+        if not isinstance(kwargs, dict):
+            raise TypeError(f"kwargs must be a dict, got {type(kwargs).__name__}")
+        kwargs = kwargs or None
+    return args, kwargs
+
+
+def make_evaluator(f: Any, x: Any, args: Any = (), kwargs: Any = None, num_threads: Any = None,
+                   batch: BatchOptions | None = None) -> Evaluator:
+    """The evaluator for f at a private float copy of x (x itself is never written).
+
+    f is a Python callable or a compiled callback (see `Callback`); ``batch`` selects vectorized
+    or workers evaluation. The arguments are checked in this order, each error naming its
+    argument: num_threads and the callback, f, args / kwargs, the batch options, then x.
+    """
+    callback = as_callback(f, num_threads)
+    if callback is None:
+        check_callable(f)
+    args, kwargs = call_arguments(args, kwargs)
+    call_batch = None
+    if batch is not None and batch.active:
+        if callback is not None:
+            raise TypeError("vectorized= and workers= are for Python callables; a compiled callback "
+                            "is evaluated by the nogil kernels (see num_threads=)")
+        from fdcore.evaluators.batched import Batched, check_batch_bytes
+
+        call_batch = batch.batch_caller(f, args, kwargs)
+        budget = check_batch_bytes(batch.max_batch_bytes)
+    work_copy = as_float_array(x)
+    if callback is not None:
+        if args or kwargs:
+            raise TypeError("args and kwargs cannot be passed to a compiled callback; use its user_data")
+        return CompiledCallback(callback, int(num_threads or 0), work_copy.astype("float64", copy=False))
+    if call_batch is not None:
+        from fdcore.evaluators.progress import progress_reporter
+
+        return Batched(call_batch, work_copy, args, kwargs, budget, progress_reporter(batch.progress))
+    return PythonCallable(f, work_copy, args, kwargs)
+
+
+__all__ = ["BatchOptions", "Evaluator", "call_arguments", "check_callable", "make_evaluator", "read_only_view"]

@@ -3,10 +3,10 @@
 # are set in setup.py, not here: header directives would override FDCORE_DEBUG_CYTHON=1.
 """Evaluators for Python callables: tight loops over coordinates, GIL held (they call Python).
 
-Every kernel works on the caller's private work copy ``w`` of the point and hands f the read-only
-view ``w_arg`` of that same memory. A coordinate is perturbed in place (``w[i] = x_i + h_i``), f is
-called, and ``w[i]`` is restored, so no array is allocated per evaluation. Differences are divided by
-the *realized* offsets ``w[i] - x_i`` (the representable step, e.g. ``(x_i + h_i) - x_i``), not by the
+Every kernel works on the caller's private work copy ``x_work`` of the point and hands f the read-only
+view ``x_view`` of that same memory. A coordinate is perturbed in place (``x_work[i] = x_i + h_i``), f is
+called, and ``x_work[i]`` is restored, so no array is allocated per evaluation. Differences are divided by
+the *realized* offsets ``x_work[i] - x_i`` (the representable step, e.g. ``(x_i + h_i) - x_i``), not by the
 nominal ``h_i``, which removes the step's rounding error from the quotient.
 
 The array handed to f is only valid during the call: f must copy it if it keeps it.
@@ -22,8 +22,13 @@ from cpython.exc cimport PyErr_CheckSignals
 from cpython.float cimport PyFloat_Check, PyFloat_AS_DOUBLE
 cimport numpy as cnp
 
+from fdcore.evaluators.stencil_terms cimport (central_pair_term, central_second_difference,
+                                             one_sided_pair_term, one_sided_second_difference,
+                                             two_point_quotient)
+
 import numpy as np
 
+from fdcore.evaluators.points import read_only_view
 from fdcore.evaluators.returns import (
     imag_from_result, imag_vector_from_result, scalar_from_result, vector_from_result,
 )
@@ -82,20 +87,20 @@ cdef int call_vector(object f, tuple callargs, dict kwargs, double[::1] dst,
     return 0
 
 
-def eval_scalar(f, w_arg, tuple extra_args, dict kwargs):
-    """f(w_arg, *extra_args, **kwargs) as a Python float, validated. Holds the GIL."""
-    return call_scalar(f, (w_arg,) + extra_args, kwargs)
+def eval_scalar(f, x_view, tuple extra_args, dict kwargs):
+    """f(x_view, *extra_args, **kwargs) as a Python float, validated. Holds the GIL."""
+    return call_scalar(f, (x_view,) + extra_args, kwargs)
 
 
-def eval_vector(f, w_arg, tuple extra_args, dict kwargs):
-    """f(w_arg, *extra_args, **kwargs) as a new float64 1-D array, validated. Holds the GIL.
+def eval_vector(f, x_view, tuple extra_args, dict kwargs):
+    """f(x_view, *extra_args, **kwargs) as a new float64 1-D array, validated. Holds the GIL.
 
     Always a copy: f may return the same buffer on every call.
     """
     if kwargs is None:
-        value = f(w_arg, *extra_args)
+        value = f(x_view, *extra_args)
     else:
-        value = f(w_arg, *extra_args, **kwargs)
+        value = f(x_view, *extra_args, **kwargs)
     return vector_from_result(value, -1, "at the centre point").copy()
 
 
@@ -103,61 +108,60 @@ def eval_vector(f, w_arg, tuple extra_args, dict kwargs):
 # First derivatives: two-point differences along each axis
 # ---------------------------------------------------------------------------------------------
 
-def two_point_gradient(f, floating[::1] w, w_arg, const floating[::1] h, int plus, int minus,
+def two_point_gradient(f, floating[::1] x_work, x_view, const floating[::1] h, int plus, int minus,
                        double f0, floating[:] out, tuple extra_args, dict kwargs):
     """Gradient of a scalar f from one two-point difference per coordinate. Holds the GIL.
 
-    IN   w        private work copy of x (perturbed and restored in place; f sees ``w_arg``)
+    IN   x_work        private work copy of x (perturbed and restored in place; f sees ``x_view``)
     IN   h        step per coordinate (> 0)
     IN   plus, minus  stencil nodes in units of h, plus > minus, each in {-1, 0, 1};
                   a node at 0 uses ``f0`` instead of calling f
     OUT  out[i] = (f(x + plus h_i e_i) - f(x + minus h_i e_i)) / (realized distance of the nodes)
     Evaluations: n * (number of nonzero nodes).
     """
-    cdef Py_ssize_t i, n = w.shape[0]
+    cdef Py_ssize_t i, n = x_work.shape[0]
     cdef floating xi, x_hi, x_lo
     cdef double f_hi, f_lo
-    cdef tuple callargs = (w_arg,) + extra_args
+    cdef tuple callargs = (x_view,) + extra_args
     for i in range(n):
-        xi = w[i]
+        xi = x_work[i]
         x_hi = xi + plus * h[i]
         x_lo = xi + minus * h[i]
         if plus != 0:
-            w[i] = x_hi
+            x_work[i] = x_hi
             f_hi = call_scalar(f, callargs, kwargs)
         else:
             f_hi = f0
         if minus != 0:
-            w[i] = x_lo
+            x_work[i] = x_lo
             f_lo = call_scalar(f, callargs, kwargs)
         else:
             f_lo = f0
-        w[i] = xi
-        out[i] = <floating>((f_hi - f_lo) / (<double>x_hi - <double>x_lo))
+        x_work[i] = xi
+        out[i] = <floating>two_point_quotient(f_hi, f_lo, x_hi, x_lo)
 
 
-def two_point_jacobian(f, floating[::1] w, w_arg, const floating[::1] h, int plus, int minus,
+def two_point_jacobian(f, floating[::1] x_work, x_view, const floating[::1] h, int plus, int minus,
                        f0, out, tuple extra_args, dict kwargs):
     """Jacobian (m, n) of a vector f, one two-point difference per coordinate. Holds the GIL.
 
     Same stencil as ``two_point_gradient``. ``f0`` is f(x) as a float64 array (needed, and then
-    defining m, when a node is 0) or None. ``out`` is an (m, n) array of w's dtype, or None to
+    defining m, when a node is 0) or None. ``out`` is an (m, n) array of x_work's dtype, or None to
     allocate one once m is known from the first evaluation. Returns the Jacobian.
     Evaluations: n * (number of nonzero nodes).
     """
-    cdef Py_ssize_t i, k, n = w.shape[0]
+    cdef Py_ssize_t i, k, n = x_work.shape[0]
     cdef Py_ssize_t m = -1 if f0 is None else len(f0)
     cdef floating xi, x_hi, x_lo
-    cdef double span
     cdef double[::1] f_hi, f_lo, f_centre, f_first = None
     cdef floating[:, :] jac
-    cdef tuple callargs = (w_arg,) + extra_args
+    cdef tuple callargs = (x_view,) + extra_args
 
     if m < 0:  # m comes from the first evaluation, which is f(x + h_0 e_0)
-        xi = w[0]
-        w[0] = xi + plus * h[0]
-        f_first = eval_vector(f, w_arg, extra_args, kwargs)
-        w[0] = xi
+        xi = x_work[0]
+        x_work[0] = xi + plus * h[0]
+        f_first = eval_vector(f, x_view, extra_args, kwargs)
+        x_work[0] = xi
         m = f_first.shape[0]
     else:
         f_centre = f0
@@ -171,7 +175,7 @@ def two_point_jacobian(f, floating[::1] w, w_arg, const floating[::1] h, int plu
     f_hi = np.empty(m)
     f_lo = np.empty(m)
     for i in range(n):
-        xi = w[i]
+        xi = x_work[i]
         x_hi = xi + plus * h[i]
         x_lo = xi + minus * h[i]
         if plus == 0:
@@ -179,17 +183,16 @@ def two_point_jacobian(f, floating[::1] w, w_arg, const floating[::1] h, int plu
         elif i == 0 and f_first is not None:
             f_hi[:] = f_first
         else:
-            w[i] = x_hi
+            x_work[i] = x_hi
             call_vector(f, callargs, kwargs, f_hi, i)
         if minus == 0:
             f_lo[:] = f_centre
         else:
-            w[i] = x_lo
+            x_work[i] = x_lo
             call_vector(f, callargs, kwargs, f_lo, i)
-        w[i] = xi
-        span = <double>x_hi - <double>x_lo
+        x_work[i] = xi
         for k in range(m):
-            jac[k, i] = <floating>((f_hi[k] - f_lo[k]) / span)
+            jac[k, i] = <floating>two_point_quotient(f_hi[k], f_lo[k], x_hi, x_lo)
     return out
 
 
@@ -197,98 +200,90 @@ def two_point_jacobian(f, floating[::1] w, w_arg, const floating[::1] h, int plu
 # Second derivatives
 # ---------------------------------------------------------------------------------------------
 
-def central_hessian(f, floating[::1] w, w_arg, const floating[::1] h, double f0,
+def central_hessian(f, floating[::1] x_work, x_view, const floating[::1] h, double f0,
                     floating[:, :] out, tuple extra_args, dict kwargs):
     """Symmetric Hessian of a scalar f with n^2 + n + 1 evaluations (f0 included). Holds the GIL.
 
-    With realized steps p_i = (x_i + h_i) - x_i and q_i = x_i - (x_i - h_i):
-      H_ii = 2 [(f(x + p_i e_i) - f0) / p_i - (f0 - f(x - q_i e_i)) / q_i] / (p_i + q_i)
-      H_ij = (A + B) / (p_i p_j + q_i q_j),   i != j, where
-        A = f(x + p_i e_i + p_j e_j) - f(x + p_i e_i) - f(x + p_j e_j) + f0
-        B = f(x - q_i e_i - q_j e_j) - f(x - q_i e_i) - f(x - q_j e_j) + f0.
-    A = H_ij p_i p_j and B = H_ij q_i q_j exactly for a quadratic; the odd Taylor terms of A and B
-    cancel in the sum, so the error is O(h^2) (the 7-point stencil of Abramowitz & Stegun 25.3.27
-    generalised to unequal steps). Each pair costs 2 evaluations instead of the 4 of the
-    symmetric four-corner stencil. ``out`` must be (n, n); it is written in full.
+    Axis points x + p_i e_i, x - q_i e_i (realized steps p_i = (x_i + h_i) - x_i,
+    q_i = x_i - (x_i - h_i)) give the diagonal; the pairs x + p_i e_i + p_j e_j and
+    x - q_i e_i - q_j e_j reuse them for the off-diagonal entries, 2 evaluations per pair
+    (central_second_difference and central_pair_term in stencil_terms.pxd: O(h^2)).
+    ``out`` must be (n, n); it is written in full.
     """
-    cdef Py_ssize_t i, j, n = w.shape[0]
+    cdef Py_ssize_t i, j, n = x_work.shape[0]
     cdef floating xi, xj
     cdef double a, b
     cdef double[::1] p = np.empty(n), q = np.empty(n), f_p = np.empty(n), f_q = np.empty(n)
-    cdef tuple callargs = (w_arg,) + extra_args
+    cdef tuple callargs = (x_view,) + extra_args
     for i in range(n):
-        xi = w[i]
-        w[i] = xi + h[i]
-        p[i] = <double>w[i] - <double>xi
+        xi = x_work[i]
+        x_work[i] = xi + h[i]
+        p[i] = <double>x_work[i] - <double>xi
         f_p[i] = call_scalar(f, callargs, kwargs)
-        w[i] = xi - h[i]
-        q[i] = <double>xi - <double>w[i]
+        x_work[i] = xi - h[i]
+        q[i] = <double>xi - <double>x_work[i]
         f_q[i] = call_scalar(f, callargs, kwargs)
-        w[i] = xi
-        out[i, i] = <floating>(2.0 * ((f_p[i] - f0) / p[i] - (f0 - f_q[i]) / q[i]) / (p[i] + q[i]))
+        x_work[i] = xi
+        out[i, i] = <floating>central_second_difference(f_p[i], f_q[i], f0, p[i], q[i])
     for i in range(n):
-        xi = w[i]
+        xi = x_work[i]
         for j in range(i + 1, n):
-            xj = w[j]
-            w[i] = xi + h[i]
-            w[j] = xj + h[j]
+            xj = x_work[j]
+            x_work[i] = xi + h[i]
+            x_work[j] = xj + h[j]
             a = call_scalar(f, callargs, kwargs)
-            w[i] = xi - h[i]
-            w[j] = xj - h[j]
+            x_work[i] = xi - h[i]
+            x_work[j] = xj - h[j]
             b = call_scalar(f, callargs, kwargs)
-            w[j] = xj
-            a = (a - f_p[i]) - (f_p[j] - f0)
-            b = (b - f_q[i]) - (f_q[j] - f0)
-            out[i, j] = <floating>((a + b) / (p[i] * p[j] + q[i] * q[j]))
+            x_work[j] = xj
+            out[i, j] = <floating>central_pair_term(a, b, f_p[i], f_p[j], f_q[i], f_q[j], f0, p[i], p[j],
+                                                    q[i], q[j])
             out[j, i] = out[i, j]
-        w[i] = xi
+        x_work[i] = xi
 
 
-def one_sided_hessian(f, floating[::1] w, w_arg, const floating[::1] h, int sign, double f0,
+def one_sided_hessian(f, floating[::1] x_work, x_view, const floating[::1] h, int sign, double f0,
                       floating[:, :] out, tuple extra_args, dict kwargs):
     """Symmetric Hessian from one side only (sign=+1 forward, -1 backward). Holds the GIL.
 
     Uses f0, f(x + s_i e_i), f(x + 2 s_i e_i) and f(x + s_i e_i + s_j e_j) with s_i = sign * h_i:
-    n(n + 1)/2 + n + 1 evaluations, about half the central count, but only O(h) accurate.
-    With realized offsets d_i = (x_i + s_i) - x_i and e_i = (x_i + 2 s_i) - x_i:
-      H_ii = 2 [(f(x + e_i) - f(x + d_i)) / (e_i - d_i) - (f(x + d_i) - f0) / d_i] / e_i
-      H_ij = (f(x + d_i e_i + d_j e_j) - f(x + d_i e_i) - f(x + d_j e_j) + f0) / (d_i d_j).
+    n(n + 1)/2 + n + 1 evaluations, about half the central count, but only O(h) accurate
+    (one_sided_second_difference and one_sided_pair_term in stencil_terms.pxd).
     """
-    cdef Py_ssize_t i, j, n = w.shape[0]
+    cdef Py_ssize_t i, j, n = x_work.shape[0]
     cdef floating xi, xj
     cdef double f2, a
     cdef double[::1] d = np.empty(n), f_d = np.empty(n)
     cdef double e
-    cdef tuple callargs = (w_arg,) + extra_args
+    cdef tuple callargs = (x_view,) + extra_args
     for i in range(n):
-        xi = w[i]
-        w[i] = xi + sign * h[i]
-        d[i] = <double>w[i] - <double>xi
+        xi = x_work[i]
+        x_work[i] = xi + sign * h[i]
+        d[i] = <double>x_work[i] - <double>xi
         f_d[i] = call_scalar(f, callargs, kwargs)
-        w[i] = xi + 2 * sign * h[i]
-        e = <double>w[i] - <double>xi
+        x_work[i] = xi + 2 * sign * h[i]
+        e = <double>x_work[i] - <double>xi
         f2 = call_scalar(f, callargs, kwargs)
-        w[i] = xi
-        out[i, i] = <floating>(2.0 * ((f2 - f_d[i]) / (e - d[i]) - (f_d[i] - f0) / d[i]) / e)
+        x_work[i] = xi
+        out[i, i] = <floating>one_sided_second_difference(f2, f_d[i], f0, d[i], e)
     for i in range(n):
-        xi = w[i]
-        w[i] = xi + sign * h[i]
+        xi = x_work[i]
+        x_work[i] = xi + sign * h[i]
         for j in range(i + 1, n):
-            xj = w[j]
-            w[j] = xj + sign * h[j]
+            xj = x_work[j]
+            x_work[j] = xj + sign * h[j]
             a = call_scalar(f, callargs, kwargs)
-            w[j] = xj
-            a = (a - f_d[i]) - (f_d[j] - f0)
-            out[i, j] = <floating>(a / (d[i] * d[j]))
+            x_work[j] = xj
+            out[i, j] = <floating>one_sided_pair_term(a, f_d[i], f_d[j], f0, d[i], d[j])
             out[j, i] = out[i, j]
-        w[i] = xi
+        x_work[i] = xi
 
 
 # ---------------------------------------------------------------------------------------------
 # General axis stencils: raw values for the numerics layer (higher orders, Richardson)
 # ---------------------------------------------------------------------------------------------
 
-def axis_values(f, floating[::1] w, w_arg, const floating[::1] h, const double[::1] nodes,
+def axis_values(f, floating[::1] x_work, x_view, const floating[::1] h, const double[::1] nodes,
                 const Py_ssize_t[::1] coords, double[:, ::1] values, double[:, ::1] offsets,
                 tuple extra_args, dict kwargs):
     """Values of a scalar f at x + c_k h_i e_i for the coordinates i = coords[b]. Holds the GIL.
@@ -301,18 +296,18 @@ def axis_values(f, floating[::1] w, w_arg, const floating[::1] h, const double[:
     """
     cdef Py_ssize_t b, i, k, K = nodes.shape[0]
     cdef floating xi
-    cdef tuple callargs = (w_arg,) + extra_args
+    cdef tuple callargs = (x_view,) + extra_args
     for b in range(coords.shape[0]):
         i = coords[b]
-        xi = w[i]
+        xi = x_work[i]
         for k in range(K):
-            w[i] = <floating>(xi + nodes[k] * h[i])
-            offsets[b, k] = <double>w[i] - <double>xi
+            x_work[i] = <floating>(xi + nodes[k] * h[i])
+            offsets[b, k] = <double>x_work[i] - <double>xi
             values[b, k] = call_scalar(f, callargs, kwargs)
-        w[i] = xi
+        x_work[i] = xi
 
 
-def axis_values_vector(f, floating[::1] w, w_arg, const floating[::1] h, const double[::1] nodes,
+def axis_values_vector(f, floating[::1] x_work, x_view, const floating[::1] h, const double[::1] nodes,
                        const Py_ssize_t[::1] coords, double[:, :, ::1] values, double[:, ::1] offsets,
                        tuple extra_args, dict kwargs):
     """Like ``axis_values`` for a vector f: values[b, k, :] = f(x + c_k h_i e_i), i = coords[b].
@@ -322,22 +317,22 @@ def axis_values_vector(f, floating[::1] w, w_arg, const floating[::1] h, const d
     """
     cdef Py_ssize_t b, i, k, K = nodes.shape[0]
     cdef floating xi
-    cdef tuple callargs = (w_arg,) + extra_args
+    cdef tuple callargs = (x_view,) + extra_args
     for b in range(coords.shape[0]):
         i = coords[b]
-        xi = w[i]
+        xi = x_work[i]
         for k in range(K):
-            w[i] = <floating>(xi + nodes[k] * h[i])
-            offsets[b, k] = <double>w[i] - <double>xi
+            x_work[i] = <floating>(xi + nodes[k] * h[i])
+            offsets[b, k] = <double>x_work[i] - <double>xi
             call_vector(f, callargs, kwargs, values[b, k], i)
-        w[i] = xi
+        x_work[i] = xi
 
 
 # ---------------------------------------------------------------------------------------------
 # Complex step
 # ---------------------------------------------------------------------------------------------
 
-def complex_step_gradient(f, complexing[::1] w, w_arg, const double[::1] h, double[::1] out,
+def complex_step_gradient(f, complexing[::1] x_work, x_view, const double[::1] h, double[::1] out,
                           tuple extra_args, dict kwargs):
     """out[i] = Im f(x + i h_i e_i) / h_i: the complex-step derivative. Holds the GIL.
 
@@ -345,43 +340,43 @@ def complex_step_gradient(f, complexing[::1] w, w_arg, const double[::1] h, doub
     (Squire & Trapp, SIAM Rev. 40 (1998) 110-112). f must be complex-analytic and accept complex x.
     Evaluations: n.
     """
-    cdef Py_ssize_t i, n = w.shape[0]
+    cdef Py_ssize_t i, n = x_work.shape[0]
     cdef complexing xi
-    cdef tuple callargs = (w_arg,) + extra_args
+    cdef tuple callargs = (x_view,) + extra_args
     for i in range(n):
         PyErr_CheckSignals()
-        xi = w[i]
-        w[i] = xi + 1j * h[i]
+        xi = x_work[i]
+        x_work[i] = xi + 1j * h[i]
         if kwargs is None:
             value = f(*callargs)
         else:
             value = f(*callargs, **kwargs)
-        w[i] = xi
+        x_work[i] = xi
         if PyComplex_Check(value):
             out[i] = PyComplex_ImagAsDouble(value) / h[i]
         else:
             out[i] = imag_from_result(value, i) / h[i]
 
 
-def complex_step_jacobian(f, complexing[::1] w, w_arg, const double[::1] h, tuple extra_args,
+def complex_step_jacobian(f, complexing[::1] x_work, x_view, const double[::1] h, tuple extra_args,
                           dict kwargs):
     """Returns J (m, n), J[:, i] = Im f(x + i h_i e_i) / h_i, for a vector f. Holds the GIL.
 
     m comes from the first evaluation (coordinate 0). Evaluations: n.
     """
-    cdef Py_ssize_t i, k, n = w.shape[0], m = -1
+    cdef Py_ssize_t i, k, n = x_work.shape[0], m = -1
     cdef complexing xi
     cdef double[::1] column
     cdef double[:, ::1] jac
     for i in range(n):
         PyErr_CheckSignals()
-        xi = w[i]
-        w[i] = xi + 1j * h[i]
+        xi = x_work[i]
+        x_work[i] = xi + 1j * h[i]
         if kwargs is None:
-            value = f(w_arg, *extra_args)
+            value = f(x_view, *extra_args)
         else:
-            value = f(w_arg, *extra_args, **kwargs)
-        w[i] = xi
+            value = f(x_view, *extra_args, **kwargs)
+        x_work[i] = xi
         column = imag_vector_from_result(value, m, i)
         if i == 0:
             m = column.shape[0]
@@ -415,3 +410,76 @@ def fill_points(const floating[::1] x, const Py_ssize_t[::1] first, const double
             points[first[p], c] = <floating>(<double>x[first[p]] + first_step[p])
             if second[p] >= 0:
                 points[second[p], c] = <floating>(<double>x[second[p]] + second_step[p])
+
+
+# ---------------------------------------------------------------------------------------------
+# The evaluator object (fdcore.evaluators.protocol.Evaluator) for a Python callable
+# ---------------------------------------------------------------------------------------------
+
+cdef class PythonCallable:
+    """The evaluator for a Python callable f(x, *args, **kwargs), bound to the work copy ``x``.
+
+    Its methods run the kernels above on ``x`` (perturbed in place and restored) and hand f the
+    read-only view ``x_view``; the complex step uses a complex work copy made on first use.
+    """
+
+    compiled = False
+    batched = False
+    complex_input = True
+    vector_output = None  # known only once f has been called
+
+    cdef readonly object f, x, x_view, kwargs
+    cdef readonly tuple args
+    cdef object x_complex, x_complex_view
+
+    def __init__(self, f, x, tuple args, kwargs):
+        self.f, self.x, self.x_view = f, x, read_only_view(x)
+        self.args, self.kwargs = args, kwargs
+        self.x_complex = self.x_complex_view = None
+
+    def scalar(self, point=None):
+        view = self.x_view if point is None else read_only_view(point)
+        return call_scalar(self.f, (view,) + self.args, self.kwargs)
+
+    def vector(self, point=None):
+        return eval_vector(self.f, self.x_view if point is None else read_only_view(point), self.args,
+                           self.kwargs)
+
+    def raw_values(self, points):
+        kwargs = self.kwargs or {}
+        return [np.array(self.f(read_only_view(p), *self.args, **kwargs)) for p in points]
+
+    def two_point_gradient(self, h, int plus, int minus, double f0, out):
+        two_point_gradient(self.f, self.x, self.x_view, h, plus, minus, f0, out, self.args, self.kwargs)
+
+    def two_point_jacobian(self, h, int plus, int minus, f0, out):
+        return two_point_jacobian(self.f, self.x, self.x_view, h, plus, minus, f0, out, self.args, self.kwargs)
+
+    def axis_values(self, h, nodes, coords, values, offsets):
+        axis_values(self.f, self.x, self.x_view, h, nodes, coords, values, offsets, self.args, self.kwargs)
+
+    def axis_values_vector(self, h, nodes, coords, values, offsets):
+        axis_values_vector(self.f, self.x, self.x_view, h, nodes, coords, values, offsets, self.args,
+                           self.kwargs)
+
+    def central_hessian(self, h, double f0, out):
+        central_hessian(self.f, self.x, self.x_view, h, f0, out, self.args, self.kwargs)
+
+    def one_sided_hessian(self, h, int sign, double f0, out):
+        one_sided_hessian(self.f, self.x, self.x_view, h, sign, f0, out, self.args, self.kwargs)
+
+    cdef _complex_copy(self):
+        """The complex work copy of x (complex64 for float32 x), made on first use."""
+        if self.x_complex is None:
+            self.x_complex = self.x.astype(np.complex64 if self.x.dtype == np.float32 else np.complex128)
+            self.x_complex_view = read_only_view(self.x_complex)
+        return self.x_complex
+
+    def complex_gradient(self, h, out):
+        """out[i] = Im f(x + i h_i e_i) / h_i (see complex_step_gradient)."""
+        complex_step_gradient(self.f, self._complex_copy(), self.x_complex_view, h, out, self.args, self.kwargs)
+
+    def complex_jacobian(self, h, f=None):
+        """J[:, i] = Im f(x + i h_i e_i) / h_i; ``f`` replaces the bound f (e.g. a wrapper of it)."""
+        return complex_step_jacobian(self.f if f is None else f, self._complex_copy(), self.x_complex_view, h,
+                                     self.args, self.kwargs)

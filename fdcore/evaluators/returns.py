@@ -7,6 +7,15 @@ evaluation, so that an f returning the wrong kind of value gets an error that sa
 import numpy as np
 
 
+class FunctionValueError(TypeError, ValueError):
+    """f returned the wrong kind of value (None, a string, complex, the wrong shape, ...).
+
+    One type for every such error, whichever evaluator met it; it is both a TypeError and a
+    ValueError so that ``except TypeError`` (a wrong kind) and ``except ValueError`` (a wrong
+    shape) both catch it.
+    """
+
+
 def _describe(value):
     if isinstance(value, np.ndarray):
         return f"an array of shape {value.shape} and dtype {value.dtype}"
@@ -16,20 +25,20 @@ def _describe(value):
 def scalar_from_result(value):
     """Return ``float(value)`` if f's value is a real scalar, else raise naming f."""
     if isinstance(value, (str, bytes)) or value is None:
-        raise TypeError(f"f must return a real scalar, got {_describe(value)}")
+        raise FunctionValueError(f"f must return a real scalar, got {_describe(value)}")
     if isinstance(value, (complex, np.complexfloating)) or (
         isinstance(value, np.ndarray) and np.iscomplexobj(value)
     ):
-        raise TypeError(f"f must return a real scalar, got complex value {_describe(value)}")
+        raise FunctionValueError(f"f must return a real scalar, got complex value {_describe(value)}")
     if np.ndim(value) != 0:
-        raise ValueError(
+        raise FunctionValueError(
             f"f must return a scalar, got {_describe(np.asarray(value))}; "
             "use fdcore.jacobian for vector-valued functions"
         )
     try:
         return float(value)
     except (TypeError, ValueError):
-        raise TypeError(f"f must return a real scalar, got {_describe(value)}") from None
+        raise FunctionValueError(f"f must return a real scalar, got {_describe(value)}") from None
 
 
 def vector_from_result(value, m, where):
@@ -38,24 +47,24 @@ def vector_from_result(value, m, where):
     ``where`` says which evaluation produced the value, for the error message.
     """
     if value is None or isinstance(value, (str, bytes)):
-        raise TypeError(f"f must return a 1-D array of reals, got {_describe(value)} {where}")
+        raise FunctionValueError(f"f must return a 1-D array of reals, got {_describe(value)} {where}")
     arr = np.asarray(value)
     if arr.ndim == 0:
-        raise ValueError(
+        raise FunctionValueError(
             f"f must return a 1-D array, got a scalar {where}; use fdcore.gradient for scalar functions"
         )
     if arr.ndim != 1:
-        raise ValueError(f"f must return a 1-D array, got shape {arr.shape} {where}")
+        raise FunctionValueError(f"f must return a 1-D array, got shape {arr.shape} {where}")
     if np.iscomplexobj(arr):
-        raise TypeError(f"f must return real values, got dtype {arr.dtype} {where}")
+        raise FunctionValueError(f"f must return real values, got dtype {arr.dtype} {where}")
     if m >= 0 and arr.shape[0] != m:
-        raise ValueError(
+        raise FunctionValueError(
             f"f returned shape {arr.shape} {where}, but shape ({m},) at its first evaluation"
         )
     try:
         return np.ascontiguousarray(arr, dtype=np.float64)
     except (TypeError, ValueError):
-        raise TypeError(f"f must return a 1-D array of reals, got dtype {arr.dtype} {where}") from None
+        raise FunctionValueError(f"f must return a 1-D array of reals, got dtype {arr.dtype} {where}") from None
 
 
 _COMPLEX_HINT = "method='complex' needs an f that computes with complex x (complex-analytic)"
@@ -65,9 +74,9 @@ def imag_from_result(value, i):
     """Imaginary part of f's scalar value at the complex-step point of coordinate i."""
     arr = np.asarray(value)
     if arr.ndim != 0:
-        raise ValueError(f"f must return a scalar, got {_describe(arr)} when perturbing coordinate {i}")
+        raise FunctionValueError(f"f must return a scalar, got {_describe(arr)} when perturbing coordinate {i}")
     if arr.dtype.kind != "c":
-        raise TypeError(
+        raise FunctionValueError(
             f"f returned a real value ({_describe(value)}) for complex input at coordinate {i}; "
             f"{_COMPLEX_HINT} (did it take abs(), .real, or convert to float?)"
         )
@@ -79,7 +88,7 @@ def imag_vector_from_result(value, m, i):
     arr = np.asarray(value)
     where = f"when perturbing coordinate {i}"
     if arr.ndim != 1 or (m >= 0 and arr.shape[0] != m):
-        raise ValueError(f"f must return an array of shape ({m},), got {_describe(arr)} {where}")
+        raise FunctionValueError(f"f must return an array of shape ({m},), got {_describe(arr)} {where}")
     if arr.dtype.kind != "c":
-        raise TypeError(f"f returned real values (dtype {arr.dtype}) for complex input {where}; {_COMPLEX_HINT}")
+        raise FunctionValueError(f"f returned real values (dtype {arr.dtype}) for complex input {where}; {_COMPLEX_HINT}")
     return np.ascontiguousarray(arr.imag, dtype=np.float64)

@@ -10,7 +10,7 @@ from fdcore.numerics.steps import accuracy_order
 REAL_METHODS = ("central", "forward", "backward")
 FIRST_DERIVATIVE_METHODS = REAL_METHODS + ("complex",)
 CENTRAL_ORDERS = (2, 4, 6, 8)
-# Stencil nodes (in units of h) of the two-point differences: (upper, lower).
+# Stencil nodes (in units of h) of the two-point differences: (plus, minus).
 TWO_POINT_NODES = {"central": (1, -1), "forward": (1, 0), "backward": (0, -1)}
 ONE_SIDED_ORDERS = (1, 2, 3, 4, 5, 6, 7, 8)
 # The accurate mode (richardson=True): 4 levels of the two-point central difference at steps

@@ -24,10 +24,12 @@ from math import factorial
 
 import numpy as np
 
-from fdcore.numerics.errors import SINGLE_ESTIMATE_SAFETY, TRUNCATION_SAFETY, roundoff_per_value
+from fdcore.numerics.errors import (
+    SINGLE_ESTIMATE_SAFETY,
+    TRUNCATION_SAFETY,
+    roundoff_per_value,
+)
 from fdcore.numerics.stencils import stencil_offsets, stencil_weights
-
-
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ import numpy as np
 
 from fdcore.derivatives.directional import jvp
 from fdcore.derivatives.first import gradient
-from fdcore.numerics.steps import default_step
 from fdcore.derivatives.validation import as_float_array, check_callable
+from fdcore.numerics.steps import default_step
 
 
 def step_error_curve(f, x, i=0, *, exact=None, steps=None, method="central", args=(), kwargs=None):

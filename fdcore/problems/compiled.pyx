@@ -9,7 +9,7 @@ two compared. The functions are exact transcriptions of fdcore.problems.suite' N
 
 from cpython.pycapsule cimport PyCapsule_New
 
-from fdcore.evaluators.compiled cimport scalar_fn, vector_fn
+from fdcore.kernels cimport scalar_fn, vector_fn
 
 # Capsule names: the signatures (string literals, so that the names outlive the capsules).
 cdef const char *SCALAR_SIGNATURE = "double (int, double *, void *)"
