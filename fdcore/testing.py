@@ -4,7 +4,7 @@ This module is public (``import fdcore.testing``) so that it can be used from te
 without importing pytest into fdcore itself.
 """
 
-from fdcore.checking.checks import check_grad, check_jacobian
+from fdcore import check_grad, check_jacobian
 
 __all__ = ["assert_grad_close", "assert_jacobian_close"]
 

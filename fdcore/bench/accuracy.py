@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import fdcore
+from fdcore import problem_suite
 from fdcore.bench.core import Counter
-from fdcore.problems.suite import problem_suite
 
 
 @dataclass

@@ -6,8 +6,8 @@ against the analytic gradient.
   ("numdifftools", n)  fdcore.compat.numdifftools.Gradient against numdifftools.Gradient
 """
 
+from fdcore import get_problem
 from fdcore.bench.core import Counter, Row, rel_error
-from fdcore.problems.suite import get_problem
 
 CASES_QUICK = [("scipy", 100), ("numdifftools", 100)]
 CASES_FULL = [("scipy", 1000), ("numdifftools", 1000)]

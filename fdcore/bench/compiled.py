@@ -10,8 +10,8 @@ Gradient on the NumPy version (the accurate-mode comparison).
 import numpy as np
 
 import fdcore
+from fdcore import get_problem
 from fdcore.bench.core import Row, rel_error
-from fdcore.problems.suite import get_problem
 
 CASES_QUICK = [("gradient", "rosenbrock", 1000), ("hessian", "rosenbrock", 50)]
 CASES_FULL = [("gradient", "rosenbrock", 1000), ("gradient", "rosenbrock", 20000),

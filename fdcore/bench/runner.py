@@ -20,6 +20,7 @@ from typing import NamedTuple
 import numpy as np
 
 import fdcore
+from fdcore import get_problem
 from fdcore.bench import checking, compat, compiled, peers, sparse, vectorized, workers
 from fdcore.bench import goals as goal_table
 from fdcore.bench import report as reporting
@@ -31,7 +32,6 @@ from fdcore.bench.core import (
     rel_error,
     stderr_progress,
 )
-from fdcore.problems.suite import get_problem
 
 
 class Method(NamedTuple):

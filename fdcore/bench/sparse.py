@@ -17,9 +17,9 @@ import functools
 import numpy as np
 
 import fdcore
+from fdcore import get_problem
 from fdcore.bench.core import Counter, Row, peak_memory, rel_error
 from fdcore.derivatives.sparse import as_pattern, color_columns
-from fdcore.problems.suite import get_problem
 
 CASES_QUICK = [("tridiagonal jacobian", 10**4), ("banded hessian", 10**4)]
 CASES_FULL = [("tridiagonal jacobian", 10**4), ("tridiagonal jacobian", 10**5), ("banded hessian", 10**4)]

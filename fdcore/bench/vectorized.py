@@ -14,7 +14,7 @@ import numpy as np
 
 import fdcore
 from fdcore.bench.core import Counter, Row, peak_memory, rel_error
-from fdcore.evaluators.batched import DEFAULT_MAX_BATCH_BYTES
+from fdcore.derivatives.objective import DEFAULT_MAX_BATCH_BYTES
 
 CASES_QUICK = [("rosen", 100)]
 CASES_FULL = [("rosen", 100), ("rosen", 1000), ("memory", 3000)]

@@ -5,6 +5,7 @@ the same argument checks and private work copy of x as the entry points.
 This is the applications' door to the evaluators; they never import fdcore.evaluators.
 """
 
+from fdcore.evaluators.batched import DEFAULT_MAX_BATCH_BYTES
 from fdcore.evaluators.protocol import BatchOptions, Evaluator, make_evaluator
 from fdcore.evaluators.returns import FunctionValueError
 
@@ -14,4 +15,4 @@ def bind_objective(f, x, args=(), kwargs=None, num_threads=None, vectorized=Fals
     return make_evaluator(f, x, args, kwargs, num_threads, BatchOptions(vectorized, workers))
 
 
-__all__ = ["Evaluator", "FunctionValueError", "bind_objective"]
+__all__ = ["DEFAULT_MAX_BATCH_BYTES", "Evaluator", "FunctionValueError", "bind_objective"]

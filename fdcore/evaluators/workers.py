@@ -19,7 +19,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 
 import numpy as np
 
-from fdcore.derivatives.validation import read_only_view
+from fdcore.evaluators.points import read_only_view
 
 _POOLS = {}
 

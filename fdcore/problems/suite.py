@@ -20,7 +20,7 @@ from typing import Callable, NamedTuple, Optional
 
 import numpy as np
 
-from fdcore.evaluators.callbacks import Callback
+from fdcore import Callback
 from fdcore.problems.compiled import capsule
 
 
