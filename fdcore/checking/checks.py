@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from fdcore.derivatives.docs import document
 from fdcore.derivatives.objective import bind_objective
 from fdcore.numerics.errors import F_ULPS
 
@@ -47,11 +48,16 @@ class GradCheck:
     ----------
     passed : bool
     mode : str
+        The mode that ran ('auto' resolved).
+    n : int
+        The number of parameters (coordinates of x).
     max_abs_error, max_rel_error : float
         Largest discrepancy between grad and the finite-difference reference (relative to the
         reference's size).
     tolerance : float or ndarray
-        The tolerance(s) used; ``tolerance_rule`` says how they were derived.
+        The tolerance(s) used.
+    tolerance_rule : str
+        How the tolerance was derived (from the error estimates, or ``atol + rtol |reference|``).
     worst : list of (index, grad_i, fd_i, |difference|)
         The worst coordinates (full and coordinates modes).
     direction_errors : ndarray
@@ -62,6 +68,10 @@ class GradCheck:
         Index ranges that carry the error (directions mode with localisation).
     nfev : int
         Evaluations of f.
+    kind : str
+        'gradient' or 'Jacobian' (the check that made this result).
+    localization_complete : bool
+        False when localisation stopped at its evaluation budget before isolating every fault.
     """
 
     passed: bool
@@ -215,6 +225,7 @@ def _prepare(f, derivative, name, x, mode, k, args, kwargs, num_threads, vectori
     return bind_objective(f, x, args, kwargs, num_threads, vectorized, workers)
 
 
+@document
 def check_grad(f, grad, x, *, mode="auto", k=8, rtol=None, atol=None, seed=None, localize=True,
                min_block=1, args=(), kwargs=None, num_threads=None, vectorized=False, workers=None):
     """Check a gradient function against finite differences; say which coordinates are wrong.
@@ -479,6 +490,7 @@ def _check_taylor(probe, g, rng, max_levels=40):
                      taylor_rates=rates, nfev=probe.nfev)
 
 
+@document
 def check_jacobian(f, jac, x, *, mode="auto", k=8, rtol=None, atol=None, seed=None, localize=True,
                    min_block=1, args=(), kwargs=None, num_threads=None, vectorized=False, workers=None):
     """Check a Jacobian function against finite differences; say which columns are wrong.
@@ -488,6 +500,21 @@ def check_jacobian(f, jac, x, *, mode="auto", k=8, rtol=None, atol=None, seed=No
     t -> u . f(x + t v) for k random +-1 pairs (u, v) (4 evaluations each) and localises faulty
     columns by group testing; 'coordinates' checks k random columns the same way (v = e_j);
     'taylor' checks the remainder rate of u . f along v.
+
+    Parameters
+    ----------
+    f : callable or compiled callback
+        The vector objective ``f(x, *args, **kwargs) -> (m,)`` (any evaluator kind).
+    jac : callable
+        ``jac(x, *args, **kwargs) -> array of shape (m, n)``: the Jacobian to check.
+    x : array_like, shape (n,)
+    mode, k, rtol, atol, seed, localize, min_block
+        As for `check_grad` (columns take the place of coordinates).
+
+    Returns
+    -------
+    GradCheck
+        Truthy when the check passed; ``print(result)`` shows the report.
 
     Examples
     --------

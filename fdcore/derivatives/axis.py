@@ -27,14 +27,14 @@ class AxisOutcome:
     nfev: int
 
 
-def run_plan(evaluator, plan, h, coords, centre, noise, m, select=True):
+def run_plan(evaluator, plan, h, coords, f0, noise, m, select=True):
     """Level estimates -> extrapolated value, error, chosen level and the error's round-off part."""
     K = len(plan.nodes)
     if m is None:
         values = np.empty((len(coords), K))
         offsets = np.empty((len(coords), K))
         evaluator.axis_values(h, plan.nodes, coords, values, offsets)
-        est, rnd = level_estimates(plan, values, offsets, centre, noise, np.finfo(evaluator.x.dtype).eps)
+        est, rnd = level_estimates(plan, values, offsets, f0, noise, np.finfo(evaluator.x.dtype).eps)
         return extrapolate(est, rnd, plan, select, return_roundoff=True)
     block = max(1, _BLOCK_BYTES // (8 * K * max(m, 1)))
     parts = []
@@ -43,16 +43,16 @@ def run_plan(evaluator, plan, h, coords, centre, noise, m, select=True):
         values = np.empty((len(sub), K, m))
         offsets = np.empty((len(sub), K))
         evaluator.axis_values_vector(h, plan.nodes, sub, values, offsets)
-        est, rnd = level_estimates(plan, values, offsets, centre, noise, np.finfo(evaluator.x.dtype).eps)
+        est, rnd = level_estimates(plan, values, offsets, f0, noise, np.finfo(evaluator.x.dtype).eps)
         parts.append(extrapolate(est, rnd, plan, select, return_roundoff=True))
     return tuple(np.concatenate(p, axis=0) for p in zip(*parts))
 
 
-def axis_derivative(evaluator, d, order, method, levels, ratio, h, noise, vector, centre=None,
+def axis_derivative(evaluator, d, order, method, levels, ratio, h, noise, vector, f0=None,
                     retry_tolerance=None):
     """First-order (d = 1) or axis (d >= 1) derivatives of every coordinate by an axis plan.
 
-    ``vector``: f returns (m,) arrays; the value is then (n, m). ``centre``: f(x) if the caller
+    ``vector``: f returns (m,) arrays; the value is then (n, m). ``f0``: f(x) if the caller
     has it. ``retry_tolerance``: coordinates whose relative error estimate exceeds it are tried
     again at another step scale (see `_retry_steps`), keeping the better estimate.
     Returns an AxisOutcome.
@@ -62,14 +62,14 @@ def axis_derivative(evaluator, d, order, method, levels, ratio, h, noise, vector
     coords = np.arange(n, dtype=np.intp)
     nfev = 0
     m = None
-    if centre is None and (vector or plan.needs_centre):
-        centre = evaluator.vector() if vector else evaluator.scalar()
+    if f0 is None and (vector or plan.needs_centre):
+        f0 = evaluator.vector() if vector else evaluator.scalar()
         nfev += 1
-    elif centre is None:
-        centre = np.nan
+    elif f0 is None:
+        f0 = np.nan
     if vector:
-        m = centre.shape[0]
-    value, error, level, rounding = run_plan(evaluator, plan, h, coords, centre, noise, m)
+        m = f0.shape[0]
+    value, error, level, rounding = run_plan(evaluator, plan, h, coords, f0, noise, m)
     nfev += n * len(plan.nodes)
     step = _finest_step(h, coords, plan, level)
 
@@ -77,7 +77,7 @@ def axis_derivative(evaluator, d, order, method, levels, ratio, h, noise, vector
         """Run attempt_plan on the coordinates in mask; keep its estimates where they are better."""
         nonlocal nfev
         retry = coords[mask]
-        v, e, lv, rd = run_plan(evaluator, attempt_plan, attempt_h, retry, centre, noise, m)
+        v, e, lv, rd = run_plan(evaluator, attempt_plan, attempt_h, retry, f0, noise, m)
         nfev += len(retry) * len(attempt_plan.nodes)
         better = e < error[mask]
         value[mask] = np.where(better, v, value[mask])
@@ -91,8 +91,8 @@ def axis_derivative(evaluator, d, order, method, levels, ratio, h, noise, vector
         # coordinates with forward and backward plans and keep the better finite estimate.
         failed = ~np.isfinite(_worst(error))
         if failed.any():
-            if not vector and not np.isfinite(centre):
-                centre = evaluator.scalar()
+            if not vector and not np.isfinite(f0):
+                f0 = evaluator.scalar()
                 nfev += 1
             for side in ("forward", "backward"):
                 attempt(failed, axis_plan(d, order, side, levels, ratio), h)
@@ -142,12 +142,12 @@ def adaptive_axis_derivative(evaluator, opts, vector):
     """First derivatives at the per-coordinate steps of fdcore.numerics.adaptive (one level only)."""
     if opts.levels > 1:
         raise ValueError("step='adaptive' picks one step per coordinate; it cannot be combined with richardson")
-    centre = evaluator.vector() if vector else evaluator.scalar()
-    m = centre.shape[0] if vector else None
-    h, predicted, nfev = adaptive_steps(adaptive_probe(evaluator, m), evaluator.x, centre, 1, opts.order,
+    f0 = evaluator.vector() if vector else evaluator.scalar()
+    m = f0.shape[0] if vector else None
+    h, predicted, nfev = adaptive_steps(adaptive_probe(evaluator, m), evaluator.x, f0, 1, opts.order,
                                         opts.method, opts.noise)
     outcome = axis_derivative(evaluator, 1, opts.order, opts.method, 1, opts.ratio, h, opts.noise, vector,
-                              centre=centre)
+                              f0=f0)
     predicted = predicted if vector else predicted[:, 0]
     outcome.error = np.maximum(outcome.error, predicted)
     outcome.nfev += nfev + 1

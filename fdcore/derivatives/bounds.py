@@ -71,11 +71,11 @@ def bounded_axis_derivative(evaluator, d, order, method, levels, ratio, h, noise
         raise ValueError("the bounds leave no room for a step at some coordinates (ub - lb is below the rounding of x)")
 
     nfev = 0
-    centre = None
+    f0 = None
     if vector or any(plans[m].needs_centre for m in set(chosen)):
-        centre = evaluator.vector() if vector else evaluator.scalar()
+        f0 = evaluator.vector() if vector else evaluator.scalar()
         nfev += 1
-    m_out = centre.shape[0] if vector else None
+    m_out = f0.shape[0] if vector else None
     shape = (n, m_out) if vector else (n,)
     value, error, step = np.empty(shape), np.empty(shape), np.empty(n)
     for kind in plans:
@@ -83,7 +83,7 @@ def bounded_axis_derivative(evaluator, d, order, method, levels, ratio, h, noise
         if coords.size == 0:
             continue
         plan = plans[kind]
-        v, e, level, _ = run_plan(evaluator, plan, h, coords, np.nan if centre is None else centre, noise, m_out)
+        v, e, level, _ = run_plan(evaluator, plan, h, coords, np.nan if f0 is None else f0, noise, m_out)
         nfev += coords.size * len(plan.nodes)
         value[coords], error[coords] = v, e
         finest = level if level.ndim == 1 else level.max(axis=1)

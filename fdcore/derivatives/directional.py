@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 
+from fdcore.derivatives.docs import document
 from fdcore.derivatives.validation import (
     as_float_array,
     read_only_view,
@@ -12,6 +13,7 @@ from fdcore.derivatives.validation import (
 from fdcore.evaluators.protocol import BatchOptions, make_evaluator
 
 
+@document
 def jvp(f, x, v, *, step=None, args=(), kwargs=None, num_threads=None, vectorized=False, workers=None):
     """Derivative of f along v: ``d/dt f(x + t v)`` at t = 0 (a Jacobian-vector product).
 
@@ -98,6 +100,7 @@ def _warn_nonfinite_along(t, consequence):
                   RuntimeWarning, stacklevel=3)
 
 
+@document
 def directional_derivative(f, x, v, *, normalize=True, step=None, args=(), kwargs=None, num_threads=None,
                            vectorized=False, workers=None):
     """Rate of change of f at x along the direction v.
@@ -134,6 +137,7 @@ def directional_derivative(f, x, v, *, normalize=True, step=None, args=(), kwarg
                vectorized=vectorized, workers=workers)
 
 
+@document
 def hvp(grad, x, v, *, step=None, args=(), kwargs=None):
     """Hessian-vector product H(x) v from an analytic gradient: 2 gradient evaluations.
 
@@ -147,6 +151,8 @@ def hvp(grad, x, v, *, step=None, args=(), kwargs=None):
     x, v : array_like, shape (n,)
     step : float, optional
         The step t along v.
+    args, kwargs
+        Extra arguments passed to grad.
 
     Returns
     -------

@@ -1,62 +1,127 @@
-"""The documentation of the parameters the entry points share."""
+"""Parameter documentation, composed per parameter from each entry point's signature.
 
-COMMON_PARAMETERS = """
-    order : int, optional
-        Accuracy order of the stencil: 2, 4, 6 or 8 for 'central' (default 2: the two-point
-        difference), 1 to 8 one-sided (default 1: the two-point difference). An order-p central
-        stencil costs p evaluations per coordinate, one-sided p (plus f(x) once).
-    step : float, array_like of shape (n,) or 'adaptive', optional
-        Absolute step per coordinate (with Richardson levels: the coarsest level's step).
-        Default ``EPS**(1/(q + 1)) * max(1, |x_i|)`` for final accuracy order q, i.e.
-        ``EPS**(1/3)`` for the central and ``EPS**(1/2)`` for the one-sided two-point difference;
-        EPS is the machine epsilon of x's dtype. 'adaptive': chosen per coordinate from estimates
-        of f's higher derivative and noise (see `noise`).
-    richardson : bool or int, optional
-        Richardson extrapolation over the steps h, h/r, h/r^2, ...: an int is the number of
-        levels; ``True`` is the accurate mode, 4 levels of the central two-point difference
-        (8 evaluations per coordinate, typically 1e-13 relative error). Each component gets the
-        tableau entry with the smallest estimated error.
-    step_ratio : float, optional
-        r, the ratio of consecutive Richardson steps (default 2: stencil points are shared
-        between levels where the stencil allows).
-    noise : float, optional
-        Absolute error of one evaluation of f (e.g. of a simulation); used by the error estimate
-        and by ``step='adaptive'``. Default: f is accurate to machine precision.
-    args, kwargs
-        Extra arguments passed to f.
-    full_output : bool, optional
-        Return an `FDResult` (value, error estimate and final step per component, nfev, method,
-        order) instead of the array.
-    num_threads : int, optional
-        For compiled objectives (see `Callback`): threads of the nogil kernels. Default: OpenMP's
-        (``OMP_NUM_THREADS`` or all cores); small problems run serially. Results are identical
-        for every thread count. Ignored for Python callables.
-    vectorized : bool, optional
-        f takes an (n, k) array whose columns are k points and returns (k,) (or (m, k) for
-        vector f). fdcore assembles the stencil points in batches of at most
-        ``max_batch_bytes`` (default 64 MiB) and calls f once per batch.
-    workers : int, Executor, dask.distributed.Client or map-like callable, optional
-        Evaluate the stencil points in parallel: an int is a process pool that fdcore creates and
-        reuses (f must be picklable), or pass any concurrent.futures.Executor, a dask Client, or
-        ``map(function, iterable)``. Results are identical to the serial ones; an exception of f
-        reaches the caller with a note naming the point.
-    max_batch_bytes : int, optional
-        Memory budget of one batch of points (vectorized / workers).
-    progress : bool, optional
-        Show a progress bar (tqdm if installed) while batches are evaluated.
-    sparsity : (m, n) bool array or scipy.sparse matrix, optional
-        (jacobian, hessian) The nonzero pattern: a Jacobian is computed by column colouring (one
-        two-point difference per group of columns that share no row; a tridiagonal pattern costs
-        6 evaluations whatever n is) and returned as a scipy.sparse csr array; a Hessian of f
-        evaluates the mixed stencil on the pattern's pairs only (or, with ``grad=``, colours the
-        gradient's Jacobian).
-    bounds : (lb, ub), optional
-        Scalars or arrays of shape (n,), None for no bound: stencils are made one-sided (or their
-        step shrunk) where they would leave [lb, ub], so f is never evaluated outside the bounds.
-        A Hessian keeps its central stencil when every coordinate has room for it and otherwise
-        uses the one-sided stencil, each coordinate stepping towards its roomier side."""
+An entry point's docstring writes the entries that are its own (f, x, method, out, ...) in its
+Parameters section; `document` adds the shared entry of `PARAMETERS` for every other parameter of
+its signature and orders all entries as the signature does. A parameter with no entry, or an entry
+naming no parameter, is an error when the module is imported, so a docstring cannot drift from its
+signature (tests/test_docstrings.py checks every public callable the same way).
+"""
+
+import inspect
+import re
+
+# The shared entries, one per parameter name, as they render under "Parameters".
+PARAMETERS = {
+    "order": """order : int, optional
+    Accuracy order of the stencil: 2, 4, 6 or 8 for 'central' (default 2: the two-point
+    difference), 1 to 8 one-sided (default 1: the two-point difference). An order-p central
+    stencil costs p evaluations per coordinate, one-sided p (plus f(x) once).""",
+    "step": """step : float, array_like of shape (n,) or 'adaptive', optional
+    Absolute step per coordinate (with Richardson levels: the coarsest level's step).
+    Default ``EPS**(1/(q + 1)) * max(1, |x_i|)`` for final accuracy order q, i.e.
+    ``EPS**(1/3)`` for the central and ``EPS**(1/2)`` for the one-sided two-point difference;
+    EPS is the machine epsilon of x's dtype. 'adaptive': chosen per coordinate from estimates
+    of f's higher derivative and noise (see `noise`).""",
+    "richardson": """richardson : bool or int, optional
+    Richardson extrapolation over the steps h, h/r, h/r^2, ...: an int is the number of
+    levels; ``True`` is the accurate mode, 4 levels of the central two-point difference
+    (8 evaluations per coordinate, typically 1e-13 relative error). Each component gets the
+    tableau entry with the smallest estimated error.""",
+    "step_ratio": """step_ratio : float, optional
+    r, the ratio of consecutive Richardson steps (default 2: stencil points are shared
+    between levels where the stencil allows).""",
+    "noise": """noise : float, optional
+    Absolute error of one evaluation of f (e.g. of a simulation); used by the error estimate
+    and by ``step='adaptive'``. Default: f is accurate to machine precision.""",
+    "args": """args : tuple, optional
+    Extra positional arguments passed to f.""",
+    "kwargs": """kwargs : dict, optional
+    Extra keyword arguments passed to f.""",
+    "full_output": """full_output : bool, optional
+    Return an `FDResult` (value, error estimate and final step per component, nfev, method,
+    order) instead of the array.""",
+    "num_threads": """num_threads : int, optional
+    For compiled objectives (see `Callback`): threads of the nogil kernels. Default: OpenMP's
+    (``OMP_NUM_THREADS`` or all cores); small problems run serially. Results are identical
+    for every thread count. Ignored for Python callables.""",
+    "vectorized": """vectorized : bool, optional
+    f takes an (n, k) array whose columns are k points and returns (k,) (or (m, k) for
+    vector f). fdcore assembles the stencil points in batches of at most
+    ``max_batch_bytes`` (default 64 MiB) and calls f once per batch.""",
+    "workers": """workers : int, Executor, dask.distributed.Client or map-like callable, optional
+    Evaluate the stencil points in parallel: an int is a process pool that fdcore creates and
+    reuses (f must be picklable), or pass any concurrent.futures.Executor, a dask Client, or
+    ``map(function, iterable)``. Results are identical to the serial ones; an exception of f
+    reaches the caller with a note naming the point.""",
+    "max_batch_bytes": """max_batch_bytes : int, optional
+    Memory budget of one batch of points (vectorized / workers).""",
+    "progress": """progress : bool, optional
+    Show a progress bar (tqdm if installed) while batches are evaluated.""",
+    "sparsity": """sparsity : (m, n) bool array or scipy.sparse matrix, optional
+    The nonzero pattern: a Jacobian is computed by column colouring (one two-point difference
+    per group of columns that share no row; a tridiagonal pattern costs 6 evaluations whatever
+    n is) and returned as a scipy.sparse csr array; a Hessian of f evaluates the mixed stencil
+    on the pattern's pairs only (or, with ``grad=``, colours the gradient's Jacobian).""",
+    "bounds": """bounds : (lb, ub), optional
+    Scalars or arrays of shape (n,), None for no bound: stencils are made one-sided (or their
+    step shrunk) where they would leave [lb, ub], so f is never evaluated outside the bounds.
+    A Hessian keeps its central stencil when every coordinate has room for it and otherwise
+    uses the one-sided stencil, each coordinate stepping towards its roomier side.""",
+}
+
+_SECTION = re.compile(r"^(?P<indent>[ ]*)Parameters\n(?P=indent)-{3,}\n", re.M)
+_NEXT_SECTION = re.compile(r"^[ ]*\w[\w ]*\n[ ]*-{3,}\n", re.M)
+_ENTRY = re.compile(r"^(\*{0,2}\w+(?:, \*{0,2}\w+)*)(?: : .*)?$")
+
+
+def parameter_entries(text):
+    """[(names, entry text)] of a Parameters section's body (dedented), in order."""
+    entries = []
+    for line in text.splitlines():
+        match = _ENTRY.match(line)
+        if match:
+            entries.append(([n.strip() for n in match.group(1).split(",")], [line]))
+        elif line.strip() and entries:
+            entries[-1][1].append(line)
+    return [(names, "\n".join(lines).rstrip()) for names, lines in entries]
+
+
+def signature_names(function):
+    """The parameter names of function as numpydoc writes them (``*arrays``, ``**options``)."""
+    names = []
+    for p in inspect.signature(function).parameters.values():
+        if p.name != "self":
+            names.append({p.VAR_POSITIONAL: "*", p.VAR_KEYWORD: "**"}.get(p.kind, "") + p.name)
+    return names
 
 
 def document(function):
-    function.__doc__ = function.__doc__.replace("    {common}", COMMON_PARAMETERS.strip("\n"))
+    """Decorator: compose function's Parameters section from its own and the shared entries."""
+    doc = function.__doc__
+    section = _SECTION.search(doc)
+    indent = section.group("indent")
+    start = section.end()
+    end_match = _NEXT_SECTION.search(doc, start)
+    end = end_match.start() if end_match else len(doc)
+    own = parameter_entries(inspect.cleandoc("\n" + doc[start:end]) if doc[start:end].strip() else "")
+    accepted = signature_names(function)
+    by_name = {}
+    for names, text in own:
+        unknown = [n for n in names if n not in accepted]
+        if unknown:
+            raise TypeError(f"{function.__qualname__} documents {', '.join(unknown)}, which it does not accept")
+        by_name.update({n: text for n in names})
+    composed, seen = [], set()
+    for name in accepted:
+        if name in seen:
+            continue
+        text = by_name.get(name) or PARAMETERS.get(name)
+        if text is None:
+            raise TypeError(f"{function.__qualname__} does not document its parameter {name}")
+        group = next((names for names, t in own if t == text), [name])
+        seen.update(group)
+        composed.append(text)
+    body = "\n".join(("\n".join(indent + line if line else line for line in text.splitlines()))
+                     for text in composed)
+    function.__doc__ = doc[:start] + body + "\n\n" + doc[end:].lstrip("\n")
     return function

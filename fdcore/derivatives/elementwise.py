@@ -39,7 +39,10 @@ def derivative(f, x, *, n=1, method="central", order=None, step=None, richardson
         Derivative order.
     method : {'central', 'forward', 'backward', 'complex'}
         'complex' (n = 1 only): ``Im f(x + i h) / h``, one call.
-    {common}
+    step : float or array_like broadcastable to x's shape, optional
+        Absolute step per point (with Richardson levels: the coarsest level's step). Default
+        ``EPS**(1/(q + n)) * max(1, |x|)`` for final accuracy order q and derivative order n,
+        EPS the machine epsilon of x's dtype.
 
     Returns
     -------
@@ -59,7 +62,8 @@ def derivative(f, x, *, n=1, method="central", order=None, step=None, richardson
     check_callable(f)
     if isinstance(n, bool) or n not in (1, 2, 3, 4):
         raise ValueError(f"n must be 1, 2, 3 or 4, got {n!r}")
-    opts = parse(method, order, richardson, step_ratio, noise, FIRST_DERIVATIVE_METHODS if n == 1 else REAL_METHODS)
+    d = n  # the derivative order (n is numdifftools' name for it)
+    opts = parse(method, order, richardson, step_ratio, noise, FIRST_DERIVATIVE_METHODS if d == 1 else REAL_METHODS)
     x = as_float_array(x, ndim=None)
     args, kwargs = call_arguments(args, kwargs)
     kwargs = kwargs or {}
@@ -86,16 +90,16 @@ def derivative(f, x, *, n=1, method="central", order=None, step=None, richardson
         values = call(flat + 1j * h.astype(flat.dtype), "complex")
         value, error, nfev, used = values.imag / h, _complex_error(values.imag / h), 1, h
     else:
-        h = resolve_step(step, flat, n, method, opts.order, opts.levels, opts.ratio)
-        plan = axis_plan(n, opts.order, method, opts.levels, opts.ratio)
+        h = resolve_step(step, flat, d, method, opts.order, opts.levels, opts.ratio)
+        plan = axis_plan(d, opts.order, method, opts.levels, opts.ratio)
         values = np.empty((flat.size, len(plan.nodes)))
         offsets = np.empty_like(values)
         for k, c in enumerate(plan.nodes):
             points = flat + flat.dtype.type(c) * h
             offsets[:, k] = points.astype(np.float64) - flat
             values[:, k] = call(points)
-        centre = call(flat)[:, None, None] if plan.needs_centre else np.nan
-        estimates, roundoff = level_estimates(plan, values, offsets, centre, opts.noise, np.finfo(x.dtype).eps)
+        f0 = call(flat)[:, None, None] if plan.needs_centre else np.nan
+        estimates, roundoff = level_estimates(plan, values, offsets, f0, opts.noise, np.finfo(x.dtype).eps)
         value, error, level = extrapolate(estimates, roundoff, plan, select=opts.levels > 1)
         nfev, used = len(plan.nodes) + plan.needs_centre, h.astype(np.float64) * plan.scales[level]
     result = flag_nonfinite(value.astype(x.dtype).reshape(x.shape), "derivative")
@@ -106,6 +110,7 @@ def derivative(f, x, *, n=1, method="central", order=None, step=None, richardson
                     nfev, method, opts.order, opts.levels)
 
 
+@document
 def partials(f, *arrays, method="central", order=None, step=None, richardson=False, step_ratio=2.0,
              noise=None, args=(), kwargs=None, full_output=False):
     """Partial derivatives of f(x, y, ...) at every point of a grid: the gradient field.

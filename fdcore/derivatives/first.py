@@ -47,7 +47,6 @@ def gradient(f, x, *, method="central", order=None, step=None, richardson=False,
         Central difference (2n evaluations, error O(h^2) for the default order), one-sided
         difference (n + 1 evaluations, error O(h)), or the complex step ``Im f(x + i h e_i) / h``
         (n evaluations, no cancellation; f must be complex-analytic).
-    {common}
     out : ndarray, shape (n,), optional
         Array of x's computed dtype that receives the result.
 
@@ -127,7 +126,6 @@ def jacobian(f, x, *, method="central", order=None, step=None, richardson=False,
         The point (see `gradient` for dtypes). Never modified.
     method : {'central', 'forward', 'backward', 'complex'}
         As for `gradient`: 'central' costs 2n evaluations, 'forward'/'backward' n + 1, 'complex' n.
-    {common}
     out : ndarray, shape (m, n), optional
         Array of x's computed dtype that receives the result.
 

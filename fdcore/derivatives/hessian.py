@@ -50,16 +50,24 @@ def hessian(f, x, *, method="central", order=None, step=None, richardson=False, 
         **n(n + 1)/2 + n + 1 evaluations**. 'complex': central differences of the complex-step
         gradient, symmetrised, **2 n^2 evaluations**, error O(h^2) without the second-difference
         round-off (f must be complex-analytic).
-    {common}
-        grad : callable, optional
+    order : int, optional
+        2 (default) for 'central', 1 one-sided; 4, 6, 8 (central) or 2..8 (one-sided) are reached
+        by Richardson extrapolation of the basic stencil over order/2 (central) or order
+        (one-sided) steps, taking the top entry of that tableau.
+    step : float or array_like of shape (n,), optional
+        Absolute step per coordinate (with Richardson levels: the coarsest level's step).
+        Default ``EPS**(1/4) * max(1, |x_i|)`` for the central stencil and ``EPS**(1/3)`` for the
+        one-sided one (in general ``EPS**(1/(q + 2))`` for final accuracy order q); EPS is the
+        machine epsilon of x's dtype. 'adaptive' picks one step per coordinate.
+    richardson : bool or int, optional
+        Richardson levels of the basic stencil, the best tableau entry per component;
+        ``True`` (the accurate mode) means 3 levels: 3 (n^2 + n) + 1 evaluations, about 1e-11
+        relative error.
+    grad : callable, optional
         An analytic gradient ``grad(x, *args, **kwargs) -> (n,)``: the Hessian is then its
         Jacobian (2n gradient evaluations central, n + 1 one-sided), symmetrised as
         (J + J^T) / 2; f is not evaluated (it may be None). All other options apply to the
         Jacobian.
-    For the Hessian, ``order`` 4, 6, 8 (central) or 2..8 (one-sided) is reached by Richardson
-        extrapolation of the basic stencil over order/2 (central) or order (one-sided) steps;
-        ``richardson`` selects the best entry of that tableau per component instead, and
-        ``richardson=True`` means 3 levels: 3 (n^2 + n) + 1 evaluations, ~1e-11 relative error.
     out : ndarray, shape (n, n), optional
         Array of x's computed dtype that receives the result.
 

@@ -163,9 +163,9 @@ class Batched:
         n = x_work.shape[0]
         first, steps, _ = self._axis(x_work, h, nodes, np.arange(n, dtype=np.intp))
         values = self.evaluate(x_work, first, steps, vector=vector).reshape((n, nodes.size) + ((-1,) if vector else ()))
-        centre = np.asarray(f0, dtype=np.float64)
-        f_hi = values[:, 0] if plus != 0 else np.broadcast_to(centre, values[:, 0].shape)
-        f_lo = values[:, -1] if minus != 0 else np.broadcast_to(centre, values[:, 0].shape)
+        f0 = np.asarray(f0, dtype=np.float64)
+        f_hi = values[:, 0] if plus != 0 else np.broadcast_to(f0, values[:, 0].shape)
+        f_lo = values[:, -1] if minus != 0 else np.broadcast_to(f0, values[:, 0].shape)
         # The realized span (x + plus h) - (x + minus h), computed from the points as the serial
         # kernels do: the difference of the offsets can differ in the last bit when |x| < h.
         x, hd = x_work.astype(np.float64), h.astype(np.float64)

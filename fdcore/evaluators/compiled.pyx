@@ -432,7 +432,7 @@ cdef class CompiledCallback:
         cdef int n = <int>x_work.shape[0], nt = self._threads(x_work.shape[0]), rc
         cdef Py_ssize_t failed_index = -1
         cdef int failed_status = 0
-        cdef const double[::1] centre
+        cdef const double[::1] f0_view
         cdef const double *centre_ptr = NULL
         if out is None:
             out = np.empty((self.m, n))
@@ -440,8 +440,8 @@ cdef class CompiledCallback:
             raise ValueError(f"out must have shape {(self.m, n)} (m outputs, n inputs), got {out.shape}")
         cdef double[:, ::1] jac = _contiguous(out)
         if f0 is not None:
-            centre = f0
-            centre_ptr = &centre[0]
+            f0_view = f0
+            centre_ptr = &f0_view[0]
         with nogil:
             rc = two_point_jacobian_c(self.vector_f, self.user_data, n, &x_work[0], &h[0], plus, minus,
                                       centre_ptr, self.m, &jac[0, 0], nt, &failed_index, &failed_status)

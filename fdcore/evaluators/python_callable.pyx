@@ -87,11 +87,6 @@ cdef int call_vector(object f, tuple callargs, dict kwargs, double[::1] dst,
     return 0
 
 
-def eval_scalar(f, x_view, tuple extra_args, dict kwargs):
-    """f(x_view, *extra_args, **kwargs) as a Python float, validated. Holds the GIL."""
-    return call_scalar(f, (x_view,) + extra_args, kwargs)
-
-
 def eval_vector(f, x_view, tuple extra_args, dict kwargs):
     """f(x_view, *extra_args, **kwargs) as a new float64 1-D array, validated. Holds the GIL.
 

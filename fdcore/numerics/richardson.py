@@ -90,12 +90,12 @@ def axis_plan(d, order, method, levels=1, ratio=2.0):
                     error_step=2 if method == "central" else 1)
 
 
-def level_estimates(plan, values, offsets, centre, noise, eps):
+def level_estimates(plan, values, offsets, f0, noise, eps):
     """Per-level derivative estimates and their round-off bounds.
 
     values : (B, K) or (B, K, m)   f at the plan's nodes for B coordinates (K = len(plan.nodes))
     offsets : (B, K)                realized offsets
-    centre : float or (m,) array    f(x), used where a level needs the centre point
+    f0 : float or (m,) array        f(x), used where a level needs the centre point
     noise : float or (m,) array     absolute error of one evaluation of f (None: EPS-relative)
     eps : machine epsilon of the point's dtype (f computes in it)
 
@@ -109,7 +109,7 @@ def level_estimates(plan, values, offsets, centre, noise, eps):
     D = offsets[:, safe_cols]  # (B, L, J)
     D = np.where(centre_mask, 0.0, D)
     if centre_mask.any():
-        fill = np.asarray(centre, dtype=np.float64)
+        fill = np.asarray(f0, dtype=np.float64)
         mask = centre_mask[None, :, :, None] if vector else centre_mask[None]
         F = np.where(mask, fill, F)
     w = plan.weights

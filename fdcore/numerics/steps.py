@@ -31,7 +31,7 @@ def accuracy_order(order, method):
     return order
 
 
-def default_step(x, derivative_order, method, order=None, levels=1, ratio=2.0):
+def default_step(x, d, method, order=None, levels=1, ratio=2.0):
     """The default (coarsest-level) step for every coordinate of x, in x's dtype.
 
     With final accuracy order q (the base order plus what the Richardson levels remove) the
@@ -39,26 +39,26 @@ def default_step(x, derivative_order, method, order=None, levels=1, ratio=2.0):
     step times ratio^(levels - 1), so that the finest level sits at it.
     """
     h = np.empty_like(x)
-    scaled_steps(x, _relative_step(x.dtype, derivative_order, accuracy_order(order, method),
+    scaled_steps(x, _relative_step(x.dtype, d, accuracy_order(order, method),
                                               method == "central", levels, ratio), h)
     return h
 
 
 @lru_cache(maxsize=256)
-def _relative_step(dtype, derivative_order, order, central, levels, ratio):
+def _relative_step(dtype, d, order, central, levels, ratio):
     eps = float(np.finfo(dtype).eps)
     q = order + (levels - 1) * (2 if central else 1)
-    return min(eps ** (1.0 / (q + derivative_order)) * ratio ** (levels - 1), _MAX_RELATIVE_STEP)
+    return min(eps ** (1.0 / (q + d)) * ratio ** (levels - 1), _MAX_RELATIVE_STEP)
 
 
-def resolve_step(step, x, derivative_order, method, order=None, levels=1, ratio=2.0):
+def resolve_step(step, x, d, method, order=None, levels=1, ratio=2.0):
     """The step array for x: the default rule when ``step`` is None, else the user's step.
 
     A user step is a positive finite scalar or an array of shape (n,); it is taken as absolute
     (the coarsest level's step when Richardson levels are used).
     """
     if step is None:
-        return default_step(x, derivative_order, method, order, levels, ratio)
+        return default_step(x, d, method, order, levels, ratio)
     if isinstance(step, str):
         raise ValueError(f"step must be a positive number, an array of shape {x.shape} or None; got {step!r}")
     try:

@@ -6,6 +6,7 @@ matplotlib is optional (``pip install fdcore[bench]``); it is imported only when
 import numpy as np
 
 from fdcore.derivatives.directional import jvp
+from fdcore.derivatives.docs import document
 from fdcore.derivatives.first import gradient
 from fdcore.derivatives.validation import as_float_array, check_callable
 from fdcore.numerics.steps import default_step
@@ -46,6 +47,7 @@ def step_error_curve(f, x, i=0, *, exact=None, steps=None, method="central", arg
     return steps, np.array(errors), marks
 
 
+@document
 def plot_step_error(f, x, i=0, *, exact=None, steps=None, method="central", ax=None, args=(), kwargs=None):
     """Draw the error of the finite-difference derivative along coordinate i against the step.
 
