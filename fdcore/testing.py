@@ -40,7 +40,25 @@ def assert_grad_close(f, grad, x, **options):
 
 
 def assert_jacobian_close(f, jac, x, **options):
-    """Like `assert_grad_close` for a Jacobian function (see `fdcore.check_jacobian`)."""
+    """Like `assert_grad_close` for a Jacobian function (see `fdcore.check_jacobian`).
+
+    Parameters
+    ----------
+    f : callable
+        The vector function ``f(x, *args, **kwargs) -> (m,)`` (any evaluator kind that
+        `fdcore.check_jacobian` takes).
+    jac : callable
+        ``jac(x, *args, **kwargs) -> array of shape (m, n)``: the Jacobian to check.
+    x : array_like, shape (n,)
+        The point.
+    **options
+        Keyword arguments of `fdcore.check_jacobian` (mode, k, rtol, atol, seed, args, ...).
+
+    Returns
+    -------
+    GradCheck
+        The passing check, for further inspection.
+    """
     result = check_jacobian(f, jac, x, **options)
     if not result.passed:
         raise AssertionError(str(result))

@@ -29,6 +29,27 @@ _METHODS = ("central", "forward", "backward", "complex")
 
 
 class EstimateResult(NamedTuple):
+    """The ``full_output`` result of the estimators, with numdifftools' field names.
+
+    Parameters
+    ----------
+    estimate, error_estimate, final_step, best_index
+        The fields, in this order (see Attributes).
+
+    Attributes
+    ----------
+    estimate : ndarray or NumPy scalar
+        The derivative estimate (what the call returns without ``full_output``).
+    error_estimate : ndarray or NumPy scalar
+        fdcore's estimate of the absolute error, per component of ``estimate``.
+    final_step : ndarray
+        The step behind each component of ``estimate`` (with Richardson extrapolation: that of
+        the tableau entry chosen).
+    best_index : ndarray of int
+        Always zeros of the estimate's shape: fdcore has no numdifftools-style step sequence to
+        index into.
+    """
+
     estimate: object
     error_estimate: object
     final_step: object
@@ -85,7 +106,29 @@ def _vector_value(value):
 
 
 class Derivative(_Estimator):
-    """n-th derivative of a scalar function of one variable, elementwise over x (vectorized f)."""
+    """n-th derivative of a scalar function of one variable, elementwise over x (vectorized f).
+
+    Parameters
+    ----------
+    fun : callable
+        ``fun(x, *args, **kwds)``, called with the instance's call arguments; must be vectorized:
+        it returns an array of x's shape.
+    step : float or array_like, optional
+        Absolute base step (the coarsest Richardson level's step); default None, fdcore's
+        default step. numdifftools' step generators are not supported.
+    method : {'central', 'forward', 'backward', 'complex'}, optional
+        Difference scheme; numdifftools' other methods raise ValueError.
+    order : int, optional
+        Accuracy order of the basic stencil before Richardson extrapolation (default 2; even
+        for 'central' and 'complex'). One-sided methods use order - 1 (at least 1); 'complex'
+        ignores it.
+    n : int, optional
+        Derivative order, 1 to 4 (default 1); 'complex' supports n = 1 only.
+    full_output : bool, optional
+        Return an `EstimateResult` instead of the estimate alone.
+    **options
+        Not supported: any other keyword (e.g. numdifftools' ``step_ratio``) raises TypeError.
+    """
 
     def __call__(self, x, *args, **kwds):
         options = self._options()
@@ -96,7 +139,29 @@ class Derivative(_Estimator):
 
 
 class Gradient(_Estimator):
-    """Gradient of a scalar function; a scalar x gives the derivative."""
+    """Gradient of a scalar function; a scalar x gives the derivative.
+
+    Parameters
+    ----------
+    fun : callable
+        The scalar function ``fun(x, *args, **kwds)``, with x of shape (n,) and args, kwds the
+        instance's call arguments.
+    step : float or array_like, optional
+        Absolute base step (the coarsest Richardson level's step); default None, fdcore's
+        default step. numdifftools' step generators are not supported.
+    method : {'central', 'forward', 'backward', 'complex'}, optional
+        Difference scheme; numdifftools' other methods raise ValueError.
+    order : int, optional
+        Accuracy order of the basic stencil before Richardson extrapolation (default 2; even
+        for 'central' and 'complex'). One-sided methods use order - 1 (at least 1); 'complex'
+        ignores it.
+    n : int, optional
+        Accepted for numdifftools compatibility and ignored: the first derivative is computed.
+    full_output : bool, optional
+        Return an `EstimateResult` instead of the estimate alone.
+    **options
+        Not supported: any other keyword (e.g. numdifftools' ``step_ratio``) raises TypeError.
+    """
 
     def __call__(self, x, *args, **kwds):
         f = self._bind(args, kwds)
@@ -106,7 +171,29 @@ class Gradient(_Estimator):
 
 
 class Jacobian(_Estimator):
-    """Jacobian (m, n); a scalar function gives shape (1, n), as numdifftools does."""
+    """Jacobian (m, n); a scalar function gives shape (1, n), as numdifftools does.
+
+    Parameters
+    ----------
+    fun : callable
+        ``fun(x, *args, **kwds)``, with x of shape (n,) and args, kwds the instance's call
+        arguments, returning a real scalar or a 1-D array of shape (m,).
+    step : float or array_like, optional
+        Absolute base step (the coarsest Richardson level's step); default None, fdcore's
+        default step. numdifftools' step generators are not supported.
+    method : {'central', 'forward', 'backward', 'complex'}, optional
+        Difference scheme; numdifftools' other methods raise ValueError.
+    order : int, optional
+        Accuracy order of the basic stencil before Richardson extrapolation (default 2; even
+        for 'central' and 'complex'). One-sided methods use order - 1 (at least 1); 'complex'
+        ignores it.
+    n : int, optional
+        Accepted for numdifftools compatibility and ignored: the first derivative is computed.
+    full_output : bool, optional
+        Return an `EstimateResult` instead of the estimate alone.
+    **options
+        Not supported: any other keyword (e.g. numdifftools' ``step_ratio``) raises TypeError.
+    """
 
     def __call__(self, x, *args, **kwds):
         f = self._bind(args, kwds)
@@ -115,7 +202,27 @@ class Jacobian(_Estimator):
 
 
 class Hessian(_Estimator):
-    """Hessian (n, n), exactly symmetric."""
+    """Hessian (n, n), exactly symmetric.
+
+    Parameters
+    ----------
+    f : callable
+        The scalar function ``f(x, *args, **kwds)``, with x of shape (n,) and args, kwds the
+        instance's call arguments.
+    step : float or array_like, optional
+        Absolute base step (the coarsest Richardson level's step); default None, fdcore's
+        default step. numdifftools' step generators are not supported.
+    method : {'central', 'forward', 'backward', 'complex'}, optional
+        Scheme of `fdcore.hessian` (in its accurate mode for the real methods); numdifftools'
+        other methods raise ValueError.
+    order : int, optional
+        Checked as numdifftools' order (None means 2; even for 'central' and 'complex') but
+        without effect: the basic stencil is always fdcore's order 2 (central) or 1 (one-sided).
+    full_output : bool, optional
+        Return an `EstimateResult` instead of the estimate alone.
+    **options
+        Not supported: any other keyword (e.g. numdifftools' ``step_ratio``) raises TypeError.
+    """
 
     def __init__(self, f=None, step=None, method="central", order=None, full_output=False, **options):
         super().__init__(f, step, method, 2 if order is None else order, 2, full_output, **options)
@@ -129,7 +236,26 @@ class Hessian(_Estimator):
 
 class Hessdiag(_Estimator):
     """Diagonal of the Hessian (n,): 8 evaluations per coordinate (4 Richardson levels of the
-    3-point second difference), not the n^2 of a full Hessian."""
+    3-point second difference), not the n^2 of a full Hessian.
+
+    Parameters
+    ----------
+    f : callable
+        The scalar function ``f(x, *args, **kwds)``, with x of shape (n,) and args, kwds the
+        instance's call arguments.
+    step : float or array_like, optional
+        Absolute base step (the coarsest Richardson level's step); default None, fdcore's
+        default step. numdifftools' step generators are not supported.
+    method : {'central', 'forward', 'backward', 'complex'}, optional
+        Difference scheme; 'complex' is accepted here but raises ValueError when called.
+    order : int, optional
+        Checked as numdifftools' order (positive; even for 'central') but without effect on
+        the estimate.
+    full_output : bool, optional
+        Return an `EstimateResult` instead of the estimate alone.
+    **options
+        Not supported: any other keyword (e.g. numdifftools' ``step_ratio``) raises TypeError.
+    """
 
     def __init__(self, f=None, step=None, method="central", order=2, full_output=False, **options):
         super().__init__(f, step, method, order, 2, full_output, **options)
@@ -146,7 +272,25 @@ class Hessdiag(_Estimator):
 
 
 def directionaldiff(f, x0, vec, **options):
-    """Derivative of f at x0 along the unit vector vec / |vec| (accurate mode)."""
+    """Derivative of f at x0 along the unit vector vec / |vec| (accurate mode).
+
+    Parameters
+    ----------
+    f : callable
+        The scalar function ``f(x)``, x of x0's shape (read-only).
+    x0 : array_like
+        The point (finite reals).
+    vec : array_like
+        The direction, of x0's shape and nonzero; only its direction matters.
+    **options
+        Keywords of `Derivative`: step, method, order, n (n = 2 gives the second directional
+        derivative) and full_output; any other raises TypeError.
+
+    Returns
+    -------
+    NumPy float or EstimateResult
+        The directional derivative (an `EstimateResult` with ``full_output=True``).
+    """
     x0 = as_float_array(x0, "x0", ndim=None)
     u = as_float_array(vec, "vec", ndim=None)
     if u.shape != x0.shape:

@@ -105,6 +105,51 @@ def approx_derivative(fun, x0, method="3-point", rel_step=None, abs_step=None, f
     See SciPy's documentation; differences: ``workers`` takes fdcore's kinds (an int process
     pool, an Executor, a dask Client, a map-like callable). Returns J (and ``{"nfev": ...}``
     with ``full_output``).
+
+    Parameters
+    ----------
+    fun : callable
+        ``fun(x, *args, **kwargs)`` with x of shape (n,), returning a real scalar or a 1-D array
+        of shape (m,) (complex values are allowed for 'cs'). x must not be modified or kept.
+    x0 : array_like, shape (n,) or scalar
+        The point (a scalar is one variable). Unlike SciPy, NaN, inf or complex entries raise.
+    method : {'3-point', '2-point', 'cs'}, optional
+        Central differences (2 evaluations per variable, the default), forward differences
+        (1 per variable) or the complex step (1 per variable; fun must be complex-analytic).
+    rel_step : float or array_like of shape (n,), optional
+        Relative step: h = rel_step * sign(x0) * |x0|. Default EPS**(1/2) ('2-point', 'cs') or
+        EPS**(1/3) ('3-point') times sign(x0) * max(1, |x0|), also used wherever h vanishes.
+    abs_step : float or array_like of shape (n,), optional
+        Absolute step, used instead of ``rel_step``; entries with x0 + h == x0 get the default
+        relative step.
+    f0 : array_like, optional
+        ``fun(x0)`` if already known (scalar or shape (m,)): saves one evaluation.
+    bounds : (lb, ub), optional
+        Scalars or arrays of shape (n,) that x0 must satisfy (default unbounded). For a dense J,
+        steps are reversed, shrunk or made one-sided to stay inside; 'cs' ignores the bounds.
+    sparsity : array_like, sparse matrix or (structure, groups) tuple, optional
+        The (m, n) nonzero pattern: J is computed by column grouping and returned as a
+        scipy.sparse csr array. fdcore makes its own groups (``groups`` is ignored); 'cs' uses
+        central differences here.
+    as_linear_operator : bool, optional
+        Return J as a scipy.sparse.linalg.LinearOperator of shape (m, n) whose product with p is
+        one directional difference along p (step rel_step / |p|). Needs unbounded ``bounds``.
+    args : tuple, optional
+        Extra positional arguments passed to fun.
+    kwargs : dict, optional
+        Extra keyword arguments passed to fun (default none).
+    full_output : bool, optional
+        Also return ``{"nfev": number of evaluations of fun}`` (not with ``as_linear_operator``).
+    workers : int, Executor, dask.distributed.Client or map-like callable, optional
+        Evaluate the points in parallel (dense J only): an int is a process pool that fdcore
+        creates; or an Executor, a dask Client or a map-like callable.
+
+    Returns
+    -------
+    J : ndarray of shape (m, n), csr array or LinearOperator
+        ``J[i, j] = d fun_i / d x_j``; shape (n,) when fun has a single output.
+    info : dict
+        ``{"nfev": ...}``, only with ``full_output``.
     """
     if method not in _METHODS:
         raise ValueError(f"Unknown method '{method}'. ")
@@ -273,7 +318,25 @@ def _linear_operator(fun, x0, f0, method, rel_step):
 
 
 def approx_fprime(xk, f, epsilon=_EPS ** 0.5, *args):
-    """scipy.optimize.approx_fprime: forward differences with the absolute step ``epsilon``."""
+    """scipy.optimize.approx_fprime: forward differences with the absolute step ``epsilon``.
+
+    Parameters
+    ----------
+    xk : array_like, shape (n,) or scalar
+        The point (finite reals).
+    f : callable
+        ``f(xk, *args)`` returning a real scalar or a 1-D array of shape (m,).
+    epsilon : float or array_like of shape (n,), optional
+        Absolute forward step per variable (default sqrt(EPS)); a step too small to change xk is
+        replaced by SciPy's default relative step.
+    *args
+        Extra positional arguments passed to f.
+
+    Returns
+    -------
+    ndarray
+        The gradient, shape (n,), for scalar f; the Jacobian, shape (m, n), otherwise.
+    """
     xk = _as_x0(xk, "xk")
     if not callable(f):
         raise TypeError(f"`f` must be callable, got {type(f).__name__}")
@@ -289,7 +352,31 @@ def approx_fprime(xk, f, epsilon=_EPS ** 0.5, *args):
 def check_grad(func, grad, x0, *args, epsilon=_EPS ** 0.5, direction="all", seed=None):
     """scipy.optimize.check_grad: the 2-norm of grad(x0) - approx_fprime(x0, func, epsilon).
 
-    direction='random' compares along one random unit direction (seeded by ``seed``).
+    direction='random' compares along one random direction (seeded by ``seed``).
+
+    Parameters
+    ----------
+    func : callable
+        The scalar function ``func(x, *args)``.
+    grad : callable
+        ``grad(x, *args)``, the gradient to check, returning an array of x0's shape.
+    x0 : array_like, shape (n,) or scalar
+        The point (finite reals).
+    *args
+        Extra positional arguments passed to func and grad.
+    epsilon : float or array_like of shape (n,), optional
+        Absolute forward-difference step (default sqrt(EPS)), as for `approx_fprime`.
+    direction : {'all', 'random'}, optional
+        'all' compares the whole gradient with forward differences; 'random' compares
+        grad(x0) @ v with the forward difference of func along one standard-normal vector v.
+    seed : None, int, numpy.random.RandomState or numpy.random.Generator, optional
+        Source of v for ``direction='random'``: an int or None seeds a legacy RandomState, as
+        SciPy does; a RandomState or Generator is used as it is.
+
+    Returns
+    -------
+    float
+        The 2-norm of the difference.
     """
     x0 = _as_x0(x0)
     if direction not in ("all", "random"):

@@ -9,7 +9,15 @@ from fdcore.evaluators import threads as _threads
 
 
 def config():
-    """The build and runtime facts as a dict (what `show_config` prints)."""
+    """The build and runtime facts as a dict (what `show_config` prints).
+
+    Returns
+    -------
+    dict
+        In print order: "fdcore", "python", "numpy" (running versions), "numpy (build)",
+        "compiler", "compile args", "link args", "cython directives" (as recorded by the build),
+        "openmp" (bool) and "threads" (int, the default thread count).
+    """
     try:
         from fdcore.evaluators import build_info as info
     except ImportError:  # built without setup.py's build_ext (should not happen)
@@ -30,6 +38,12 @@ def config():
 
 def show_config(file=None):
     """Print fdcore's version, build flags, OpenMP on/off and default thread count.
+
+    Parameters
+    ----------
+    file : file-like object, optional
+        Text stream to write to (anything with ``write``, as for `print`); default None,
+        ``sys.stdout``.
 
     Examples
     --------
