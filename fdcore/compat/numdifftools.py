@@ -21,11 +21,32 @@ from typing import NamedTuple
 import numpy as np
 
 import fdcore as _api
+from fdcore.derivatives.docs import document
 from fdcore.derivatives.hessian import accurate_hessian_diagonal
 from fdcore.derivatives.validation import as_float_array, flag_nonfinite, read_only_view
 
 __all__ = ["Derivative", "EstimateResult", "Gradient", "Hessdiag", "Hessian", "Jacobian", "directionaldiff"]
 _METHODS = ("central", "forward", "backward", "complex")
+
+
+# The constructor parameters the estimators share, composed into each docstring by @document.
+_PARAMETERS = {
+    "step": """step : float or array_like, optional
+    Absolute base step (the coarsest Richardson level's step); default None, fdcore's
+    default step. numdifftools' step generators are not supported.""",
+    "method": """method : {'central', 'forward', 'backward', 'complex'}, optional
+    Difference scheme; numdifftools' other methods raise ValueError.""",
+    "order": """order : int, optional
+    Accuracy order of the basic stencil before Richardson extrapolation (default 2; even
+    for 'central' and 'complex'). One-sided methods use order - 1 (at least 1); 'complex'
+    ignores it.""",
+    "n": """n : int, optional
+    Accepted for numdifftools compatibility and ignored: the first derivative is computed.""",
+    "full_output": """full_output : bool, optional
+    Return an `EstimateResult` instead of the estimate alone.""",
+    "**options": """**options
+    Not supported: any other keyword (e.g. numdifftools' ``step_ratio``) raises TypeError.""",
+}
 
 
 class EstimateResult(NamedTuple):
@@ -105,6 +126,7 @@ def _vector_value(value):
     return np.atleast_1d(arr).astype(np.float64)
 
 
+@document(shared=_PARAMETERS)
 class Derivative(_Estimator):
     """n-th derivative of a scalar function of one variable, elementwise over x (vectorized f).
 
@@ -113,21 +135,8 @@ class Derivative(_Estimator):
     fun : callable
         ``fun(x, *args, **kwds)``, called with the instance's call arguments; must be vectorized:
         it returns an array of x's shape.
-    step : float or array_like, optional
-        Absolute base step (the coarsest Richardson level's step); default None, fdcore's
-        default step. numdifftools' step generators are not supported.
-    method : {'central', 'forward', 'backward', 'complex'}, optional
-        Difference scheme; numdifftools' other methods raise ValueError.
-    order : int, optional
-        Accuracy order of the basic stencil before Richardson extrapolation (default 2; even
-        for 'central' and 'complex'). One-sided methods use order - 1 (at least 1); 'complex'
-        ignores it.
     n : int, optional
         Derivative order, 1 to 4 (default 1); 'complex' supports n = 1 only.
-    full_output : bool, optional
-        Return an `EstimateResult` instead of the estimate alone.
-    **options
-        Not supported: any other keyword (e.g. numdifftools' ``step_ratio``) raises TypeError.
     """
 
     def __call__(self, x, *args, **kwds):
@@ -138,6 +147,7 @@ class Derivative(_Estimator):
         return self._finish(r)
 
 
+@document(shared=_PARAMETERS)
 class Gradient(_Estimator):
     """Gradient of a scalar function; a scalar x gives the derivative.
 
@@ -146,21 +156,6 @@ class Gradient(_Estimator):
     fun : callable
         The scalar function ``fun(x, *args, **kwds)``, with x of shape (n,) and args, kwds the
         instance's call arguments.
-    step : float or array_like, optional
-        Absolute base step (the coarsest Richardson level's step); default None, fdcore's
-        default step. numdifftools' step generators are not supported.
-    method : {'central', 'forward', 'backward', 'complex'}, optional
-        Difference scheme; numdifftools' other methods raise ValueError.
-    order : int, optional
-        Accuracy order of the basic stencil before Richardson extrapolation (default 2; even
-        for 'central' and 'complex'). One-sided methods use order - 1 (at least 1); 'complex'
-        ignores it.
-    n : int, optional
-        Accepted for numdifftools compatibility and ignored: the first derivative is computed.
-    full_output : bool, optional
-        Return an `EstimateResult` instead of the estimate alone.
-    **options
-        Not supported: any other keyword (e.g. numdifftools' ``step_ratio``) raises TypeError.
     """
 
     def __call__(self, x, *args, **kwds):
@@ -170,6 +165,7 @@ class Gradient(_Estimator):
         return self._finish(_api.gradient(f, _point(x), full_output=True, **self._options()))
 
 
+@document(shared=_PARAMETERS)
 class Jacobian(_Estimator):
     """Jacobian (m, n); a scalar function gives shape (1, n), as numdifftools does.
 
@@ -178,21 +174,6 @@ class Jacobian(_Estimator):
     fun : callable
         ``fun(x, *args, **kwds)``, with x of shape (n,) and args, kwds the instance's call
         arguments, returning a real scalar or a 1-D array of shape (m,).
-    step : float or array_like, optional
-        Absolute base step (the coarsest Richardson level's step); default None, fdcore's
-        default step. numdifftools' step generators are not supported.
-    method : {'central', 'forward', 'backward', 'complex'}, optional
-        Difference scheme; numdifftools' other methods raise ValueError.
-    order : int, optional
-        Accuracy order of the basic stencil before Richardson extrapolation (default 2; even
-        for 'central' and 'complex'). One-sided methods use order - 1 (at least 1); 'complex'
-        ignores it.
-    n : int, optional
-        Accepted for numdifftools compatibility and ignored: the first derivative is computed.
-    full_output : bool, optional
-        Return an `EstimateResult` instead of the estimate alone.
-    **options
-        Not supported: any other keyword (e.g. numdifftools' ``step_ratio``) raises TypeError.
     """
 
     def __call__(self, x, *args, **kwds):
@@ -201,6 +182,7 @@ class Jacobian(_Estimator):
         return self._finish(_api.jacobian(vector, _point(x), full_output=True, **self._options()))
 
 
+@document(shared=_PARAMETERS)
 class Hessian(_Estimator):
     """Hessian (n, n), exactly symmetric.
 
@@ -209,19 +191,12 @@ class Hessian(_Estimator):
     f : callable
         The scalar function ``f(x, *args, **kwds)``, with x of shape (n,) and args, kwds the
         instance's call arguments.
-    step : float or array_like, optional
-        Absolute base step (the coarsest Richardson level's step); default None, fdcore's
-        default step. numdifftools' step generators are not supported.
     method : {'central', 'forward', 'backward', 'complex'}, optional
         Scheme of `fdcore.hessian` (in its accurate mode for the real methods); numdifftools'
         other methods raise ValueError.
     order : int, optional
         Checked as numdifftools' order (None means 2; even for 'central' and 'complex') but
         without effect: the basic stencil is always fdcore's order 2 (central) or 1 (one-sided).
-    full_output : bool, optional
-        Return an `EstimateResult` instead of the estimate alone.
-    **options
-        Not supported: any other keyword (e.g. numdifftools' ``step_ratio``) raises TypeError.
     """
 
     def __init__(self, f=None, step=None, method="central", order=None, full_output=False, **options):
@@ -234,6 +209,7 @@ class Hessian(_Estimator):
         return self._finish(_api.hessian(self._bind(args, kwds), _point(x), full_output=True, **options))
 
 
+@document(shared=_PARAMETERS)
 class Hessdiag(_Estimator):
     """Diagonal of the Hessian (n,): 8 evaluations per coordinate (4 Richardson levels of the
     3-point second difference), not the n^2 of a full Hessian.
@@ -243,18 +219,11 @@ class Hessdiag(_Estimator):
     f : callable
         The scalar function ``f(x, *args, **kwds)``, with x of shape (n,) and args, kwds the
         instance's call arguments.
-    step : float or array_like, optional
-        Absolute base step (the coarsest Richardson level's step); default None, fdcore's
-        default step. numdifftools' step generators are not supported.
     method : {'central', 'forward', 'backward', 'complex'}, optional
         Difference scheme; 'complex' is accepted here but raises ValueError when called.
     order : int, optional
         Checked as numdifftools' order (positive; even for 'central') but without effect on
         the estimate.
-    full_output : bool, optional
-        Return an `EstimateResult` instead of the estimate alone.
-    **options
-        Not supported: any other keyword (e.g. numdifftools' ``step_ratio``) raises TypeError.
     """
 
     def __init__(self, f=None, step=None, method="central", order=2, full_output=False, **options):

@@ -105,14 +105,14 @@ def bounded_hessian(evaluator, step, bounds, out):
     room_up, room_down = ub - x, x - lb
     f0 = evaluator.scalar()
     if np.all((h <= room_up) & (h <= room_down)):
-        evaluator.central_hessian(h.astype(evaluator.x.dtype), f0, out)
+        evaluator.hessian(h.astype(evaluator.x.dtype), 0, f0, out)
         return out
     h1 = resolve_step(step, evaluator.x, 2, "forward").astype(np.float64)
     up = room_up >= room_down
     d = np.where(up, 1.0, -1.0) * np.minimum(h1, 0.5 * np.where(up, room_up, room_down))
     if np.any((x + d) == x):
         raise ValueError("the bounds leave no room for a step at some coordinates")
-    evaluator.one_sided_hessian(d.astype(evaluator.x.dtype), 1, f0, out)
+    evaluator.hessian(d.astype(evaluator.x.dtype), 1, f0, out)
     return out
 
 

@@ -95,8 +95,16 @@ def signature_names(function):
     return names
 
 
-def document(function):
-    """Decorator: compose function's Parameters section from its own and the shared entries."""
+def document(function=None, *, shared=None):
+    """Decorator: compose function's Parameters section from its own entries and the shared ones.
+
+    ``@document`` takes the shared entries from `PARAMETERS`; ``@document(shared=entries)`` from
+    another registry of the same form (an interface with conventions of its own). A class is
+    documented by its constructor's signature.
+    """
+    if function is None:
+        return lambda f: document(f, shared=shared)
+    shared = PARAMETERS if shared is None else shared
     doc = function.__doc__
     section = _SECTION.search(doc)
     indent = section.group("indent")
@@ -115,7 +123,7 @@ def document(function):
     for name in accepted:
         if name in seen:
             continue
-        text = by_name.get(name) or PARAMETERS.get(name)
+        text = by_name.get(name) or shared.get(name)
         if text is None:
             raise TypeError(f"{function.__qualname__} does not document its parameter {name}")
         group = next((names for names, t in own if t == text), [name])

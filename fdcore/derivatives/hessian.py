@@ -189,10 +189,7 @@ def hessian_levels(evaluator, opts, step, out):
     sign = 1 if opts.method == "forward" else -1
 
     def run(h_level, target):
-        if central:
-            evaluator.central_hessian(h_level, f0, target)
-        else:
-            evaluator.one_sided_hessian(h_level, sign, f0, target)
+        evaluator.hessian(h_level, 0 if central else sign, f0, target)
 
     if levels == 1 and out is not None:
         run(h, out)

@@ -13,7 +13,7 @@ plus 2n + 1), or take the coloured Jacobian of a gradient function.
 import numpy as np
 
 from fdcore.derivatives.validation import check_pattern_values
-from fdcore.evaluators.combine import central_hessian_entries, two_point_quotients
+from fdcore.evaluators.combine import hessian_entries, two_point_quotients
 from fdcore.numerics.coloring import greedy_coloring
 from fdcore.numerics.options import TWO_POINT_NODES
 from fdcore.numerics.steps import is_adaptive, resolve_step
@@ -137,8 +137,8 @@ def sparse_hessian_from_f(evaluator, h, pattern):
         f_qq[k] = value(point)
         point[i], point[j] = x[i], x[j]
     diag, values = np.empty(n), np.empty(upper.nnz)
-    central_hessian_entries(f0, f_p, f_q, p, q, upper.row.astype(np.intp), upper.col.astype(np.intp), f_pp, f_qq,
-                            diag, values)
+    hessian_entries(0, f0, f_p, f_q, p, -q, upper.row.astype(np.intp), upper.col.astype(np.intp), f_pp, f_qq,
+                    diag, values)
     rows = np.concatenate([np.arange(n), upper.row, upper.col])
     cols = np.concatenate([np.arange(n), upper.col, upper.row])
     H = sp.csr_array((np.concatenate([diag, values, values]), (rows, cols)), shape=(n, n))

@@ -12,11 +12,7 @@ stencil needs:
 
 import numpy as np
 
-from fdcore.evaluators.combine import (
-    central_hessian_entries,
-    one_sided_hessian_entries,
-    two_point_quotients,
-)
+from fdcore.evaluators.combine import hessian_entries, two_point_quotients
 from fdcore.evaluators.points import read_only_view
 from fdcore.evaluators.python_callable import fill_points
 from fdcore.evaluators.returns import FunctionValueError
@@ -177,41 +173,28 @@ class Batched:
                             x_hi, x_lo, quotients)
         return quotients if vector else quotients[:, 0]
 
-    def central_hessian(self, h, f0, out):
-        """The n^2 + n + 1 stencil of fdcore.evaluators.python_callable.central_hessian."""
+    def hessian(self, h, sign, f0, out):
+        """The Hessian stencils of fdcore.evaluators.python_callable.hessian (sign 0: central)."""
         x_work = self.x
         n = x_work.shape[0]
         i, j = (np.ascontiguousarray(k, dtype=np.intp) for k in np.triu_indices(n, 1))
+        central = sign == 0
+        c1, c2 = (1.0, -1.0) if central else (float(sign), 2.0 * sign)
+        pair_nodes = (c1, c2) if central else (c1,)  # the central stencil's pairs step both ways
         hd = h.astype(np.float64)
-        first = np.concatenate([np.arange(n), np.arange(n), i, i]).astype(np.intp)
-        first_step = np.concatenate([hd, -hd, hd[i], -hd[i]])
-        second = np.concatenate([np.full(2 * n, -1), j, j]).astype(np.intp)
-        second_step = np.concatenate([np.zeros(2 * n), hd[j], -hd[j]])
+        axis = np.arange(n)
+        first = np.concatenate([axis, axis] + [i] * len(pair_nodes)).astype(np.intp)
+        first_step = np.concatenate([c1 * hd, c2 * hd] + [c * hd[i] for c in pair_nodes])
+        second = np.concatenate([np.full(2 * n, -1)] + [j] * len(pair_nodes)).astype(np.intp)
+        second_step = np.concatenate([np.zeros(2 * n)] + [c * hd[j] for c in pair_nodes])
         v = self.evaluate(x_work, first, first_step, second, second_step)
         x = x_work.astype(np.float64)
-        p = (x + hd).astype(x_work.dtype) - x
-        q = x - (x - hd).astype(x_work.dtype)
+        o1 = (x + c1 * hd).astype(x_work.dtype) - x
+        o2 = (x + c2 * hd).astype(x_work.dtype) - x
+        f_pair = v[2 * n:2 * n + i.size]
         diagonal, pairs = np.empty(n), np.empty(i.size)
-        central_hessian_entries(f0, v[:n], v[n:2 * n], p, q, i, j, v[2 * n:2 * n + i.size], v[2 * n + i.size:],
-                                diagonal, pairs)
-        _assemble_symmetric(diagonal, i, j, pairs, out)
-
-    def one_sided_hessian(self, h, sign, f0, out):
-        """The n(n + 1)/2 + n + 1 stencil of fdcore.evaluators.python_callable.one_sided_hessian."""
-        x_work = self.x
-        n = x_work.shape[0]
-        i, j = (np.ascontiguousarray(k, dtype=np.intp) for k in np.triu_indices(n, 1))
-        s = sign * h.astype(np.float64)
-        first = np.concatenate([np.arange(n), np.arange(n), i]).astype(np.intp)
-        first_step = np.concatenate([s, 2 * s, s[i]])
-        second = np.concatenate([np.full(2 * n, -1), j]).astype(np.intp)
-        second_step = np.concatenate([np.zeros(2 * n), s[j]])
-        v = self.evaluate(x_work, first, first_step, second, second_step)
-        x = x_work.astype(np.float64)
-        d = (x + s).astype(x_work.dtype) - x
-        e = (x + 2 * s).astype(x_work.dtype) - x
-        diagonal, pairs = np.empty(n), np.empty(i.size)
-        one_sided_hessian_entries(f0, v[:n], v[n:2 * n], d, e, i, j, v[2 * n:], diagonal, pairs)
+        hessian_entries(sign, f0, v[:n], v[n:2 * n], o1, o2, i, j, f_pair, v[2 * n + i.size:] if central else f_pair,
+                        diagonal, pairs)
         _assemble_symmetric(diagonal, i, j, pairs, out)
 
 

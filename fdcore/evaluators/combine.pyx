@@ -22,30 +22,29 @@ def two_point_quotients(const double[:, ::1] f_plus, const double[:, ::1] f_minu
                 out[b, k] = two_point_quotient(f_plus[b, k], f_minus[b, k], x_plus[b], x_minus[b])
 
 
-def central_hessian_entries(double f0, const double[::1] f_p, const double[::1] f_q,
-                            const double[::1] p, const double[::1] q, const Py_ssize_t[::1] rows,
-                            const Py_ssize_t[::1] cols, const double[::1] f_pp,
-                            const double[::1] f_qq, double[::1] diagonal, double[::1] pairs):
-    """The central Hessian stencil: diagonal[i] = H_ii, pairs[k] = H_ij for (i, j) = (rows[k], cols[k])."""
+def hessian_entries(int sign, double f0, const double[::1] f1, const double[::1] f2,
+                    const double[::1] o1, const double[::1] o2, const Py_ssize_t[::1] rows,
+                    const Py_ssize_t[::1] cols, const double[::1] f_pair, const double[::1] f_pair2,
+                    double[::1] diagonal, double[::1] pairs):
+    """The Hessian stencils of fdcore.evaluators.python_callable.hessian from raw values:
+    diagonal[i] = H_ii and pairs[k] = H_ij for (i, j) = (rows[k], cols[k]).
+
+    f1, f2, o1, o2: f and the realized offsets at the two axis points of each coordinate
+    (central: x + p_i e_i, x - q_i e_i, so q_i = -o2[i]; one-sided: x + d_i e_i, x + e_i e_i);
+    f_pair[k] = f(x + o1_i e_i + o1_j e_j), and, central only, f_pair2[k] = f(x + o2_i e_i + o2_j e_j).
+    """
     cdef Py_ssize_t i, j, k
+    cdef bint central = sign == 0
     with nogil:
         for i in range(diagonal.shape[0]):
-            diagonal[i] = central_second_difference(f_p[i], f_q[i], f0, p[i], q[i])
+            if central:
+                diagonal[i] = central_second_difference(f1[i], f2[i], f0, o1[i], -o2[i])
+            else:
+                diagonal[i] = one_sided_second_difference(f2[i], f1[i], f0, o1[i], o2[i])
         for k in range(pairs.shape[0]):
             i, j = rows[k], cols[k]
-            pairs[k] = central_pair_term(f_pp[k], f_qq[k], f_p[i], f_p[j], f_q[i], f_q[j], f0, p[i], p[j],
-                                         q[i], q[j])
-
-
-def one_sided_hessian_entries(double f0, const double[::1] f_d, const double[::1] f_2,
-                              const double[::1] d, const double[::1] e, const Py_ssize_t[::1] rows,
-                              const Py_ssize_t[::1] cols, const double[::1] f_dd,
-                              double[::1] diagonal, double[::1] pairs):
-    """The one-sided Hessian stencil: diagonal[i] = H_ii, pairs[k] = H_ij, (i, j) = (rows[k], cols[k])."""
-    cdef Py_ssize_t i, j, k
-    with nogil:
-        for i in range(diagonal.shape[0]):
-            diagonal[i] = one_sided_second_difference(f_2[i], f_d[i], f0, d[i], e[i])
-        for k in range(pairs.shape[0]):
-            i, j = rows[k], cols[k]
-            pairs[k] = one_sided_pair_term(f_dd[k], f_d[i], f_d[j], f0, d[i], d[j])
+            if central:
+                pairs[k] = central_pair_term(f_pair[k], f_pair2[k], f1[i], f1[j], f2[i], f2[j], f0, o1[i], o1[j],
+                                             -o2[i], -o2[j])
+            else:
+                pairs[k] = one_sided_pair_term(f_pair[k], f1[i], f1[j], f0, o1[i], o1[j])

@@ -1,11 +1,13 @@
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from fdcore.evaluators.protocol import Evaluator
+
 SERIAL_BELOW: int
 
-class CompiledCallback:
+class CompiledCallback(Evaluator):
     compiled: bool
     batched: bool
     complex_input: bool
@@ -13,19 +15,3 @@ class CompiledCallback:
     m: int
     num_threads: int
     def __init__(self, callback: Any, num_threads: int, x: NDArray[np.float64]) -> None: ...
-    x: NDArray[Any]
-    x_view: NDArray[Any]
-    args: tuple
-    kwargs: dict | None
-    def scalar(self, point: NDArray[Any] | None = None) -> float: ...
-    def vector(self, point: NDArray[Any] | None = None) -> NDArray[np.float64]: ...
-    def raw_values(self, points: Sequence[NDArray[Any]]) -> list[NDArray[Any]]: ...
-    def two_point_gradient(self, h: NDArray[Any], plus: int, minus: int, f0: float, out: NDArray[Any]) -> None: ...
-    def two_point_jacobian(self, h: NDArray[Any], plus: int, minus: int, f0: NDArray[np.float64] | None,
-                           out: NDArray[Any] | None) -> NDArray[Any]: ...
-    def axis_values(self, h: NDArray[Any], nodes: NDArray[np.float64], coords: NDArray[np.intp],
-                    values: NDArray[np.float64], offsets: NDArray[np.float64]) -> None: ...
-    def axis_values_vector(self, h: NDArray[Any], nodes: NDArray[np.float64], coords: NDArray[np.intp],
-                           values: NDArray[np.float64], offsets: NDArray[np.float64]) -> None: ...
-    def central_hessian(self, h: NDArray[Any], f0: float, out: NDArray[Any]) -> None: ...
-    def one_sided_hessian(self, h: NDArray[Any], sign: int, f0: float, out: NDArray[Any]) -> None: ...

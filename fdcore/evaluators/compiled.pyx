@@ -61,47 +61,16 @@ cdef inline int _status(int nomem, SignalWatch *watch, bint failed) noexcept nog
     return -1 if failed else 0
 
 
-cdef int two_point_gradient_c(scalar_fn f, void *user_data, int n, const double *x, const double *h,
-                              int plus, int minus, double f0, double *out,
-                              int num_threads) noexcept nogil:
-    """out[i] = (f(x + plus h_i e_i) - f(x + minus h_i e_i)) / realized span; node 0 uses f0.
-    Returns 0, -2 if a work copy could not be allocated, or INTERRUPTED."""
-    cdef Py_ssize_t i
-    cdef double *x_work
-    cdef double xi, x_hi, x_lo, f_hi, f_lo
-    cdef int nomem[1], thread
-    cdef SignalWatch watch
-    nomem[0] = 0
-    watch_start(&watch)
-    with parallel(num_threads=num_threads):
-        x_work = work_copy(x, n, 0, nomem)
-        thread = threadid()
-        for i in prange(n, schedule="static"):
-            if x_work == NULL or interrupted(&watch, thread):
-                continue
-            xi = x[i]
-            x_hi = xi + plus * h[i]
-            x_lo = xi + minus * h[i]
-            if plus != 0:
-                x_work[i] = x_hi
-                f_hi = f(n, x_work, user_data)
-            else:
-                f_hi = f0
-            if minus != 0:
-                x_work[i] = x_lo
-                f_lo = f(n, x_work, user_data)
-            else:
-                f_lo = f0
-            x_work[i] = xi
-            out[i] = two_point_quotient(f_hi, f_lo, x_hi, x_lo)
-        free(x_work)
-    return _status(nomem[0], &watch, 0)
+cdef struct ScalarAsVector:
+    scalar_fn f
+    void *user_data
 
 
-cdef int central_gradient(scalar_fn f, void *user_data, int n, const double *x, const double *h,
-                          double *out, int num_threads) noexcept nogil:
-    """The central two-point gradient (2n evaluations); see two_point_gradient_c."""
-    return two_point_gradient_c(f, user_data, n, x, h, 1, -1, 0.0, out, num_threads)
+cdef int scalar_as_vector(int n, double *x, int m, double *out, void *data) noexcept nogil:
+    """A scalar callback called as a vector one with m = 1 (status 0): one kernel serves both."""
+    cdef ScalarAsVector *scalar = <ScalarAsVector *>data
+    out[0] = scalar.f(n, x, scalar.user_data)
+    return 0
 
 
 cdef int two_point_jacobian_c(vector_fn f, void *user_data, int n, const double *x, const double *h,
@@ -151,39 +120,30 @@ cdef int two_point_jacobian_c(vector_fn f, void *user_data, int n, const double 
     return _status(nomem[0], &watch, failed_index[0] >= 0)
 
 
-cdef int axis_values_scalar(scalar_fn f, void *user_data, int n, const double *x, const double *h,
-                            const double *nodes, int K, const Py_ssize_t *coords, Py_ssize_t B,
-                            double *values, double *offsets, int num_threads) noexcept nogil:
-    """values[b, k] = f(x + nodes[k] h_i e_i), offsets[b, k] = realized offset, i = coords[b]."""
-    cdef Py_ssize_t b, i, k
-    cdef double *x_work
-    cdef double xi
-    cdef int nomem[1], thread
-    cdef SignalWatch watch
-    nomem[0] = 0
-    watch_start(&watch)
-    with parallel(num_threads=num_threads):
-        x_work = work_copy(x, n, 0, nomem)
-        thread = threadid()
-        for b in prange(B, schedule="static"):
-            if x_work == NULL or interrupted(&watch, thread):
-                continue
-            i = coords[b]
-            xi = x[i]
-            for k in range(K):
-                x_work[i] = xi + nodes[k] * h[i]
-                offsets[b * K + k] = x_work[i] - xi
-                values[b * K + k] = f(n, x_work, user_data)
-            x_work[i] = xi
-        free(x_work)
-    return _status(nomem[0], &watch, 0)
+cdef int two_point_gradient_c(scalar_fn f, void *user_data, int n, const double *x, const double *h,
+                              int plus, int minus, double f0, double *out,
+                              int num_threads) noexcept nogil:
+    """out[i] = (f(x + plus h_i e_i) - f(x + minus h_i e_i)) / realized span; node 0 uses f0:
+    two_point_jacobian_c with m = 1. Returns 0, -2 if a work copy could not be allocated, or
+    INTERRUPTED."""
+    cdef ScalarAsVector scalar = ScalarAsVector(f, user_data)
+    cdef Py_ssize_t failed_index = -1
+    cdef int failed_status = 0
+    return two_point_jacobian_c(scalar_as_vector, &scalar, n, x, h, plus, minus, &f0, 1, out, num_threads,
+                                &failed_index, &failed_status)
+
+
+cdef int central_gradient(scalar_fn f, void *user_data, int n, const double *x, const double *h,
+                          double *out, int num_threads) noexcept nogil:
+    """The central two-point gradient (2n evaluations); see two_point_gradient_c."""
+    return two_point_gradient_c(f, user_data, n, x, h, 1, -1, 0.0, out, num_threads)
 
 
 cdef int axis_values_vec(vector_fn f, void *user_data, int n, const double *x, const double *h,
                          const double *nodes, int K, const Py_ssize_t *coords, Py_ssize_t B, int m,
                          double *values, double *offsets, int num_threads,
                          Py_ssize_t *failed_index, int *failed_status) noexcept nogil:
-    """values[b, k, :] = f(x + nodes[k] h_i e_i) for a vector f; see axis_values_scalar."""
+    """values[b, k, :] = f(x + nodes[k] h_i e_i), offsets[b, k] = realized offset, i = coords[b]."""
     cdef Py_ssize_t b, i, k
     cdef double *x_work
     cdef double xi
@@ -212,131 +172,99 @@ cdef int axis_values_vec(vector_fn f, void *user_data, int n, const double *x, c
     return _status(nomem[0], &watch, failed_index[0] >= 0)
 
 
+cdef int axis_values_scalar(scalar_fn f, void *user_data, int n, const double *x, const double *h,
+                            const double *nodes, int K, const Py_ssize_t *coords, Py_ssize_t B,
+                            double *values, double *offsets, int num_threads) noexcept nogil:
+    """values[b, k] = f(x + nodes[k] h_i e_i), offsets[b, k] = realized offset, i = coords[b]:
+    axis_values_vec with m = 1."""
+    cdef ScalarAsVector scalar = ScalarAsVector(f, user_data)
+    cdef Py_ssize_t failed_index = -1
+    cdef int failed_status = 0
+    return axis_values_vec(scalar_as_vector, &scalar, n, x, h, nodes, K, coords, B, 1, values, offsets,
+                           num_threads, &failed_index, &failed_status)
+
+
+cdef int hessian_c(scalar_fn f, void *user_data, int n, const double *x, const double *h, int sign,
+                   double f0, double *out, int num_threads) noexcept nogil:
+    """The Hessian stencils of fdcore.evaluators.python_callable.hessian (sign 0: central, +-1:
+    one-sided; f0 given); out is n x n. Axis points first (parallel over i), then the pairs
+    (parallel over rows i, dynamic schedule: row i has n - i - 1 pairs)."""
+    cdef Py_ssize_t i, j
+    cdef double *x_work
+    cdef double *o1
+    cdef double *o2
+    cdef double *f1
+    cdef double *f2
+    cdef double xi, xj, f_pair, value
+    cdef bint central = sign == 0
+    cdef int c1 = 1 if central else sign
+    cdef int c2 = -1 if central else 2 * sign
+    cdef int nomem[1], thread
+    cdef SignalWatch watch
+    nomem[0] = 0
+    o1 = <double *>malloc(4 * n * sizeof(double))
+    if o1 == NULL:
+        return -2
+    o2 = o1 + n
+    f1 = o1 + 2 * n
+    f2 = o1 + 3 * n
+    watch_start(&watch)
+    with parallel(num_threads=num_threads):
+        x_work = work_copy(x, n, 0, nomem)
+        thread = threadid()
+        for i in prange(n, schedule="static"):
+            if x_work == NULL or interrupted(&watch, thread):
+                continue
+            xi = x[i]
+            x_work[i] = xi + c1 * h[i]
+            o1[i] = x_work[i] - xi
+            f1[i] = f(n, x_work, user_data)
+            x_work[i] = xi + c2 * h[i]
+            o2[i] = x_work[i] - xi
+            f2[i] = f(n, x_work, user_data)
+            x_work[i] = xi
+            if central:  # q_i = -o2[i] exactly
+                out[i * n + i] = central_second_difference(f1[i], f2[i], f0, o1[i], -o2[i])
+            else:
+                out[i * n + i] = one_sided_second_difference(f2[i], f1[i], f0, o1[i], o2[i])
+        free(x_work)
+    if nomem[0] or watch.stop:
+        free(o1)
+        return _status(nomem[0], &watch, 0)
+    with parallel(num_threads=num_threads):
+        x_work = work_copy(x, n, 0, nomem)
+        thread = threadid()
+        for i in prange(n, schedule="dynamic"):
+            if x_work == NULL:
+                continue
+            xi = x[i]
+            for j in range(i + 1, n):
+                if interrupted(&watch, thread):  # polled per pair: a row can hold n - 1 of them
+                    break
+                xj = x[j]
+                x_work[i] = xi + c1 * h[i]
+                x_work[j] = xj + c1 * h[j]
+                f_pair = f(n, x_work, user_data)
+                if central:
+                    x_work[i] = xi + c2 * h[i]
+                    x_work[j] = xj + c2 * h[j]
+                    value = central_pair_term(f_pair, f(n, x_work, user_data), f1[i], f1[j], f2[i], f2[j],
+                                              f0, o1[i], o1[j], -o2[i], -o2[j])
+                else:
+                    value = one_sided_pair_term(f_pair, f1[i], f1[j], f0, o1[i], o1[j])
+                x_work[j] = xj
+                out[i * n + j] = value
+                out[j * n + i] = value
+            x_work[i] = xi
+        free(x_work)
+    free(o1)
+    return _status(nomem[0], &watch, 0)
+
+
 cdef int central_hessian_c(scalar_fn f, void *user_data, int n, const double *x, const double *h,
                            double f0, double *out, int num_threads) noexcept nogil:
-    """The n^2 + n + 1 stencil of fdcore.evaluators.python_callable.central_hessian (f0 given); out is n x n.
-
-    Axis points first (parallel over i), then the pairs (parallel over rows i, dynamic schedule:
-    row i has n - i - 1 pairs)."""
-    cdef Py_ssize_t i, j
-    cdef double *x_work
-    cdef double *p
-    cdef double *q
-    cdef double *f_p
-    cdef double *f_q
-    cdef double xi, xj, a, c
-    cdef int nomem[1], thread
-    cdef SignalWatch watch
-    nomem[0] = 0
-    p = <double *>malloc(4 * n * sizeof(double))
-    if p == NULL:
-        return -2
-    q = p + n
-    f_p = p + 2 * n
-    f_q = p + 3 * n
-    watch_start(&watch)
-    with parallel(num_threads=num_threads):
-        x_work = work_copy(x, n, 0, nomem)
-        thread = threadid()
-        for i in prange(n, schedule="static"):
-            if x_work == NULL or interrupted(&watch, thread):
-                continue
-            xi = x[i]
-            x_work[i] = xi + h[i]
-            p[i] = x_work[i] - xi
-            f_p[i] = f(n, x_work, user_data)
-            x_work[i] = xi - h[i]
-            q[i] = xi - x_work[i]
-            f_q[i] = f(n, x_work, user_data)
-            x_work[i] = xi
-            out[i * n + i] = central_second_difference(f_p[i], f_q[i], f0, p[i], q[i])
-        free(x_work)
-    if nomem[0] or watch.stop:
-        free(p)
-        return _status(nomem[0], &watch, 0)
-    with parallel(num_threads=num_threads):
-        x_work = work_copy(x, n, 0, nomem)
-        thread = threadid()
-        for i in prange(n, schedule="dynamic"):
-            if x_work == NULL:
-                continue
-            xi = x[i]
-            for j in range(i + 1, n):
-                if interrupted(&watch, thread):  # polled per pair: a row can hold n - 1 of them
-                    break
-                xj = x[j]
-                x_work[i] = xi + h[i]
-                x_work[j] = xj + h[j]
-                a = f(n, x_work, user_data)
-                x_work[i] = xi - h[i]
-                x_work[j] = xj - h[j]
-                c = f(n, x_work, user_data)
-                x_work[j] = xj
-                out[i * n + j] = central_pair_term(a, c, f_p[i], f_p[j], f_q[i], f_q[j], f0, p[i], p[j],
-                                                   q[i], q[j])
-                out[j * n + i] = out[i * n + j]
-            x_work[i] = xi
-        free(x_work)
-    free(p)
-    return _status(nomem[0], &watch, 0)
-
-
-cdef int one_sided_hessian_c(scalar_fn f, void *user_data, int n, const double *x, const double *h,
-                             int sign, double f0, double *out, int num_threads) noexcept nogil:
-    """The n(n + 1)/2 + n + 1 stencil of fdcore.evaluators.python_callable.one_sided_hessian (f0 given)."""
-    cdef Py_ssize_t i, j
-    cdef double *x_work
-    cdef double *d
-    cdef double *f_d
-    cdef double xi, xj, e, f2, a
-    cdef int nomem[1], thread
-    cdef SignalWatch watch
-    nomem[0] = 0
-    d = <double *>malloc(2 * n * sizeof(double))
-    if d == NULL:
-        return -2
-    f_d = d + n
-    watch_start(&watch)
-    with parallel(num_threads=num_threads):
-        x_work = work_copy(x, n, 0, nomem)
-        thread = threadid()
-        for i in prange(n, schedule="static"):
-            if x_work == NULL or interrupted(&watch, thread):
-                continue
-            xi = x[i]
-            x_work[i] = xi + sign * h[i]
-            d[i] = x_work[i] - xi
-            f_d[i] = f(n, x_work, user_data)
-            x_work[i] = xi + 2 * sign * h[i]
-            e = x_work[i] - xi
-            f2 = f(n, x_work, user_data)
-            x_work[i] = xi
-            out[i * n + i] = one_sided_second_difference(f2, f_d[i], f0, d[i], e)
-        free(x_work)
-    if nomem[0] or watch.stop:
-        free(d)
-        return _status(nomem[0], &watch, 0)
-    with parallel(num_threads=num_threads):
-        x_work = work_copy(x, n, 0, nomem)
-        thread = threadid()
-        for i in prange(n, schedule="dynamic"):
-            if x_work == NULL:
-                continue
-            xi = x[i]
-            x_work[i] = xi + sign * h[i]
-            for j in range(i + 1, n):
-                if interrupted(&watch, thread):  # polled per pair: a row can hold n - 1 of them
-                    break
-                xj = x[j]
-                x_work[j] = xj + sign * h[j]
-                a = f(n, x_work, user_data)
-                x_work[j] = xj
-                out[i * n + j] = one_sided_pair_term(a, f_d[i], f_d[j], f0, d[i], d[j])
-                out[j * n + i] = out[i * n + j]
-            x_work[i] = xi
-        free(x_work)
-    free(d)
-    return _status(nomem[0], &watch, 0)
+    """The central Hessian stencil (n^2 + n evaluations besides f0); see hessian_c."""
+    return hessian_c(f, user_data, n, x, h, 0, f0, out, num_threads)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -481,24 +409,13 @@ cdef class CompiledCallback:
                                  &values[0, 0, 0], &offsets[0, 0], nt, &failed_index, &failed_status)
         _check(rc, failed_index, failed_status)
 
-    def central_hessian(self, const double[::1] h, double f0, out):
+    def hessian(self, const double[::1] h, int sign, double f0, out):
         self._need(False)
         cdef const double[::1] x_work = self.x
         cdef int n = <int>x_work.shape[0], nt = self._threads(x_work.shape[0] * x_work.shape[0] // 2), rc
         cdef double[:, ::1] result = _contiguous(out)
         with nogil:
-            rc = central_hessian_c(self.scalar_f, self.user_data, n, &x_work[0], &h[0], f0, &result[0, 0], nt)
-        _check(rc, 0, 0)
-        _copy_back(result, out)
-
-    def one_sided_hessian(self, const double[::1] h, int sign, double f0, out):
-        self._need(False)
-        cdef const double[::1] x_work = self.x
-        cdef int n = <int>x_work.shape[0], nt = self._threads(x_work.shape[0] * x_work.shape[0] // 2), rc
-        cdef double[:, ::1] result = _contiguous(out)
-        with nogil:
-            rc = one_sided_hessian_c(self.scalar_f, self.user_data, n, &x_work[0], &h[0], sign, f0,
-                                     &result[0, 0], nt)
+            rc = hessian_c(self.scalar_f, self.user_data, n, &x_work[0], &h[0], sign, f0, &result[0, 0], nt)
         _check(rc, 0, 0)
         _copy_back(result, out)
 

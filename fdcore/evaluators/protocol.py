@@ -70,11 +70,9 @@ class Evaluator(Protocol):
                            offsets: np.ndarray) -> None:
         """values[b, k, :] for a vector f; see axis_values."""
 
-    def central_hessian(self, h: np.ndarray, f0: float, out: np.ndarray) -> None:
-        """The n^2 + n + 1 central Hessian stencil into out (n, n)."""
-
-    def one_sided_hessian(self, h: np.ndarray, sign: int, f0: float, out: np.ndarray) -> None:
-        """The n(n + 1)/2 + n + 1 one-sided Hessian stencil into out (n, n)."""
+    def hessian(self, h: np.ndarray, sign: int, f0: float, out: np.ndarray) -> None:
+        """The Hessian stencil into out (n, n): sign 0 central (n^2 + n evaluations), +1 / -1
+        forward / backward (n(n + 1)/2 + n); f0 = f(x)."""
 
 
 class BatchOptions:

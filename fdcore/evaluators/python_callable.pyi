@@ -1,7 +1,9 @@
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 import numpy as np
 from numpy.typing import NDArray
+
+from fdcore.evaluators.protocol import Evaluator
 
 _Float = np.float32 | np.float64
 
@@ -15,23 +17,14 @@ def two_point_jacobian(
     plus: int, minus: int, f0: NDArray[np.float64] | None, out: NDArray[_Float] | None,
     extra_args: tuple, kwargs: dict | None,
 ) -> NDArray[_Float]: ...
-def central_hessian(
-    f: Callable[..., Any], x_work: NDArray[_Float], x_view: NDArray[_Float], h: NDArray[_Float], f0: float,
-    out: NDArray[_Float], extra_args: tuple, kwargs: dict | None,
-) -> None: ...
-def one_sided_hessian(
+def hessian(
     f: Callable[..., Any], x_work: NDArray[_Float], x_view: NDArray[_Float], h: NDArray[_Float], sign: int,
     f0: float, out: NDArray[_Float], extra_args: tuple, kwargs: dict | None,
 ) -> None: ...
 def axis_values(
     f: Callable[..., Any], x_work: NDArray[_Float], x_view: NDArray[_Float], h: NDArray[_Float],
     nodes: NDArray[np.float64], coords: NDArray[np.intp], values: NDArray[np.float64],
-    offsets: NDArray[np.float64], extra_args: tuple, kwargs: dict | None,
-) -> None: ...
-def axis_values_vector(
-    f: Callable[..., Any], x_work: NDArray[_Float], x_view: NDArray[_Float], h: NDArray[_Float],
-    nodes: NDArray[np.float64], coords: NDArray[np.intp], values: NDArray[np.float64],
-    offsets: NDArray[np.float64], extra_args: tuple, kwargs: dict | None,
+    offsets: NDArray[np.float64], scalar: bool, extra_args: tuple, kwargs: dict | None,
 ) -> None: ...
 def complex_step_gradient(
     f: Callable[..., Any], x_work: NDArray[np.complex64 | np.complex128], x_view: NDArray[Any],
@@ -46,28 +39,12 @@ def fill_points(
     second_step: NDArray[np.float64], start: int, points: NDArray[_Float],
 ) -> None: ...
 
-class PythonCallable:
+class PythonCallable(Evaluator):
     compiled: bool
     batched: bool
     complex_input: bool
     vector_output: None
     f: Callable[..., Any]
     def __init__(self, f: Callable[..., Any], x: NDArray[Any], args: tuple, kwargs: dict | None) -> None: ...
-    x: NDArray[Any]
-    x_view: NDArray[Any]
-    args: tuple
-    kwargs: dict | None
-    def scalar(self, point: NDArray[Any] | None = None) -> float: ...
-    def vector(self, point: NDArray[Any] | None = None) -> NDArray[np.float64]: ...
-    def raw_values(self, points: Sequence[NDArray[Any]]) -> list[NDArray[Any]]: ...
-    def two_point_gradient(self, h: NDArray[Any], plus: int, minus: int, f0: float, out: NDArray[Any]) -> None: ...
-    def two_point_jacobian(self, h: NDArray[Any], plus: int, minus: int, f0: NDArray[np.float64] | None,
-                           out: NDArray[Any] | None) -> NDArray[Any]: ...
-    def axis_values(self, h: NDArray[Any], nodes: NDArray[np.float64], coords: NDArray[np.intp],
-                    values: NDArray[np.float64], offsets: NDArray[np.float64]) -> None: ...
-    def axis_values_vector(self, h: NDArray[Any], nodes: NDArray[np.float64], coords: NDArray[np.intp],
-                           values: NDArray[np.float64], offsets: NDArray[np.float64]) -> None: ...
-    def central_hessian(self, h: NDArray[Any], f0: float, out: NDArray[Any]) -> None: ...
-    def one_sided_hessian(self, h: NDArray[Any], sign: int, f0: float, out: NDArray[Any]) -> None: ...
     def complex_gradient(self, h: NDArray[np.float64], out: NDArray[np.float64]) -> None: ...
     def complex_jacobian(self, h: NDArray[np.float64], f: Callable[..., Any] | None = None) -> NDArray[np.float64]: ...

@@ -195,81 +195,54 @@ def two_point_jacobian(f, floating[::1] x_work, x_view, const floating[::1] h, i
 # Second derivatives
 # ---------------------------------------------------------------------------------------------
 
-def central_hessian(f, floating[::1] x_work, x_view, const floating[::1] h, double f0,
-                    floating[:, :] out, tuple extra_args, dict kwargs):
-    """Symmetric Hessian of a scalar f with n^2 + n + 1 evaluations (f0 included). Holds the GIL.
+def hessian(f, floating[::1] x_work, x_view, const floating[::1] h, int sign, double f0,
+            floating[:, :] out, tuple extra_args, dict kwargs):
+    """Symmetric Hessian of a scalar f into ``out`` (n, n), f0 = f(x) given. Holds the GIL.
 
-    Axis points x + p_i e_i, x - q_i e_i (realized steps p_i = (x_i + h_i) - x_i,
-    q_i = x_i - (x_i - h_i)) give the diagonal; the pairs x + p_i e_i + p_j e_j and
-    x - q_i e_i - q_j e_j reuse them for the off-diagonal entries, 2 evaluations per pair
-    (central_second_difference and central_pair_term in stencil_terms.pxd: O(h^2)).
-    ``out`` must be (n, n); it is written in full.
+    sign = 0: the central stencil, n^2 + n evaluations, O(h^2): axis points x + p_i e_i and
+    x - q_i e_i, pairs x + p_i e_i + p_j e_j and x - q_i e_i - q_j e_j (2 per pair, reusing the
+    axis points). sign = +1 / -1: the forward / backward stencil, n(n + 1)/2 + n evaluations,
+    O(h): axis points x + d_i e_i and x + e_i e_i (d_i, e_i the realized s_i and 2 s_i,
+    s_i = sign h_i), pairs x + d_i e_i + d_j e_j. The formulas: stencil_terms.pxd.
     """
     cdef Py_ssize_t i, j, n = x_work.shape[0]
     cdef floating xi, xj
-    cdef double a, b
-    cdef double[::1] p = np.empty(n), q = np.empty(n), f_p = np.empty(n), f_q = np.empty(n)
+    cdef bint central = sign == 0
+    # The two axis points of coordinate i sit at x_i + c1 h_i and x_i + c2 h_i.
+    cdef int c1 = 1 if central else sign
+    cdef int c2 = -1 if central else 2 * sign
+    cdef double f_pair, value
+    cdef double[::1] o1 = np.empty(n), o2 = np.empty(n), f1 = np.empty(n), f2 = np.empty(n)
     cdef tuple callargs = (x_view,) + extra_args
     for i in range(n):
         xi = x_work[i]
-        x_work[i] = xi + h[i]
-        p[i] = <double>x_work[i] - <double>xi
-        f_p[i] = call_scalar(f, callargs, kwargs)
-        x_work[i] = xi - h[i]
-        q[i] = <double>xi - <double>x_work[i]
-        f_q[i] = call_scalar(f, callargs, kwargs)
+        x_work[i] = xi + c1 * h[i]
+        o1[i] = <double>x_work[i] - <double>xi
+        f1[i] = call_scalar(f, callargs, kwargs)
+        x_work[i] = xi + c2 * h[i]
+        o2[i] = <double>x_work[i] - <double>xi
+        f2[i] = call_scalar(f, callargs, kwargs)
         x_work[i] = xi
-        out[i, i] = <floating>central_second_difference(f_p[i], f_q[i], f0, p[i], q[i])
+        if central:  # q_i = -o2[i] exactly
+            out[i, i] = <floating>central_second_difference(f1[i], f2[i], f0, o1[i], -o2[i])
+        else:
+            out[i, i] = <floating>one_sided_second_difference(f2[i], f1[i], f0, o1[i], o2[i])
     for i in range(n):
         xi = x_work[i]
         for j in range(i + 1, n):
             xj = x_work[j]
-            x_work[i] = xi + h[i]
-            x_work[j] = xj + h[j]
-            a = call_scalar(f, callargs, kwargs)
-            x_work[i] = xi - h[i]
-            x_work[j] = xj - h[j]
-            b = call_scalar(f, callargs, kwargs)
+            x_work[i] = xi + c1 * h[i]
+            x_work[j] = xj + c1 * h[j]
+            f_pair = call_scalar(f, callargs, kwargs)
+            if central:
+                x_work[i] = xi + c2 * h[i]
+                x_work[j] = xj + c2 * h[j]
+                value = central_pair_term(f_pair, call_scalar(f, callargs, kwargs), f1[i], f1[j], f2[i], f2[j],
+                                          f0, o1[i], o1[j], -o2[i], -o2[j])
+            else:
+                value = one_sided_pair_term(f_pair, f1[i], f1[j], f0, o1[i], o1[j])
             x_work[j] = xj
-            out[i, j] = <floating>central_pair_term(a, b, f_p[i], f_p[j], f_q[i], f_q[j], f0, p[i], p[j],
-                                                    q[i], q[j])
-            out[j, i] = out[i, j]
-        x_work[i] = xi
-
-
-def one_sided_hessian(f, floating[::1] x_work, x_view, const floating[::1] h, int sign, double f0,
-                      floating[:, :] out, tuple extra_args, dict kwargs):
-    """Symmetric Hessian from one side only (sign=+1 forward, -1 backward). Holds the GIL.
-
-    Uses f0, f(x + s_i e_i), f(x + 2 s_i e_i) and f(x + s_i e_i + s_j e_j) with s_i = sign * h_i:
-    n(n + 1)/2 + n + 1 evaluations, about half the central count, but only O(h) accurate
-    (one_sided_second_difference and one_sided_pair_term in stencil_terms.pxd).
-    """
-    cdef Py_ssize_t i, j, n = x_work.shape[0]
-    cdef floating xi, xj
-    cdef double f2, a
-    cdef double[::1] d = np.empty(n), f_d = np.empty(n)
-    cdef double e
-    cdef tuple callargs = (x_view,) + extra_args
-    for i in range(n):
-        xi = x_work[i]
-        x_work[i] = xi + sign * h[i]
-        d[i] = <double>x_work[i] - <double>xi
-        f_d[i] = call_scalar(f, callargs, kwargs)
-        x_work[i] = xi + 2 * sign * h[i]
-        e = <double>x_work[i] - <double>xi
-        f2 = call_scalar(f, callargs, kwargs)
-        x_work[i] = xi
-        out[i, i] = <floating>one_sided_second_difference(f2, f_d[i], f0, d[i], e)
-    for i in range(n):
-        xi = x_work[i]
-        x_work[i] = xi + sign * h[i]
-        for j in range(i + 1, n):
-            xj = x_work[j]
-            x_work[j] = xj + sign * h[j]
-            a = call_scalar(f, callargs, kwargs)
-            x_work[j] = xj
-            out[i, j] = <floating>one_sided_pair_term(a, f_d[i], f_d[j], f0, d[i], d[j])
+            out[i, j] = <floating>value
             out[j, i] = out[i, j]
         x_work[i] = xi
 
@@ -279,15 +252,17 @@ def one_sided_hessian(f, floating[::1] x_work, x_view, const floating[::1] h, in
 # ---------------------------------------------------------------------------------------------
 
 def axis_values(f, floating[::1] x_work, x_view, const floating[::1] h, const double[::1] nodes,
-                const Py_ssize_t[::1] coords, double[:, ::1] values, double[:, ::1] offsets,
-                tuple extra_args, dict kwargs):
-    """Values of a scalar f at x + c_k h_i e_i for the coordinates i = coords[b]. Holds the GIL.
+                const Py_ssize_t[::1] coords, double[:, :, ::1] values, double[:, ::1] offsets,
+                bint scalar, tuple extra_args, dict kwargs):
+    """Values of f at x + c_k h_i e_i for the coordinates i = coords[b]. Holds the GIL.
 
     IN   nodes    nonzero stencil offsets c_k in units of h (the centre f(x) is the caller's)
     IN   coords   the coordinates to perturb (all of them, or those a retry needs)
-    OUT  values[b, k]   f(x + c_k h_i e_i)
-    OUT  offsets[b, k]  the realized offset (x_i + c_k h_i) - x_i
-    Evaluations: len(coords) * len(nodes).
+    IN   scalar   f returns a scalar (values has m = 1) or, if false, a 1-D array of length m
+    OUT  values[b, k, :]  f(x + c_k h_i e_i)
+    OUT  offsets[b, k]    the realized offset (x_i + c_k h_i) - x_i
+    Evaluations: len(coords) * len(nodes). Callers pass coordinates in blocks, keeping memory at
+    len(coords) * K * m doubles whatever n is.
     """
     cdef Py_ssize_t b, i, k, K = nodes.shape[0]
     cdef floating xi
@@ -298,28 +273,10 @@ def axis_values(f, floating[::1] x_work, x_view, const floating[::1] h, const do
         for k in range(K):
             x_work[i] = <floating>(xi + nodes[k] * h[i])
             offsets[b, k] = <double>x_work[i] - <double>xi
-            values[b, k] = call_scalar(f, callargs, kwargs)
-        x_work[i] = xi
-
-
-def axis_values_vector(f, floating[::1] x_work, x_view, const floating[::1] h, const double[::1] nodes,
-                       const Py_ssize_t[::1] coords, double[:, :, ::1] values, double[:, ::1] offsets,
-                       tuple extra_args, dict kwargs):
-    """Like ``axis_values`` for a vector f: values[b, k, :] = f(x + c_k h_i e_i), i = coords[b].
-
-    The caller passes coordinates in blocks, keeping memory at len(coords) * K * m doubles
-    whatever n is. Holds the GIL.
-    """
-    cdef Py_ssize_t b, i, k, K = nodes.shape[0]
-    cdef floating xi
-    cdef tuple callargs = (x_view,) + extra_args
-    for b in range(coords.shape[0]):
-        i = coords[b]
-        xi = x_work[i]
-        for k in range(K):
-            x_work[i] = <floating>(xi + nodes[k] * h[i])
-            offsets[b, k] = <double>x_work[i] - <double>xi
-            call_vector(f, callargs, kwargs, values[b, k], i)
+            if scalar:
+                values[b, k, 0] = call_scalar(f, callargs, kwargs)
+            else:
+                call_vector(f, callargs, kwargs, values[b, k], i)
         x_work[i] = xi
 
 
@@ -451,17 +408,15 @@ cdef class PythonCallable:
         return two_point_jacobian(self.f, self.x, self.x_view, h, plus, minus, f0, out, self.args, self.kwargs)
 
     def axis_values(self, h, nodes, coords, values, offsets):
-        axis_values(self.f, self.x, self.x_view, h, nodes, coords, values, offsets, self.args, self.kwargs)
+        scalar_values = values.reshape(values.shape + (1,))  # a view: m = 1
+        axis_values(self.f, self.x, self.x_view, h, nodes, coords, scalar_values, offsets, True, self.args,
+                    self.kwargs)
 
     def axis_values_vector(self, h, nodes, coords, values, offsets):
-        axis_values_vector(self.f, self.x, self.x_view, h, nodes, coords, values, offsets, self.args,
-                           self.kwargs)
+        axis_values(self.f, self.x, self.x_view, h, nodes, coords, values, offsets, False, self.args, self.kwargs)
 
-    def central_hessian(self, h, double f0, out):
-        central_hessian(self.f, self.x, self.x_view, h, f0, out, self.args, self.kwargs)
-
-    def one_sided_hessian(self, h, int sign, double f0, out):
-        one_sided_hessian(self.f, self.x, self.x_view, h, sign, f0, out, self.args, self.kwargs)
+    def hessian(self, h, int sign, double f0, out):
+        hessian(self.f, self.x, self.x_view, h, sign, f0, out, self.args, self.kwargs)
 
     cdef _complex_copy(self):
         """The complex work copy of x (complex64 for float32 x), made on first use."""
