@@ -225,6 +225,24 @@ def _prepare(f, derivative, name, x, mode, k, args, kwargs, num_threads, vectori
     return bind_objective(f, x, args, kwargs, num_threads, vectorized, workers)
 
 
+def _user_derivative(name, derivative, evaluator, shape, expected, where, positions):
+    """The user's derivative at x as float64, checked: of ``shape`` (None: any size), real, finite.
+
+    Errors name ``name``; non-finite entries are reported ``where`` (e.g. 'at coordinates') by
+    ``positions(non-finite mask)``.
+    """
+    value = np.asarray(derivative(evaluator.x_view, *evaluator.args, **(evaluator.kwargs or {})))
+    if value.ndim != len(shape) or any(s is not None and s != v for s, v in zip(shape, value.shape)):
+        raise ValueError(f"{name} must return an array of shape {expected}, got shape {value.shape}")
+    if value.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must return real numbers, got dtype {value.dtype}")
+    value = value.astype(np.float64, copy=False)
+    bad = ~np.isfinite(value)
+    if bad.any():
+        raise ValueError(f"{name} returned non-finite values {where} {positions(bad)[:10]}")
+    return value
+
+
 @document
 def check_grad(f, grad, x, *, mode="auto", k=8, rtol=None, atol=None, seed=None, localize=True,
                min_block=1, args=(), kwargs=None, num_threads=None, vectorized=False, workers=None):
@@ -270,14 +288,7 @@ def check_grad(f, grad, x, *, mode="auto", k=8, rtol=None, atol=None, seed=None,
     evaluator = _prepare(f, grad, "grad", x, mode, k, args, kwargs, num_threads, vectorized, workers)
     x = evaluator.x
     n = x.shape[0]
-    g = np.asarray(grad(evaluator.x_view, *evaluator.args, **(evaluator.kwargs or {})))
-    if g.shape != (n,):
-        raise ValueError(f"grad must return an array of shape ({n},), got shape {g.shape}")
-    if g.dtype.kind not in "biuf":
-        raise ValueError(f"grad must return real numbers, got dtype {g.dtype}")
-    g = g.astype(np.float64, copy=False)
-    if not np.all(np.isfinite(g)):
-        raise ValueError(f"grad returned non-finite values at coordinates {np.flatnonzero(~np.isfinite(g))[:10]}")
+    g = _user_derivative("grad", grad, evaluator, (n,), f"({n},)", "at coordinates", np.flatnonzero)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     if mode == "auto":
         mode = "full" if n <= AUTO_FULL_MAX_N else "directions"
@@ -514,7 +525,7 @@ def check_jacobian(f, jac, x, *, mode="auto", k=8, rtol=None, atol=None, seed=No
     Returns
     -------
     GradCheck
-        Truthy when the check passed; ``print(result)`` shows the report.
+        The outcome (``kind='Jacobian'``); in 'full' mode ``worst`` names entries by (row, column).
 
     Examples
     --------
@@ -527,14 +538,8 @@ def check_jacobian(f, jac, x, *, mode="auto", k=8, rtol=None, atol=None, seed=No
     evaluator = _prepare(f, jac, "jac", x, mode, k, args, kwargs, num_threads, vectorized, workers)
     x = evaluator.x
     n = x.shape[0]
-    J = np.asarray(jac(evaluator.x_view, *evaluator.args, **(evaluator.kwargs or {})))
-    if J.ndim != 2 or J.shape[1] != n:
-        raise ValueError(f"jac must return an array of shape (m, {n}), got shape {J.shape}")
-    if J.dtype.kind not in "biuf":
-        raise ValueError(f"jac must return real numbers, got dtype {J.dtype}")
-    J = J.astype(np.float64, copy=False)
-    if not np.all(np.isfinite(J)):
-        raise ValueError(f"jac returned non-finite values in columns {np.flatnonzero(~np.isfinite(J).all(axis=0))[:10]}")
+    J = _user_derivative("jac", jac, evaluator, (None, n), f"(m, {n})", "in columns",
+                         lambda bad: np.flatnonzero(bad.any(axis=0)))
     probe = _Probe(evaluator, vector=True)
     _require_finite(probe.F0)
     if probe.F0.shape != (J.shape[0],):

@@ -29,8 +29,14 @@ __all__ = ["Derivative", "EstimateResult", "Gradient", "Hessdiag", "Hessian", "J
 _METHODS = ("central", "forward", "backward", "complex")
 
 
+def _function_entry(name):
+    return (f"{name} : callable\n    The function, called as ``{name}(x, *args, **kwds)`` with the arguments the "
+            "estimator is\n    called with (what it must return: see the summary).")
+
+
 # The constructor parameters the estimators share, composed into each docstring by @document.
 _PARAMETERS = {
+    "fun": _function_entry("fun"),
     "step": """step : float or array_like, optional
     Absolute base step (the coarsest Richardson level's step); default None, fdcore's
     default step. numdifftools' step generators are not supported.""",
@@ -46,6 +52,19 @@ _PARAMETERS = {
     Return an `EstimateResult` instead of the estimate alone.""",
     "**options": """**options
     Not supported: any other keyword (e.g. numdifftools' ``step_ratio``) raises TypeError.""",
+}
+
+# Hessian and Hessdiag: f, and method and order as they mean there.
+_HESSIAN_PARAMETERS = {
+    **_PARAMETERS,
+    "f": _function_entry("f"),
+    "method": """method : {'central', 'forward', 'backward', 'complex'}, optional
+    The accurate mode of `fdcore.hessian` for the real methods, its complex-step Hessian for
+    'complex' (Hessdiag raises ValueError for 'complex' when called); numdifftools' other
+    methods raise ValueError.""",
+    "order": """order : int, optional
+    Checked as numdifftools' order (positive, even for 'central' and 'complex'; Hessian takes
+    None for 2) but without effect: the basic stencil is fdcore's order 2 (central) or 1.""",
 }
 
 
@@ -128,13 +147,11 @@ def _vector_value(value):
 
 @document(shared=_PARAMETERS)
 class Derivative(_Estimator):
-    """n-th derivative of a scalar function of one variable, elementwise over x (vectorized f).
+    """n-th derivative of a scalar function of one variable, elementwise over x; fun must be
+    vectorized (it returns an array of x's shape).
 
     Parameters
     ----------
-    fun : callable
-        ``fun(x, *args, **kwds)``, called with the instance's call arguments; must be vectorized:
-        it returns an array of x's shape.
     n : int, optional
         Derivative order, 1 to 4 (default 1); 'complex' supports n = 1 only.
     """
@@ -149,14 +166,7 @@ class Derivative(_Estimator):
 
 @document(shared=_PARAMETERS)
 class Gradient(_Estimator):
-    """Gradient of a scalar function; a scalar x gives the derivative.
-
-    Parameters
-    ----------
-    fun : callable
-        The scalar function ``fun(x, *args, **kwds)``, with x of shape (n,) and args, kwds the
-        instance's call arguments.
-    """
+    """Gradient of a scalar function fun(x), x of shape (n,); a scalar x gives the derivative."""
 
     def __call__(self, x, *args, **kwds):
         f = self._bind(args, kwds)
@@ -167,14 +177,8 @@ class Gradient(_Estimator):
 
 @document(shared=_PARAMETERS)
 class Jacobian(_Estimator):
-    """Jacobian (m, n); a scalar function gives shape (1, n), as numdifftools does.
-
-    Parameters
-    ----------
-    fun : callable
-        ``fun(x, *args, **kwds)``, with x of shape (n,) and args, kwds the instance's call
-        arguments, returning a real scalar or a 1-D array of shape (m,).
-    """
+    """Jacobian (m, n) of fun(x), x of shape (n,), returning a real scalar or a 1-D array of
+    shape (m,); a scalar function gives shape (1, n), as numdifftools does."""
 
     def __call__(self, x, *args, **kwds):
         f = self._bind(args, kwds)
@@ -182,22 +186,9 @@ class Jacobian(_Estimator):
         return self._finish(_api.jacobian(vector, _point(x), full_output=True, **self._options()))
 
 
-@document(shared=_PARAMETERS)
+@document(shared=_HESSIAN_PARAMETERS)
 class Hessian(_Estimator):
-    """Hessian (n, n), exactly symmetric.
-
-    Parameters
-    ----------
-    f : callable
-        The scalar function ``f(x, *args, **kwds)``, with x of shape (n,) and args, kwds the
-        instance's call arguments.
-    method : {'central', 'forward', 'backward', 'complex'}, optional
-        Scheme of `fdcore.hessian` (in its accurate mode for the real methods); numdifftools'
-        other methods raise ValueError.
-    order : int, optional
-        Checked as numdifftools' order (None means 2; even for 'central' and 'complex') but
-        without effect: the basic stencil is always fdcore's order 2 (central) or 1 (one-sided).
-    """
+    """Hessian (n, n) of a scalar function f(x), x of shape (n,); exactly symmetric."""
 
     def __init__(self, f=None, step=None, method="central", order=None, full_output=False, **options):
         super().__init__(f, step, method, 2 if order is None else order, 2, full_output, **options)
@@ -209,21 +200,12 @@ class Hessian(_Estimator):
         return self._finish(_api.hessian(self._bind(args, kwds), _point(x), full_output=True, **options))
 
 
-@document(shared=_PARAMETERS)
+@document(shared=_HESSIAN_PARAMETERS)
 class Hessdiag(_Estimator):
     """Diagonal of the Hessian (n,): 8 evaluations per coordinate (4 Richardson levels of the
     3-point second difference), not the n^2 of a full Hessian.
 
-    Parameters
-    ----------
-    f : callable
-        The scalar function ``f(x, *args, **kwds)``, with x of shape (n,) and args, kwds the
-        instance's call arguments.
-    method : {'central', 'forward', 'backward', 'complex'}, optional
-        Difference scheme; 'complex' is accepted here but raises ValueError when called.
-    order : int, optional
-        Checked as numdifftools' order (positive; even for 'central') but without effect on
-        the estimate.
+    f is a scalar function f(x), x of shape (n,).
     """
 
     def __init__(self, f=None, step=None, method="central", order=2, full_output=False, **options):

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from fdcore.derivatives.docs import document
 from fdcore.derivatives.first import gradient, jacobian
 from fdcore.derivatives.hessian import hessian
 from fdcore.evaluators.protocol import BatchOptions, make_evaluator
@@ -128,6 +129,7 @@ class CriticalPoint:
         )
 
 
+@document
 def classify_critical_point(f, x, *, gtol=0.0, args=(), kwargs=None, vectorized=False, workers=None):
     """Say whether x is a minimum, maximum, saddle or degenerate critical point of f, or not critical.
 
@@ -141,17 +143,10 @@ def classify_critical_point(f, x, *, gtol=0.0, args=(), kwargs=None, vectorized=
 
     Parameters
     ----------
-    f : callable
-        ``f(x, *args, **kwargs) -> float``.
-    x : array_like, shape (n,)
     gtol : float
         Absolute gradient size that also counts as zero. The default 0 accepts only what the
         finite-difference error explains; a point returned by an optimizer is critical only up to
         its own tolerance, so pass that tolerance here.
-    args, kwargs
-        Extra arguments passed to f.
-    vectorized, workers
-        As for `gradient`.
 
     Returns
     -------

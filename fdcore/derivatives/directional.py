@@ -11,6 +11,7 @@ from fdcore.derivatives.validation import (
     read_only_view,
 )
 from fdcore.evaluators.protocol import BatchOptions, make_evaluator
+from fdcore.numerics.options import real_number
 
 
 @document
@@ -64,12 +65,10 @@ def jvp(f, x, v, *, step=None, args=(), kwargs=None, num_threads=None, vectorize
             # v / max|v| and scale back (the derivative is linear in v).
             v, scale, t = v / x.dtype.type(vmax), vmax, unit_step
     else:
-        if isinstance(step, (str, bytes)) or np.ndim(step) != 0:
-            raise TypeError(f"step must be a positive number (the step t along v), got {step!r:.60}")
-        try:
-            t = float(step)
-        except (TypeError, ValueError):
-            raise TypeError(f"step must be a positive number (the step t along v), got {step!r:.60}") from None
+        expected = "a positive number (the step t along v)"
+        if isinstance(step, (str, bytes)) or np.ndim(step) != 0:  # float() would take "1e-3" and [1e-3]
+            raise TypeError(f"step must be {expected}, got {step!r:.60}")
+        t = real_number(step, "step", expected)
         if not (np.isfinite(t) and t > 0):
             raise ValueError(f"step must be a positive finite number, got {step!r}")
     x_hi = read_only_view(x + x.dtype.type(t) * v)

@@ -12,6 +12,10 @@ import re
 
 # The shared entries, one per parameter name, as they render under "Parameters".
 PARAMETERS = {
+    "f": """f : callable
+    ``f(x, *args, **kwargs) -> float``: the scalar objective.""",
+    "x": """x : array_like, shape (n,)
+    The point (float32 is kept, other reals become float64). Never modified.""",
     "order": """order : int, optional
     Accuracy order of the stencil: 2, 4, 6 or 8 for 'central' (default 2: the two-point
     difference), 1 to 8 one-sided (default 1: the two-point difference). An order-p central
@@ -107,6 +111,13 @@ def document(function=None, *, shared=None):
     shared = PARAMETERS if shared is None else shared
     doc = function.__doc__
     section = _SECTION.search(doc)
+    if section is None:  # every entry is shared: open the section before the first other one
+        indented = re.search(r"\n([ ]*)\S", doc)
+        indent = indented.group(1) if indented else "    "  # a one-line docstring: a def's body indent
+        first = _NEXT_SECTION.search(doc)
+        at = first.start() if first else len(doc.rstrip()) + 1
+        doc = doc[:at].rstrip() + f"\n\n{indent}Parameters\n{indent}----------\n\n" + indent + doc[at:].lstrip()
+        section = _SECTION.search(doc)
     indent = section.group("indent")
     start = section.end()
     end_match = _NEXT_SECTION.search(doc, start)

@@ -80,11 +80,16 @@ def _levels(richardson, accurate_levels):
     return int(richardson)
 
 
-def _ratio(step_ratio):
+def real_number(value, name, expected, shown=60):
+    """float(value), or a TypeError saying ``name`` must be ``expected`` (showing ``shown`` characters)."""
     try:
-        ratio = float(step_ratio)
+        return float(value)
     except (TypeError, ValueError):
-        raise TypeError(f"step_ratio must be a number > 1, got {step_ratio!r:.40}") from None
+        raise TypeError(f"{name} must be {expected}, got {value!r:.{shown}}") from None
+
+
+def _ratio(step_ratio):
+    ratio = real_number(step_ratio, "step_ratio", "a number > 1", shown=40)
     if not (np.isfinite(ratio) and ratio > 1):
         raise ValueError(f"step_ratio must be a finite number > 1, got {step_ratio!r}")
     return ratio

@@ -56,9 +56,6 @@ def plot_step_error(f, x, i=0, *, exact=None, steps=None, method="central", ax=N
 
     Parameters
     ----------
-    f : callable
-        ``f(x, *args, **kwargs) -> float``.
-    x : array_like, shape (n,)
     i : int
         The coordinate.
     exact : float, optional

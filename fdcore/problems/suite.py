@@ -13,6 +13,9 @@ accepts complex x and the complex-step method applies; their gradient functions 
 too. Many least-squares problems are written as f = sum(r(x)**2) with the residual Jacobian J and
 the residual Hessians, from which the gradient 2 J^T r and the Hessian 2 (J^T J + sum r_i r_i'')
 follow exactly.
+
+Each problem constructor takes n, the number of variables; the fixed-size problems ignore it,
+and `get_problem` refuses an n they do not have (or one out of a problem's range).
 """
 
 from dataclasses import dataclass
@@ -141,26 +144,14 @@ def _rosen_hess(x):
 
 
 def rosenbrock(n):
-    """Chained Rosenbrock function (as scipy.optimize.rosen) at x0 = (-1.2, 1, -1.2, 1, ...).
-
-    Parameters
-    ----------
-    n : int
-        Number of variables.
-    """
+    """Chained Rosenbrock function (as scipy.optimize.rosen) at x0 = (-1.2, 1, -1.2, 1, ...)."""
     x0 = np.where(np.arange(n) % 2 == 0, -1.2, 1.0)
     return Problem("rosenbrock", x0, _rosen, _rosen_grad, _rosen_hess, tags=("mgh",),
                    compiled=Callback(capsule("rosenbrock")))
 
 
 def rosenbrock_minimum(n):
-    """Chained Rosenbrock at its minimizer (1, ..., 1): zero gradient, f = 0, Hessian nonsingular.
-
-    Parameters
-    ----------
-    n : int
-        Number of variables (`get_problem` asks for n >= 2).
-    """
+    """Chained Rosenbrock at its minimizer (1, ..., 1): zero gradient, f = 0, Hessian nonsingular."""
     return Problem("rosenbrock_minimum", np.ones(n), _rosen, _rosen_grad, _rosen_hess, tags=("zero-gradient",))
 
 
@@ -205,13 +196,7 @@ def _powell_hess(x):
 
 
 def extended_powell(n):
-    """Extended Powell singular function (MGH 22) at x0 = (3, -1, 0, 1, 3, -1, 0, 1, ...).
-
-    Parameters
-    ----------
-    n : int
-        Number of variables, a multiple of 4 (x0 has 4 * (n // 4) entries).
-    """
+    """Extended Powell singular function (MGH 22) at x0 = (3, -1, 0, 1, 3, -1, 0, 1, ...)."""
     x0 = np.tile([3.0, -1.0, 0.0, 1.0], n // 4)
     return Problem("extended_powell", x0, _powell, _powell_grad, _powell_hess, tags=("mgh",),
                    compiled=Callback(capsule("extended_powell")))
@@ -234,13 +219,7 @@ def _broyden_jac(x):
 
 
 def broyden_tridiagonal(n):
-    """Broyden tridiagonal system (MGH 30), a vector problem with m = n, at x0 = (-1, ..., -1).
-
-    Parameters
-    ----------
-    n : int
-        Number of variables.
-    """
+    """Broyden tridiagonal system (MGH 30), a vector problem with m = n, at x0 = (-1, ..., -1)."""
     return Problem("broyden_tridiagonal", np.full(n, -1.0), _broyden, _broyden_jac, vector=True, tags=("mgh",),
                    compiled=Callback(capsule("broyden_tridiagonal"), m=n))
 
@@ -299,13 +278,7 @@ _BROWN_BS = _SumOfSquares(_brown_bs_r, _brown_bs_j, _brown_bs_rh)
 
 
 def brown_badly_scaled(n):
-    """Brown badly scaled function (MGH 4), 3 squares in 2 variables, at x0 = (1, 1).
-
-    Parameters
-    ----------
-    n : int
-        Ignored: the problem exists for n = 2 only (`get_problem` refuses any other n).
-    """
+    """Brown badly scaled function (MGH 4), 3 squares in 2 variables, at x0 = (1, 1)."""
     return _BROWN_BS.problem("brown_badly_scaled", [1.0, 1.0],
                              tags=("mgh", "badly-scaled", "large-values", "wide-range-gradient"))
 
@@ -338,13 +311,7 @@ _BEALE = _SumOfSquares(_beale_r, _beale_j, _beale_rh)
 
 
 def beale(n):
-    """Beale function (MGH 5), 3 squares in 2 variables, at x0 = (1, 1).
-
-    Parameters
-    ----------
-    n : int
-        Ignored: the problem exists for n = 2 only (`get_problem` refuses any other n).
-    """
+    """Beale function (MGH 5), 3 squares in 2 variables, at x0 = (1, 1)."""
     return _BEALE.problem("beale", [1.0, 1.0], tags=("mgh",))
 
 
@@ -395,13 +362,7 @@ _HELICAL = _SumOfSquares(_helical_r, _helical_j, _helical_rh)
 
 
 def helical_valley(n):
-    """Helical valley function (MGH 7), 3 squares in 3 variables, at x0 = (-1, 0, 0).
-
-    Parameters
-    ----------
-    n : int
-        Ignored: the problem exists for n = 3 only (`get_problem` refuses any other n).
-    """
+    """Helical valley function (MGH 7), 3 squares in 3 variables, at x0 = (-1, 0, 0)."""
     return _HELICAL.problem("helical_valley", [-1.0, 0.0, 0.0], tags=("mgh",))
 
 
@@ -428,13 +389,7 @@ _FREUD = _SumOfSquares(_freud_r, _freud_j, _freud_rh)
 
 
 def freudenstein_roth(n):
-    """Freudenstein and Roth function (MGH 2), 2 squares in 2 variables, at x0 = (0.5, -2).
-
-    Parameters
-    ----------
-    n : int
-        Ignored: the problem exists for n = 2 only (`get_problem` refuses any other n).
-    """
+    """Freudenstein and Roth function (MGH 2), 2 squares in 2 variables, at x0 = (0.5, -2)."""
     return _FREUD.problem("freudenstein_roth", [0.5, -2.0], tags=("mgh",))
 
 
@@ -460,13 +415,7 @@ _PBS = _SumOfSquares(_pbs_r, _pbs_j, _pbs_rh)
 
 
 def powell_badly_scaled(n):
-    """Powell badly scaled function (MGH 3), 2 squares in 2 variables, at x0 = (0, 1).
-
-    Parameters
-    ----------
-    n : int
-        Ignored: the problem exists for n = 2 only (`get_problem` refuses any other n).
-    """
+    """Powell badly scaled function (MGH 3), 2 squares in 2 variables, at x0 = (0, 1)."""
     return _PBS.problem("powell_badly_scaled", [0.0, 1.0], tags=("mgh", "badly-scaled"))
 
 
@@ -498,13 +447,7 @@ _BOX = _SumOfSquares(_box_r, _box_j, _box_rh)
 
 
 def box_3d(n):
-    """Box three-dimensional function (MGH 12), 10 squares in 3 variables, at x0 = (0, 10, 20).
-
-    Parameters
-    ----------
-    n : int
-        Ignored: the problem exists for n = 3 only (`get_problem` refuses any other n).
-    """
+    """Box three-dimensional function (MGH 12), 10 squares in 3 variables, at x0 = (0, 10, 20)."""
     return _BOX.problem("box_3d", [0.0, 10.0, 20.0], tags=("mgh",))
 
 
@@ -535,13 +478,7 @@ _JS = _SumOfSquares(_js_r, _js_j, _js_rh)
 
 
 def jennrich_sampson(n):
-    """Jennrich and Sampson function (MGH 6), 10 squares in 2 variables, at x0 = (0.3, 0.4).
-
-    Parameters
-    ----------
-    n : int
-        Ignored: the problem exists for n = 2 only (`get_problem` refuses any other n).
-    """
+    """Jennrich and Sampson function (MGH 6), 10 squares in 2 variables, at x0 = (0.3, 0.4)."""
     return _JS.problem("jennrich_sampson", [0.3, 0.4], tags=("mgh",))
 
 
@@ -577,13 +514,7 @@ _BARD = _SumOfSquares(_bard_r, _bard_j, _bard_rh)
 
 
 def bard(n):
-    """Bard function (MGH 8), 15 squares in 3 variables, at x0 = (1, 1, 1).
-
-    Parameters
-    ----------
-    n : int
-        Ignored: the problem exists for n = 3 only (`get_problem` refuses any other n).
-    """
+    """Bard function (MGH 8), 15 squares in 3 variables, at x0 = (1, 1, 1)."""
     return _BARD.problem("bard", [1.0, 1.0, 1.0], tags=("mgh",))
 
 
@@ -622,13 +553,7 @@ _GAUSS = _SumOfSquares(_gauss_r, _gauss_j, _gauss_rh)
 
 
 def gaussian(n):
-    """Gaussian function (MGH 9), 15 squares in 3 variables, at x0 = (0.4, 1, 0).
-
-    Parameters
-    ----------
-    n : int
-        Ignored: the problem exists for n = 3 only (`get_problem` refuses any other n).
-    """
+    """Gaussian function (MGH 9), 15 squares in 3 variables, at x0 = (0.4, 1, 0)."""
     return _GAUSS.problem("gaussian", [0.4, 1.0, 0.0], tags=("mgh",))
 
 
@@ -666,13 +591,7 @@ _MEYER = _SumOfSquares(_meyer_r, _meyer_j, _meyer_rh)
 
 
 def meyer(n):
-    """Meyer function (MGH 10), 16 squares in 3 variables, at x0 = (0.02, 4000, 250).
-
-    Parameters
-    ----------
-    n : int
-        Ignored: the problem exists for n = 3 only (`get_problem` refuses any other n).
-    """
+    """Meyer function (MGH 10), 16 squares in 3 variables, at x0 = (0.02, 4000, 250)."""
     return _MEYER.problem("meyer", [0.02, 4000.0, 250.0], tags=("mgh", "badly-scaled", "large-values"))
 
 
@@ -710,13 +629,7 @@ _BIGGS = _SumOfSquares(_biggs_r, _biggs_j, _biggs_rh)
 
 
 def biggs_exp6(n):
-    """Biggs EXP6 function (MGH 18), 13 squares in 6 variables, at x0 = (1, 2, 1, 1, 1, 1).
-
-    Parameters
-    ----------
-    n : int
-        Ignored: the problem exists for n = 6 only (`get_problem` refuses any other n).
-    """
+    """Biggs EXP6 function (MGH 18), 13 squares in 6 variables, at x0 = (1, 2, 1, 1, 1, 1)."""
     return _BIGGS.problem("biggs_exp6", [1.0, 2.0, 1.0, 1.0, 1.0, 1.0], tags=("mgh",))
 
 
@@ -754,13 +667,7 @@ _BD = _SumOfSquares(_bd_r, _bd_j, _bd_rh)
 
 
 def brown_dennis(n):
-    """Brown and Dennis function (MGH 16), 20 squares in 4 variables, at x0 = (25, 5, -5, -1).
-
-    Parameters
-    ----------
-    n : int
-        Ignored: the problem exists for n = 4 only (`get_problem` refuses any other n).
-    """
+    """Brown and Dennis function (MGH 16), 20 squares in 4 variables, at x0 = (25, 5, -5, -1)."""
     return _BD.problem("brown_dennis", [25.0, 5.0, -5.0, -1.0], tags=("mgh", "large-values"))
 
 
@@ -798,13 +705,7 @@ def _wood_hess(x):
 
 
 def wood(n):
-    """Wood function (MGH 14) in 4 variables at x0 = (-3, -1, -3, -1).
-
-    Parameters
-    ----------
-    n : int
-        Ignored: the problem exists for n = 4 only (`get_problem` refuses any other n).
-    """
+    """Wood function (MGH 14) in 4 variables at x0 = (-3, -1, -3, -1)."""
     return Problem("wood", np.array([-3.0, -1.0, -3.0, -1.0]), _wood, _wood_grad, _wood_hess, tags=("mgh",))
 
 
@@ -838,13 +739,7 @@ _XROSEN = _SumOfSquares(_xrosen_r, _xrosen_j, _xrosen_rh)
 
 
 def extended_rosenbrock(n):
-    """Extended Rosenbrock function (MGH 21), n squares, at x0 = (-1.2, 1, -1.2, 1, ...).
-
-    Parameters
-    ----------
-    n : int
-        Number of variables, even (x0 has 2 * (n // 2) entries).
-    """
+    """Extended Rosenbrock function (MGH 21), n squares, at x0 = (-1.2, 1, -1.2, 1, ...)."""
     return _XROSEN.problem("extended_rosenbrock", np.tile([-1.2, 1.0], n // 2), tags=("mgh",))
 
 
@@ -886,13 +781,7 @@ _WATSON = _SumOfSquares(_watson_r, _watson_j, _watson_rh)
 
 
 def watson(n):
-    """Watson function (MGH 20), 31 squares, at x0 = 0.
-
-    Parameters
-    ----------
-    n : int
-        Number of variables, 2 <= n <= 31 (`get_problem` checks the range).
-    """
+    """Watson function (MGH 20), 31 squares, at x0 = 0."""
     return _WATSON.problem("watson", np.zeros(n), tags=("mgh",))
 
 
@@ -917,13 +806,7 @@ _PEN1 = _SumOfSquares(_pen1_r, _pen1_j, _pen1_rh)
 
 
 def penalty_1(n):
-    """Penalty function I (MGH 23), n + 1 squares, at x0 = (1, 2, ..., n).
-
-    Parameters
-    ----------
-    n : int
-        Number of variables.
-    """
+    """Penalty function I (MGH 23), n + 1 squares, at x0 = (1, 2, ..., n)."""
     return _PEN1.problem("penalty_1", np.arange(1.0, n + 1.0), tags=("mgh",))
 
 
@@ -951,13 +834,7 @@ _VARDIM = _SumOfSquares(_vardim_r, _vardim_j, _vardim_rh)
 
 
 def variably_dimensioned(n):
-    """Variably dimensioned function (MGH 25), n + 2 squares, at x0_j = 1 - j / n.
-
-    Parameters
-    ----------
-    n : int
-        Number of variables.
-    """
+    """Variably dimensioned function (MGH 25), n + 2 squares, at x0_j = 1 - j / n."""
     return _VARDIM.problem("variably_dimensioned", 1.0 - np.arange(1.0, n + 1.0) / n, tags=("mgh",))
 
 
@@ -987,24 +864,12 @@ _TRIG = _SumOfSquares(_trig_r, _trig_j, _trig_rh)
 
 
 def trigonometric(n):
-    """Trigonometric function (MGH 26) as a sum of n squares, at x0 = (1/n, ..., 1/n).
-
-    Parameters
-    ----------
-    n : int
-        Number of variables.
-    """
+    """Trigonometric function (MGH 26) as a sum of n squares, at x0 = (1/n, ..., 1/n)."""
     return _TRIG.problem("trigonometric", np.full(n, 1.0 / n), tags=("mgh",))
 
 
 def trigonometric_system(n):
-    """The residuals of `trigonometric` as a vector problem (m = n), at x0 = (1/n, ..., 1/n).
-
-    Parameters
-    ----------
-    n : int
-        Number of variables.
-    """
+    """The residuals of `trigonometric` as a vector problem (m = n), at x0 = (1/n, ..., 1/n)."""
     return Problem("trigonometric_system", np.full(n, 1.0 / n), _trig_r, _trig_j, vector=True, tags=("mgh",))
 
 
@@ -1043,13 +908,7 @@ _BAL = _SumOfSquares(_bal_r, _bal_j, _bal_rh)
 
 
 def brown_almost_linear(n):
-    """Brown almost-linear function (MGH 27), n squares, at x0 = (0.5, ..., 0.5).
-
-    Parameters
-    ----------
-    n : int
-        Number of variables.
-    """
+    """Brown almost-linear function (MGH 27), n squares, at x0 = (0.5, ..., 0.5)."""
     return _BAL.problem("brown_almost_linear", np.full(n, 0.5), tags=("mgh",))
 
 
@@ -1079,11 +938,6 @@ def discrete_boundary_value(n):
     """Discrete boundary value system (MGH 28), a vector problem with m = n.
 
     The starting point is x0_i = t_i (t_i - 1) with t_i = i / (n + 1).
-
-    Parameters
-    ----------
-    n : int
-        Number of variables.
     """
     t = _dbv_grid(n)[1]
     return Problem("discrete_boundary_value", t * (t - 1.0), _dbv, _dbv_jac, vector=True, tags=("mgh",))
@@ -1122,26 +976,14 @@ _SCALED_LARGE, _SCALED_SMALL = _Scaled(1e6), _Scaled(1e-6)
 
 
 def scaled_large_x(n):
-    """f(x) = log(1 + |u|^2) + sum sin(u_i), u = x / 1e6, at a point with |x_i| ~ 1e6.
-
-    Parameters
-    ----------
-    n : int
-        Number of variables.
-    """
+    """f(x) = log(1 + |u|^2) + sum sin(u_i), u = x / 1e6, at a point with |x_i| ~ 1e6."""
     p = _SCALED_LARGE
     return Problem("scaled_large_x", 1e6 * np.resize(_SCALED_U0, n), p.f, p.gradient, p.hessian,
                    tags=("badly-scaled", "large-x"))
 
 
 def scaled_small_x(n):
-    """f(x) = log(1 + |u|^2) + sum sin(u_i), u = x / 1e-6, at a point with |x_i| ~ 1e-6.
-
-    Parameters
-    ----------
-    n : int
-        Number of variables.
-    """
+    """f(x) = log(1 + |u|^2) + sum sin(u_i), u = x / 1e-6, at a point with |x_i| ~ 1e-6."""
     p = _SCALED_SMALL
     return Problem("scaled_small_x", 1e-6 * np.resize(_SCALED_U0, n), p.f, p.gradient, p.hessian,
                    tags=("badly-scaled", "small-x"))
@@ -1177,13 +1019,7 @@ def _lexp_hess(x):
 
 
 def large_exponential(n):
-    """f = 1e10 exp(sum sin(x_i) + 0.25 sum x_i x_{i+1}): |f| ~ 1e10.
-
-    Parameters
-    ----------
-    n : int
-        Number of variables.
-    """
+    """f = 1e10 exp(sum sin(x_i) + 0.25 sum x_i x_{i+1}): |f| ~ 1e10."""
     return Problem("large_exponential", np.resize([0.5, -1.0, 1.5, 0.2], n), _lexp, _lexp_grad, _lexp_hess,
                    tags=("large-values",))
 
@@ -1227,11 +1063,6 @@ def graded_scales(n):
     """f = sum w_i exp(sin x_i) + sum w_i cos(x_i - x_{i+1}), w_i = 10^(12 i / (n - 1)).
 
     The gradient components span about 12 orders of magnitude.
-
-    Parameters
-    ----------
-    n : int
-        Number of variables (`get_problem` asks for n >= 2).
     """
     return Problem("graded_scales", np.resize([0.3, -0.5, 1.1, 0.2, -0.9], n), _graded, _graded_grad,
                    _graded_hess, tags=("wide-range-gradient", "large-values"))
@@ -1273,13 +1104,7 @@ def _saddle_hess(x):
 
 
 def saddle_point(n):
-    """f = exp(q(x)) at x0 = 0: zero gradient, f = 1, indefinite nonsingular Hessian.
-
-    Parameters
-    ----------
-    n : int
-        Number of variables.
-    """
+    """f = exp(q(x)) at x0 = 0: zero gradient, f = 1, indefinite nonsingular Hessian."""
     return Problem("saddle_point", np.zeros(n), _saddle, _saddle_grad, _saddle_hess,
                    tags=("zero-gradient", "saddle"))
 
@@ -1302,13 +1127,7 @@ def _lse_hess(x):
 
 
 def logsumexp(n):
-    """Log-sum-exp computed stably with max(): smooth, but not complex-analytic.
-
-    Parameters
-    ----------
-    n : int
-        Number of variables.
-    """
+    """Log-sum-exp computed stably with max(): smooth, but not complex-analytic."""
     return Problem("logsumexp", np.resize([1.0, -0.5, 2.0, 0.3, -1.2], n), _lse, _softmax, _lse_hess,
                    analytic=False)
 
