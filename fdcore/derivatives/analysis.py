@@ -8,6 +8,7 @@ from fdcore.derivatives.docs import document
 from fdcore.derivatives.first import gradient, jacobian
 from fdcore.derivatives.hessian import hessian
 from fdcore.evaluators.protocol import BatchOptions, make_evaluator
+from fdcore.evaluators.returns import FunctionValueError
 from fdcore.numerics.steps import default_step
 
 # Safety factor applied to the estimated finite-difference error before a quantity is called zero.
@@ -82,7 +83,7 @@ def linearize(f, x, *, step=None, args=(), kwargs=None, vectorized=False, worker
     batch = dict(vectorized=vectorized, workers=workers)
     (value,) = evaluator.raw_values([evaluator.x])
     if value.dtype.kind not in "biuf":
-        raise TypeError(f"f must return real numbers, got dtype {value.dtype}")
+        raise FunctionValueError(f"f must return real numbers, got dtype {value.dtype}")
     if value.ndim == 0:
         jac = gradient(f, x0, step=step, args=extra, kwargs=kw, **batch)
         value = float(value)
@@ -90,7 +91,7 @@ def linearize(f, x, *, step=None, args=(), kwargs=None, vectorized=False, worker
         jac = jacobian(f, x0, step=step, args=extra, kwargs=kw, **batch)
         value = value.astype(x0.dtype)
     else:
-        raise ValueError(f"f must return a scalar or a 1-D array, got shape {value.shape}")
+        raise FunctionValueError(f"f must return a scalar or a 1-D array, got shape {value.shape}")
     return Linearization(x0=x0, value=value, jacobian=jac, nfev=2 * x0.shape[0] + 1)
 
 
@@ -172,9 +173,9 @@ def classify_critical_point(f, x, *, gtol=0.0, args=(), kwargs=None, vectorized=
     extra, kw = evaluator.args, evaluator.kwargs
     (value,) = evaluator.raw_values([evaluator.x])
     if value.dtype.kind not in "biuf":
-        raise TypeError(f"f must return a real scalar, got {value!r:.60} (dtype {value.dtype})")
+        raise FunctionValueError(f"f must return a real scalar, got {value!r:.60} (dtype {value.dtype})")
     if value.ndim != 0:
-        raise ValueError(f"f must return a scalar, got shape {value.shape}")
+        raise FunctionValueError(f"f must return a scalar, got shape {value.shape}")
     f0 = abs(float(value))
     if not np.isfinite(f0):
         raise ValueError(f"f is not finite at x (f(x) = {float(value)}): x cannot be classified")

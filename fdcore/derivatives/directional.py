@@ -11,6 +11,7 @@ from fdcore.derivatives.validation import (
     read_only_view,
 )
 from fdcore.evaluators.protocol import BatchOptions, make_evaluator
+from fdcore.evaluators.returns import FunctionValueError
 from fdcore.numerics.options import real_number
 
 
@@ -75,7 +76,7 @@ def jvp(f, x, v, *, step=None, args=(), kwargs=None, num_threads=None, vectorize
     x_lo = read_only_view(x - x.dtype.type(t) * v)
     f_hi, f_lo = (_real_value(value) for value in evaluator.raw_values([x_hi, x_lo]))  # one batch if batched
     if np.shape(f_hi) != np.shape(f_lo):
-        raise ValueError(f"f returned shapes {np.shape(f_hi)} and {np.shape(f_lo)} at two points")
+        raise FunctionValueError(f"f returned shapes {np.shape(f_hi)} and {np.shape(f_lo)} at two points")
     result = (f_hi - f_lo) / (2.0 * t) * scale
     if vmax == 0:
         result = result * 0.0  # the derivative along the zero vector
@@ -175,7 +176,7 @@ def _real_value(value):
     """f's value as a float64 scalar or 1-D array, for the direction-based entry points."""
     arr = np.asarray(value)
     if arr.dtype.kind not in "biuf":
-        raise TypeError(f"f must return real numbers, got dtype {arr.dtype}")
+        raise FunctionValueError(f"f must return real numbers, got dtype {arr.dtype}")
     if arr.ndim > 1:
-        raise ValueError(f"f must return a scalar or a 1-D array, got shape {arr.shape}")
+        raise FunctionValueError(f"f must return a scalar or a 1-D array, got shape {arr.shape}")
     return arr.astype(np.float64)

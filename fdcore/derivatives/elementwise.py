@@ -14,6 +14,7 @@ from fdcore.derivatives.validation import (
     flag_nonfinite,
     read_only_view,
 )
+from fdcore.evaluators.returns import FunctionValueError
 from fdcore.numerics.errors import complex_step_error as _complex_error
 from fdcore.numerics.options import FIRST_DERIVATIVE_METHODS, REAL_METHODS, parse
 from fdcore.numerics.richardson import axis_plan, extrapolate, level_estimates
@@ -77,12 +78,12 @@ def derivative(f, x, *, n=1, method="central", order=None, step=None, richardson
     def call(points, kind="f"):
         value = np.asarray(f(read_only_view(points.reshape(x.shape)), *args, **kwargs))
         if kind == "complex" and value.dtype.kind != "c":
-            raise TypeError(f"f returned {value.dtype} values for complex input; method='complex' needs a "
+            raise FunctionValueError(f"f returned {value.dtype} values for complex input; method='complex' needs a "
                             "complex-analytic f")
         if kind != "complex" and value.dtype.kind not in "biuf":
-            raise TypeError(f"f must return real values, got dtype {value.dtype}")
+            raise FunctionValueError(f"f must return real values, got dtype {value.dtype}")
         if value.shape != x.shape:
-            raise ValueError(f"f must return an array of x's shape {x.shape}, got shape {value.shape}")
+            raise FunctionValueError(f"f must return an array of x's shape {x.shape}, got shape {value.shape}")
         return np.array(value, dtype=complex if kind == "complex" else np.float64).reshape(-1)  # a copy
 
     if method == "complex":

@@ -14,6 +14,7 @@ import numpy as np
 
 from fdcore.derivatives.validation import check_pattern_values
 from fdcore.evaluators.combine import hessian_entries, two_point_quotients
+from fdcore.evaluators.returns import FunctionValueError
 from fdcore.numerics.coloring import greedy_coloring
 from fdcore.numerics.options import TWO_POINT_NODES
 from fdcore.numerics.steps import is_adaptive, resolve_step
@@ -89,7 +90,7 @@ def sparse_jacobian(evaluator, h, pattern, method, vector=True):
         f_hi = call(point_hi) if plus else f0
         f_lo = call(point_lo) if minus else f0
         if f_hi.shape != (pattern.shape[0],) or f_lo.shape != (pattern.shape[0],):
-            raise ValueError(f"f returns shape {f_hi.shape if f_hi.shape != (pattern.shape[0],) else f_lo.shape}, "
+            raise FunctionValueError(f"f returns shape {f_hi.shape if f_hi.shape != (pattern.shape[0],) else f_lo.shape}, "
                              f"but the sparsity pattern has {pattern.shape[0]} rows")
         nfev += (plus != 0) + (minus != 0)
         block = csc[:, group]  # the group's columns: no two share a row
