@@ -29,6 +29,7 @@ import numpy as np
 from fdcore.derivatives.docs import document
 from fdcore.derivatives.objective import bind_objective
 from fdcore.numerics.errors import F_ULPS
+from fdcore.numerics.steps import PROBE_STEP_EXPONENT, unit_direction_step
 
 MODES = ("auto", "full", "coordinates", "directions", "taylor")
 # Factor between an estimated error and the tolerance derived from it.
@@ -174,13 +175,15 @@ class _Probe:
         (above 1e-3 relative) and 0 < |x|_inf < 1, f may vary on the scale of x: the derivative is
         measured again with t scaled by |x|_inf (4 more evaluations) and the better one kept.
         """
-        eps = np.finfo(self.x.dtype).eps
         vmax = _abs_max(v if support is None else v[support])
         if vmax == 0.0:
             return 0.0, 0.0
-        value, error = self._along(v, support, eps ** 0.25 * max(1.0, self.xmax) / vmax, "unit")
+        eps = np.finfo(self.x.dtype).eps
+        t = unit_direction_step(eps, self.xmax, PROBE_STEP_EXPONENT) / vmax
+        value, error = self._along(v, support, t, "unit")
         if error > 1e-3 * abs(value) and 0.0 < self.xmax < 1.0:
-            retry = self._along(v, support, eps ** 0.25 * self.xmax / vmax, "x")
+            t = unit_direction_step(eps, self.xmax, PROBE_STEP_EXPONENT, scale_floor=0.0) / vmax
+            retry = self._along(v, support, t, "x")
             if retry[1] < error:
                 value, error = retry
         return value, error

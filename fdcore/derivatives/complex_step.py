@@ -10,22 +10,7 @@ import numpy as np
 from fdcore.derivatives.axis import AxisOutcome
 from fdcore.evaluators.protocol import make_evaluator
 from fdcore.numerics.errors import SINGLE_ESTIMATE_SAFETY  # noqa: F401
-from fdcore.numerics.steps import resolve_step
-
-
-def complex_step(step, w):
-    """Per-coordinate imaginary step (float64): EPS^2 * max(1, |x_i|) by default."""
-    if step is None:
-        eps = np.finfo(w.dtype).eps
-        return eps * eps * np.maximum(1.0, np.abs(w.astype(np.float64)))
-    if isinstance(step, str):
-        raise ValueError(f"step must be a positive number or an array for method='complex', got {step!r}")
-    h = np.broadcast_to(np.asarray(step, dtype=np.float64), w.shape) if np.ndim(step) == 0 else np.asarray(step, dtype=np.float64)
-    if h.shape != w.shape:
-        raise ValueError(f"step must be a scalar or have shape {w.shape}, got shape {h.shape}")
-    if not np.all(np.isfinite(h)) or not np.all(h > 0):
-        raise ValueError("step must be positive and finite")
-    return np.ascontiguousarray(h)
+from fdcore.numerics.steps import complex_step, resolve_step
 
 
 def require_complex_input(evaluator):

@@ -13,6 +13,7 @@ from fdcore.derivatives.validation import (
 from fdcore.evaluators.protocol import BatchOptions, make_evaluator
 from fdcore.evaluators.returns import FunctionValueError
 from fdcore.numerics.options import real_number
+from fdcore.numerics.steps import unit_direction_step
 
 
 @document
@@ -59,7 +60,7 @@ def jvp(f, x, v, *, step=None, args=(), kwargs=None, num_threads=None, vectorize
     vmax = float(np.max(np.abs(v)))
     scale = 1.0
     if step is None:
-        unit_step = float(np.finfo(x.dtype).eps) ** (1 / 3) * max(1.0, float(np.max(np.abs(x))))
+        unit_step = unit_direction_step(float(np.finfo(x.dtype).eps), float(np.max(np.abs(x))))
         t = unit_step / vmax if vmax > 0 else 1.0
         if t > float(np.finfo(x.dtype).max):
             # v so small (subnormal) that the step along it overflows: differentiate along

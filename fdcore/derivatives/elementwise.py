@@ -4,7 +4,6 @@ partials (the gradient field over a grid)."""
 
 import numpy as np
 
-from fdcore.derivatives.complex_step import complex_step as _complex_step
 from fdcore.derivatives.docs import document
 from fdcore.derivatives.result import FDResult
 from fdcore.derivatives.validation import (
@@ -18,6 +17,7 @@ from fdcore.evaluators.returns import FunctionValueError
 from fdcore.numerics.errors import complex_step_error as _complex_error
 from fdcore.numerics.options import FIRST_DERIVATIVE_METHODS, REAL_METHODS, parse
 from fdcore.numerics.richardson import axis_plan, extrapolate, level_estimates
+from fdcore.numerics.steps import complex_step as _complex_step
 from fdcore.numerics.steps import resolve_step
 
 

@@ -9,7 +9,6 @@ from fdcore.derivatives.axis import (
     axis_derivative,
 )
 from fdcore.derivatives.bounds import bounded_first_derivative
-from fdcore.derivatives.complex_step import complex_step as _complex_step
 from fdcore.derivatives.complex_step import (
     require_complex_input as _require_complex_input,
 )
@@ -24,6 +23,7 @@ from fdcore.evaluators.protocol import BatchOptions, make_evaluator
 from fdcore.numerics.errors import complex_step_error as _complex_error
 from fdcore.numerics.errors import retry_tolerance
 from fdcore.numerics.options import FIRST_DERIVATIVE_METHODS, TWO_POINT_NODES, parse
+from fdcore.numerics.steps import complex_step as _complex_step
 from fdcore.numerics.steps import is_adaptive, resolve_step
 
 

@@ -8,7 +8,9 @@ precision EPS (of the point's own dtype) whose derivatives are of order one on t
   central second derivative            h = EPS^(1/4) * max(1, |x_i|)   (error O(h^2) + O(EPS/h^2))
   one-sided second derivative          h = EPS^(1/3) * max(1, |x_i|)   (error O(h)   + O(EPS/h^2))
 
-and in general EPS^(1/(q + d)) for a d-th derivative of accuracy order q.
+and in general EPS^(1/(q + d)) for a d-th derivative of accuracy order q. Along a direction v
+(jvp, the gradient checker's probes) the step is t = EPS^q max(1, |x|_inf) / |v|_inf, and the
+complex step is EPS^2 max(1, |x_i|) (no cancellation, so it can be tiny).
 
 (Nocedal & Wright, Numerical Optimization, 2nd ed., sec. 8.1; Press et al., Numerical Recipes 5.7.)
 """
@@ -86,3 +88,35 @@ def is_adaptive(step):
             raise ValueError(f"step must be a positive number, an array, None or 'adaptive'; got {step!r}")
         return True
     return False
+
+
+# Steps along a direction v: t = EPS^q max(1, |x|_inf) / |v|_inf. jvp takes a central difference
+# (q = 1/3, as for the axes); the gradient checker's probes extrapolate central differences at t
+# and t/2 and balance O(t^2) against the measured noise / t (q = 1/4).
+JVP_STEP_EXPONENT = 1 / 3
+PROBE_STEP_EXPONENT = 1 / 4
+
+
+def unit_direction_step(eps, x_max, exponent=JVP_STEP_EXPONENT, scale_floor=1.0):
+    """eps^exponent * max(scale_floor, |x|_inf): the step along a direction of unit max-norm.
+
+    Divide by |v|_inf for a direction v. ``eps`` is the machine epsilon of x's dtype, as a Python
+    float (computed in float64) or as the NumPy scalar (computed in x's dtype). ``scale_floor=0``
+    assumes f varies on the scale |x|_inf itself (the checker's retry when 0 < |x|_inf < 1).
+    """
+    return eps**exponent * max(scale_floor, x_max)
+
+
+def complex_step(step, w):
+    """Per-coordinate imaginary step (float64): EPS^2 * max(1, |x_i|) by default."""
+    if step is None:
+        eps = np.finfo(w.dtype).eps
+        return eps * eps * np.maximum(1.0, np.abs(w.astype(np.float64)))
+    if isinstance(step, str):
+        raise ValueError(f"step must be a positive number or an array for method='complex', got {step!r}")
+    h = np.broadcast_to(np.asarray(step, dtype=np.float64), w.shape) if np.ndim(step) == 0 else np.asarray(step, dtype=np.float64)
+    if h.shape != w.shape:
+        raise ValueError(f"step must be a scalar or have shape {w.shape}, got shape {h.shape}")
+    if not np.all(np.isfinite(h)) or not np.all(h > 0):
+        raise ValueError("step must be positive and finite")
+    return np.ascontiguousarray(h)
