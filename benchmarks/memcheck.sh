@@ -11,7 +11,7 @@
 # are present). Passes:
 #   1. ASan build: every extension compiled with -fsanitize=address (ASan runtime linked; OpenMP
 #      required, FDCORE_OPENMP=1); a positive control (a C callback that reads x[n], one past the
-#      work copy fdcore hands it) must be caught in _ckernels; then the whole tests/ suite runs under
+#      work copy fdcore hands it) must be caught in the compiled kernels; then the whole tests/ suite runs under
 #      ASan (python preloads libasan + libstdc++, PYTHONMALLOC=malloc so every Python object is
 #      ASan-tracked too, reports of every process, subprocesses included, go to log files), except
 #      tests/test_leaks.py, whose tracemalloc thresholds assume the default allocator: it runs apart
@@ -163,8 +163,9 @@ EOF
 cat > "$WORK/count_fdcore_leaks.py" <<'EOF'
 """Leak records (LeakSanitizer or valgrind) with a frame in fdcore's code: prints 'total fdcore'."""
 import re, sys
-# fdcore/_x.c (ASan source paths), .../fdcore/_x.cpython-*.so, __pyx_*_6fdcore_* symbols, (_x.c:N) (valgrind)
-FDCORE = re.compile(r"fdcore/_|6fdcore_|\((_ckernels|_pykernels|_cproblems|_coloring|_threads)\.c:")
+# fdcore/<layer>/x.c (ASan source paths), .../fdcore/<layer>/x.cpython-*.so, __pyx_*_6fdcore_* symbols,
+# (x.c:N) (valgrind)
+FDCORE = re.compile(r"fdcore/(evaluators|numerics|problems)/|6fdcore_|\((compiled|python_callable|combine|threads|arrays|coloring)\.c:")
 total = hits = 0
 for path in sys.argv[1:]:
     text = open(path, errors="replace").read()
@@ -295,7 +296,7 @@ for threads in (1, 2):
     fdcore.directional_derivative(scalar("rosen_cubic"), x, np.ones(n), num_threads=threads)
     print(f"ok  jvp / directional_derivative threads={threads}")
 
-# The same problems through the Python-callable path (the _pykernels Cython kernels).
+# The same problems through the Python-callable path (the evaluators/python_callable.pyx kernels).
 for name, n in [("rosenbrock", 30), ("dense_quadratic", 20)]:
     p = fdcore.get_problem(name, n)
     for mode, opts in MODES.items():
@@ -357,9 +358,9 @@ rm -rf "$WORK/control"; mkdir -p "$WORK/control"
 (cd "$WORK" && env PYTHONMALLOC=malloc LD_PRELOAD="$PRELOAD" ASAN_OPTIONS="detect_leaks=0:log_path=$WORK/control/asan" \
     "$PY" control.py "$WORK/liboob_asan.so" > "$WORK/control.log" 2>&1) || true
 if cat "$WORK/control"/asan.* 2>/dev/null | grep 'heap-buffer-overflow' >/dev/null \
-   && cat "$WORK/control"/asan.* | grep 'two_point_gradient_c' >/dev/null; then
+   && cat "$WORK/control"/asan.* | grep -E 'two_point_(gradient|jacobian)_c' >/dev/null; then
     CONTROL="positive control caught"
-    log "  positive control: heap-buffer-overflow reported in _ckernels.two_point_gradient_c (as it must be)"
+    log "  positive control: heap-buffer-overflow reported in the compiled two-point kernel (as it must be)"
 else
     CONTROL="POSITIVE CONTROL NOT CAUGHT"; FAILED+=("asan positive control (see $WORK/control.log)")
 fi
@@ -384,9 +385,9 @@ log "  ${SUMMARY[-1]}"
 build asan-debug FDCORE_DEBUG_CYTHON=1 CC="gcc -fsanitize=address -fno-omit-frame-pointer" CFLAGS="-O1 -g" \
     LDFLAGS="-fsanitize=address"
 check_install 1
-checks=$(grep -c 'RaiseBufferIndexError' "$SRC/fdcore/_ckernels.c" || true)
-[ "$checks" -gt 0 ] || die "FDCORE_DEBUG_CYTHON=1 build has no bounds checks in _ckernels.c"
-log "  _ckernels.c has $checks bounds-check sites"
+checks=$(grep -c 'RaiseBufferIndexError' "$SRC/fdcore/evaluators/compiled.c" || true)
+[ "$checks" -gt 0 ] || die "FDCORE_DEBUG_CYTHON=1 build has no bounds checks in evaluators/compiled.c"
+log "  evaluators/compiled.c has $checks bounds-check sites"
 log "run asan-debug: tests/ under ASan with Cython bounds checks"
 asan_pass asan-debug "$ASAN_OPTS" "$T"
 SUMMARY+=("asan+debug:     $PASSED; $REPORTS ASan reports")
