@@ -12,8 +12,8 @@ Modes
   auto         full for n <= 1000, directions otherwise.
 
 Tolerances are derived, not chosen: a directional derivative is compared within
-SAFETY * (its finite-difference error estimate + F_ULPS EPS sum|grad_i v_i|, the rounding of grad and
-of the dot product), a coordinate within SAFETY * (its Richardson error estimate + F_ULPS EPS (|grad_i| + max|grad|)). ``atol`` / ``rtol`` replace them by atol + rtol |reference|.
+TOLERANCE_SAFETY * (its finite-difference error estimate + F_ULPS EPS sum|grad_i v_i|, the rounding of grad and
+of the dot product), a coordinate within TOLERANCE_SAFETY * (its Richardson error estimate + F_ULPS EPS (|grad_i| + max|grad|)). ``atol`` / ``rtol`` replace them by atol + rtol |reference|.
 
 Localisation (group testing): the discrepancy r(S) = grad_S . v_S - D_{v_S} f of a direction
 restricted to an index set S is additive over disjoint sets, so a block is split in halves, the
@@ -28,12 +28,10 @@ import numpy as np
 
 from fdcore.derivatives.docs import document
 from fdcore.derivatives.objective import bind_objective
-from fdcore.numerics.errors import F_ULPS
+from fdcore.numerics.errors import F_ULPS, TOLERANCE_SAFETY
 from fdcore.numerics.steps import PROBE_STEP_EXPONENT, unit_direction_step
 
 MODES = ("auto", "full", "coordinates", "directions", "taylor")
-# Factor between an estimated error and the tolerance derived from it.
-SAFETY = 10.0
 AUTO_FULL_MAX_N = 1000
 # Localisation budget: enough evaluations to isolate this many separate faulty coordinates.
 LOCALIZE_MAX_FAULTS = 8
@@ -337,7 +335,7 @@ def _require_finite_reference(finite_per_coordinate):
                          "check is undefined there (is x at the edge of f's domain?)")
 
 
-def _tolerance(fd_error, reference, dot_roundoff, rtol, atol, safety=SAFETY):
+def _tolerance(fd_error, reference, dot_roundoff, rtol, atol, safety=TOLERANCE_SAFETY):
     if rtol is None and atol is None:
         return safety * (fd_error + dot_roundoff)
     return (atol or 0.0) + (rtol or 0.0) * np.abs(reference)
@@ -347,7 +345,7 @@ def _rule(rtol, atol, probes=False):
     if rtol is None and atol is None:
         noise = ("f's noise measured by a fourth difference of the probe's values" if probes
                  else "f's round-off, 32 ulps per value")
-        return (f"{SAFETY:g} x (finite-difference error estimate: Richardson truncation + {noise}; "
+        return (f"{TOLERANCE_SAFETY:g} x (finite-difference error estimate: Richardson truncation + {noise}; "
                 "plus 32 ulps of the gradient)")
     return f"atol + rtol |reference| (atol = {atol or 0.0:g}, rtol = {rtol or 0.0:g})"
 
@@ -425,7 +423,7 @@ def _check_directions(probe, g, rng, k, rtol, atol, localize, min_block):
 def _discrepancy(probe, g, v, start, stop, rtol, atol):
     """(r(S), tolerance) for S = start..stop-1: grad_S . v_S - D_{v_S} f.
 
-    The tolerance uses LOCALIZE_SAFETY, not SAFETY: a failure is already established, and the
+    The tolerance uses LOCALIZE_SAFETY, not TOLERANCE_SAFETY: a failure is already established, and the
     blocks that carry it must show it even when the first failing probe was marginal.
     """
     eps = np.finfo(probe.x.dtype).eps

@@ -9,10 +9,8 @@ from fdcore.derivatives.first import gradient, jacobian
 from fdcore.derivatives.hessian import hessian
 from fdcore.evaluators.protocol import BatchOptions, make_evaluator
 from fdcore.evaluators.returns import FunctionValueError
+from fdcore.numerics.errors import HESSIAN_VALUES_PER_ENTRY, TOLERANCE_SAFETY
 from fdcore.numerics.steps import default_step
-
-# Safety factor applied to the estimated finite-difference error before a quantity is called zero.
-_SAFETY = 10.0
 
 
 @dataclass(frozen=True, repr=False)
@@ -184,8 +182,8 @@ def classify_critical_point(f, x, *, gtol=0.0, args=(), kwargs=None, vectorized=
     h2 = default_step(x0, 2, "central")
     H = hessian(f, x0, step=h2, args=extra, kwargs=kw, **batch)
     H2 = hessian(f, x0, step=2 * h2, args=extra, kwargs=kw, **batch)
-    H_err = np.abs(H - H2) + 8 * eps * f0 / np.outer(h2, h2)
-    lam_tol = float(_SAFETY * np.linalg.norm(H_err))
+    H_err = np.abs(H - H2) + HESSIAN_VALUES_PER_ENTRY * eps * f0 / np.outer(h2, h2)
+    lam_tol = float(TOLERANCE_SAFETY * np.linalg.norm(H_err))
 
     h1 = default_step(x0, 1, "central")
     g = gradient(f, x0, step=h1, args=extra, kwargs=kw, **batch)
@@ -193,7 +191,7 @@ def classify_critical_point(f, x, *, gtol=0.0, args=(), kwargs=None, vectorized=
     # Error of g: truncation and round-off (seen in g - g2), round-off of f near x, and the
     # rounding of x itself (x is only known to EPS |x|, which moves the gradient by |H| EPS |x|).
     g_err = np.abs(g - g2) + eps * f0 / h1 + eps * (np.abs(H) @ np.abs(x0))
-    g_tol = np.maximum(_SAFETY * g_err, gtol)
+    g_tol = np.maximum(TOLERANCE_SAFETY * g_err, gtol)
     # The coordinates to blame: non-finite gradient or diagonal entries, then the pairs of any
     # other non-finite entry.
     bad = ~(np.isfinite(g) & np.isfinite(g2) & np.isfinite(np.diag(H)) & np.isfinite(np.diag(H2)))

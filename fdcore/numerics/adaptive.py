@@ -17,10 +17,10 @@ from math import factorial
 import numpy as np
 
 from fdcore.numerics.stencils import stencil_offsets, stencil_weights
+from fdcore.numerics.steps import MAX_RELATIVE_STEP
 
 _ROUNDS = 3
 _GROWTH = 8.0
-_MAX_RELATIVE_STEP = 0.5
 
 
 def error_constants(d, order, method):
@@ -58,7 +58,7 @@ def adaptive_steps(evaluate, x, f0, d, order, method, noise):
     w_nodes, w_centre = m_weights[nonzero], float(np.sum(m_weights[~nonzero]))
 
     relative_noise = float(np.max(eps_f / np.maximum(np.abs(f0), eps_f)))
-    trial = np.minimum(relative_noise ** (1.0 / (q + 2)) * scale, _MAX_RELATIVE_STEP * scale)
+    trial = np.minimum(relative_noise ** (1.0 / (q + 2)) * scale, MAX_RELATIVE_STEP * scale)
     M = np.empty((n, f0.size))
     M_bound = np.empty((n, f0.size))
     todo = np.arange(n, dtype=np.intp)
@@ -71,7 +71,7 @@ def adaptive_steps(evaluate, x, f0, d, order, method, noise):
         bound = eps_f * np.sum(np.abs(m_weights)) / step**q
         M[todo], M_bound[todo] = np.abs(estimate), bound
         unresolved = (np.abs(estimate) < 10.0 * bound).any(axis=1)
-        unresolved &= trial[todo] * _GROWTH <= _MAX_RELATIVE_STEP * scale[todo]
+        unresolved &= trial[todo] * _GROWTH <= MAX_RELATIVE_STEP * scale[todo]
         if round_ == _ROUNDS - 1 or not unresolved.any():
             break
         todo = todo[unresolved]
@@ -83,7 +83,7 @@ def adaptive_steps(evaluate, x, f0, d, order, method, noise):
         h_star = (d * R * eps_f / (order * T * M)) ** (1.0 / q)
     h_star = np.nan_to_num(h_star, nan=0.0).min(axis=1)
     # Within [1e3 EPS, 0.5] * max(1, |x_i|): the step must change x well beyond its rounding.
-    h_star = np.clip(h_star, 1e3 * eps * scale, _MAX_RELATIVE_STEP * scale)
+    h_star = np.clip(h_star, 1e3 * eps * scale, MAX_RELATIVE_STEP * scale)
     predicted = T * M * h_star[:, None] ** order + R * eps_f / h_star[:, None] ** d
     return h_star.astype(x.dtype), predicted, nfev
 

@@ -27,6 +27,10 @@ TRUNCATION_SAFETY = 8.0
 SINGLE_ESTIMATE_SAFETY = 10.0
 # The central Hessian stencil combines about 8 values of f per entry (A + B of its pair term).
 HESSIAN_VALUES_PER_ENTRY = 8.0
+# Factor between an estimated error and the tolerance derived from it: a discrepancy (check_grad)
+# or a quantity (classify_critical_point's gradient and eigenvalues) counts as nonzero only above
+# TOLERANCE_SAFETY times its estimated error.
+TOLERANCE_SAFETY = 10.0
 
 
 def roundoff_per_value(magnitude, eps, noise=None):

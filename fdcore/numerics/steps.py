@@ -21,9 +21,9 @@ import numpy as np
 
 from fdcore.numerics.arrays import scaled_steps
 
-# Largest default step, relative to max(1, |x_i|), whatever the order: Richardson's coarsest level
-# must stay local.
-_MAX_RELATIVE_STEP = 0.5
+# Largest step, relative to max(1, |x_i|), whatever the order or rule (default, adaptive):
+# Richardson's coarsest level must stay local.
+MAX_RELATIVE_STEP = 0.5
 
 
 def accuracy_order(order, method):
@@ -50,7 +50,7 @@ def default_step(x, d, method, order=None, levels=1, ratio=2.0):
 def _relative_step(dtype, d, order, central, levels, ratio):
     eps = float(np.finfo(dtype).eps)
     q = order + (levels - 1) * (2 if central else 1)
-    return min(eps ** (1.0 / (q + d)) * ratio ** (levels - 1), _MAX_RELATIVE_STEP)
+    return min(eps ** (1.0 / (q + d)) * ratio ** (levels - 1), MAX_RELATIVE_STEP)
 
 
 def resolve_step(step, x, d, method, order=None, levels=1, ratio=2.0):
