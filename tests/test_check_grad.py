@@ -524,6 +524,28 @@ def test_f_not_finite_at_x_raises_value_error(mode, value):
         check_grad(lambda x: value, _g, X5, mode=mode, seed=0)
 
 
+@pytest.mark.parametrize("check", ["grad", "jacobian"])
+@pytest.mark.parametrize("name, value", [("atol", np.nan), ("rtol", np.nan), ("rtol", -1e-6), ("atol", -1.0),
+                                         ("atol", np.inf), ("rtol", np.inf)])
+def test_bad_tolerance_raises_value_error_naming_it(check, name, value):
+    # A NaN tolerance compared as False, so every check passed, a wrong gradient included.
+    with pytest.raises(ValueError, match=rf"^{name} must be a finite number >= 0"):
+        if check == "grad":
+            check_grad(_f, lambda x: 0 * x, X5, **{name: value})
+        else:
+            fdcore.check_jacobian(lambda x: np.array([_f(x)]), lambda x: np.zeros((1, 5)), X5, **{name: value})
+
+
+@pytest.mark.parametrize("name", ["atol", "rtol"])
+def test_tolerance_that_is_not_a_number_raises_type_error_naming_it(name):
+    with pytest.raises(TypeError, match=rf"^{name} must be a finite number >= 0"):
+        check_grad(_f, _g, X5, **{name: "tight"})
+
+
+def test_zero_tolerances_are_valid_and_strict():
+    assert not check_grad(_f, lambda x: _g(x) * (1 + 1e-9), X5, atol=0.0, rtol=0.0).passed
+
+
 @pytest.mark.parametrize("mode", ["bogus", "Full", "", None])
 def test_bad_mode_raises_value_error(mode):
     with pytest.raises(ValueError, match="mode must be one of"):

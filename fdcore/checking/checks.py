@@ -29,6 +29,7 @@ import numpy as np
 from fdcore.derivatives.docs import document
 from fdcore.derivatives.objective import bind_objective
 from fdcore.numerics.errors import F_ULPS, TOLERANCE_SAFETY
+from fdcore.numerics.options import real_number
 from fdcore.numerics.steps import PROBE_STEP_EXPONENT, unit_direction_step
 
 MODES = ("auto", "full", "coordinates", "directions", "taylor")
@@ -215,12 +216,17 @@ def _directions(rng, n, dtype, out=None):
     return v
 
 
-def _prepare(f, derivative, name, x, mode, k, args, kwargs, num_threads, vectorized, workers):
+def _prepare(f, derivative, name, x, mode, k, rtol, atol, args, kwargs, num_threads, vectorized, workers):
     """Argument checks shared by check_grad and check_jacobian; the evaluator of f at x."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(repr(m) for m in MODES)}; got {mode!r}")
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
         raise ValueError(f"k must be a positive int, got {k!r}")
+    for tolerance_name, tolerance in (("rtol", rtol), ("atol", atol)):
+        if tolerance is not None:  # a NaN tolerance compared as False: every check passed
+            value = real_number(tolerance, tolerance_name, "a finite number >= 0 or None")
+            if not (np.isfinite(value) and value >= 0):
+                raise ValueError(f"{tolerance_name} must be a finite number >= 0 or None, got {tolerance!r}")
     if not callable(derivative):
         raise TypeError(f"{name} must be callable, got {type(derivative).__name__}")
     return bind_objective(f, x, args, kwargs, num_threads, vectorized, workers)
@@ -286,7 +292,7 @@ def check_grad(f, grad, x, *, mode="auto", k=8, rtol=None, atol=None, seed=None,
     >>> result.passed, result.faulty_blocks
     (False, [(7, 8)])
     """
-    evaluator = _prepare(f, grad, "grad", x, mode, k, args, kwargs, num_threads, vectorized, workers)
+    evaluator = _prepare(f, grad, "grad", x, mode, k, rtol, atol, args, kwargs, num_threads, vectorized, workers)
     x = evaluator.x
     n = x.shape[0]
     g = _user_derivative("grad", grad, evaluator, (n,), f"({n},)", "at coordinates", np.flatnonzero)
@@ -536,7 +542,7 @@ def check_jacobian(f, jac, x, *, mode="auto", k=8, rtol=None, atol=None, seed=No
     >>> bool(fdcore.check_jacobian(f, jac, [0.3, 0.7]))
     True
     """
-    evaluator = _prepare(f, jac, "jac", x, mode, k, args, kwargs, num_threads, vectorized, workers)
+    evaluator = _prepare(f, jac, "jac", x, mode, k, rtol, atol, args, kwargs, num_threads, vectorized, workers)
     x = evaluator.x
     n = x.shape[0]
     J = _user_derivative("jac", jac, evaluator, (None, n), f"(m, {n})", "in columns",
