@@ -117,16 +117,16 @@ check_install() {
     local want_asan=$1 so n
     local pkg
     pkg=$(cd "$WORK" && env LD_PRELOAD="$( [ "$want_asan" = 1 ] && echo "$PRELOAD")" ASAN_OPTIONS=detect_leaks=0 \
-        "$PY" -c "import fdcore.evaluators.compiled as m, fdcore._build_info as b, os; assert b.OPENMP; print(os.path.dirname(m.__file__))")
+        "$PY" -c "import fdcore, fdcore.evaluators.build_info as b, os; assert b.OPENMP; print(os.path.dirname(fdcore.__file__))")
     case $pkg in "$VENV"/*) ;; *) die "fdcore imported from $pkg, not from the venv";; esac
-    for so in "$pkg"/*.so; do
+    for so in $(find "$pkg" -name '*.so'); do
         n=$(nm -D "$so" | grep -c '__asan_' || true)
         if [ "$want_asan" = 1 ] && { [ "$n" -eq 0 ] || ! ldd "$so" | grep libasan >/dev/null; }; then
             die "$so is not instrumented"
         fi
         if [ "$want_asan" = 0 ] && [ "$n" -ne 0 ]; then die "$so is instrumented (valgrind needs a plain build)"; fi
     done
-    log "  installed in $pkg: $(ls "$pkg"/*.so | wc -l) extensions, ASan=$want_asan, OpenMP on"
+    log "  installed in $pkg: $(find "$pkg" -name '*.so' | wc -l) extensions, ASan=$want_asan, OpenMP on"
 }
 
 # --- files the passes use ------------------------------------------------------------------------
