@@ -30,14 +30,23 @@ from fdcore.evaluators.threads cimport omp_get_max_threads
 # (~5-20 us) would cost more than it saves for cheap objectives.
 SERIAL_BELOW = 32
 
-cdef inline double *work_copy(const double *x, int n, int extra, int *nomem) noexcept nogil:
-    """A thread's private copy of x (plus ``extra`` doubles of scratch), or NULL with *nomem set."""
-    cdef double *x_work = <double *>malloc((n + extra) * sizeof(double))
+cdef inline double *work_copy(const double *x, int n, int *nomem) noexcept nogil:
+    """A thread's private copy of x, or NULL with *nomem set. It is exactly n doubles, nothing
+    after it, so that a callback reading past x[n - 1] is caught by AddressSanitizer."""
+    cdef double *x_work = <double *>malloc(n * sizeof(double))
     if x_work == NULL:
         nomem[0] = 1
     else:
         memcpy(x_work, x, n * sizeof(double))
     return x_work
+
+
+cdef inline double *scratch(int size, int *nomem) noexcept nogil:
+    """A thread's private buffer of ``size`` doubles, or NULL with *nomem set."""
+    cdef double *buffer = <double *>malloc(size * sizeof(double))
+    if buffer == NULL:
+        nomem[0] = 1
+    return buffer
 
 
 cdef inline void record_failure(Py_ssize_t i, int status, Py_ssize_t *failed_index,
@@ -89,12 +98,12 @@ cdef int two_point_jacobian_c(vector_fn f, void *user_data, int n, const double 
     nomem[0] = 0
     watch_start(&watch)
     with parallel(num_threads=num_threads):
-        x_work = work_copy(x, n, 2 * m, nomem)
-        f_hi = x_work + n
-        f_lo = x_work + n + m
+        x_work = work_copy(x, n, nomem)
+        f_hi = scratch(2 * m, nomem)
+        f_lo = f_hi + m
         thread = threadid()
         for i in prange(n, schedule="static"):
-            if x_work == NULL or 0 <= failed_index[0] < i or interrupted(&watch, thread):
+            if x_work == NULL or f_hi == NULL or 0 <= failed_index[0] < i or interrupted(&watch, thread):
                 continue  # after a failure only later coordinates stop: see record_failure
             xi = x[i]
             x_hi = xi + plus * h[i]
@@ -117,6 +126,7 @@ cdef int two_point_jacobian_c(vector_fn f, void *user_data, int n, const double 
             for k in range(m):
                 out[k * n + i] = two_point_quotient(f_hi[k], f_lo[k], x_hi, x_lo)
         free(x_work)
+        free(f_hi)
     return _status(nomem[0], &watch, failed_index[0] >= 0)
 
 
@@ -153,7 +163,7 @@ cdef int axis_values_vec(vector_fn f, void *user_data, int n, const double *x, c
     nomem[0] = 0
     watch_start(&watch)
     with parallel(num_threads=num_threads):
-        x_work = work_copy(x, n, 0, nomem)
+        x_work = work_copy(x, n, nomem)
         thread = threadid()
         for b in prange(B, schedule="static"):
             i = coords[b]
@@ -210,7 +220,7 @@ cdef int hessian_c(scalar_fn f, void *user_data, int n, const double *x, const d
     f2 = o1 + 3 * n
     watch_start(&watch)
     with parallel(num_threads=num_threads):
-        x_work = work_copy(x, n, 0, nomem)
+        x_work = work_copy(x, n, nomem)
         thread = threadid()
         for i in prange(n, schedule="static"):
             if x_work == NULL or interrupted(&watch, thread):
@@ -232,7 +242,7 @@ cdef int hessian_c(scalar_fn f, void *user_data, int n, const double *x, const d
         free(o1)
         return _status(nomem[0], &watch, 0)
     with parallel(num_threads=num_threads):
-        x_work = work_copy(x, n, 0, nomem)
+        x_work = work_copy(x, n, nomem)
         thread = threadid()
         for i in prange(n, schedule="dynamic"):
             if x_work == NULL:
