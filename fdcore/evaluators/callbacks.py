@@ -14,6 +14,11 @@ import types
 
 import numpy as np
 
+# The largest C int: n and m are ints in the callback signatures.
+MAX_C_INT = 2**31 - 1
+# The most threads a compiled kernel may be asked for (num_threads=).
+MAX_THREADS = 1024
+
 SCALAR_SIGNATURE = "double (int, double *, void *)"
 VECTOR_SIGNATURE = "int (int, double *, int, double *, void *)"
 ACCEPTED = f"'{SCALAR_SIGNATURE}' (scalar) or '{VECTOR_SIGNATURE}' (vector, returns 0 on success)"
@@ -47,7 +52,10 @@ def _from_capsule(capsule, source="the capsule"):
     name = _capsule_name(capsule)
     if name is None:
         raise ValueError(f"{source} has no name; name it by its signature: {ACCEPTED}")
-    signature = name.decode()
+    try:
+        signature = name.decode()
+    except UnicodeDecodeError:
+        raise ValueError(f"{source} is named {name!r}, not by a signature; fdcore accepts {ACCEPTED}") from None
     kind = _kind_of(signature, source)
     address = _capsule_pointer(capsule, name)
     return kind, address, _capsule_context(capsule) or 0
@@ -171,10 +179,17 @@ class Callback:
             )
         self.function, self.user_data = function, user_data
         self.kind, self.address, own_data = described
+        if not self.address:  # a NULL function pointer would crash inside the kernel
+            raise ValueError(f"the compiled callback is a NULL pointer ({type(function).__name__}); fdcore accepts "
+                             f"{ACCEPTED}")
         self.user_data_address = _user_data_address(user_data) if user_data is not None else own_data
+        if not 0 <= self.user_data_address < 2 ** (8 * ctypes.sizeof(ctypes.c_void_p)):
+            raise ValueError(f"user_data as an int must be an address (0 <= user_data < 2**64), got {user_data!r}")
         if self.kind == "vector":
-            if m is None or isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 1:
-                raise ValueError(f"m must be the (positive) output size of the vector callback, got {m!r}")
+            if (m is None or isinstance(m, bool) or not isinstance(m, (int, np.integer))
+                    or not 1 <= m <= MAX_C_INT):
+                raise ValueError(f"m must be the output size of the vector callback, an int from 1 to "
+                                 f"{MAX_C_INT} (a C int), got {m!r}")
             self.m = int(m)
         else:
             if m is not None:
@@ -189,11 +204,12 @@ def as_callback(f, num_threads):
     """f as a `Callback` when it is a compiled objective, else None (a plain Python callable).
 
     num_threads is checked for every f: it is ignored for Python callables, but a bad value is
-    a mistake whatever f is.
+    a mistake whatever f is. At most MAX_THREADS: OpenMP ends the process when it cannot create
+    the threads asked for (libgomp: "Thread creation failed" at 40000 here).
     """
     integer = isinstance(num_threads, (int, np.integer)) and not isinstance(num_threads, bool)
-    if num_threads is not None and not (integer and num_threads >= 1):
-        raise ValueError(f"num_threads must be a positive int or None, got {num_threads!r}")
+    if num_threads is not None and not (integer and 1 <= num_threads <= MAX_THREADS):
+        raise ValueError(f"num_threads must be an int from 1 to {MAX_THREADS} or None, got {num_threads!r}")
     if isinstance(f, Callback):
         return f
     if _describe(f) is not None:

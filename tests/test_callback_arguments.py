@@ -1,0 +1,83 @@
+"""Compiled-callback arguments that used to crash the interpreter or raise the wrong error.
+
+A NULL cffi function pointer segfaulted inside the kernel, num_threads=10**6 segfaulted and
+40000 made libgomp end the process; a NULL ctypes pointer, num_threads=2**31, m=2**31,
+user_data=-1 and a capsule with a non-UTF-8 name raised TypeError / OverflowError /
+UnicodeDecodeError from deep inside. Each is now a ValueError naming the argument, raised before
+any kernel runs.
+"""
+
+import ctypes
+
+import numpy as np
+import pytest
+
+import fdcore
+from fdcore.evaluators.callbacks import MAX_C_INT, MAX_THREADS
+
+SCALAR = ctypes.CFUNCTYPE(ctypes.c_double, ctypes.c_int, ctypes.POINTER(ctypes.c_double), ctypes.c_void_p)
+VECTOR = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.POINTER(ctypes.c_double), ctypes.c_int,
+                          ctypes.POINTER(ctypes.c_double), ctypes.c_void_p)
+
+
+@SCALAR
+def _square(n, x, data):
+    return x[0] * x[0]
+
+
+@VECTOR
+def _identity(n, x, m, out, data):
+    out[0] = x[0]
+    return 0
+
+
+def test_null_ctypes_pointer_is_refused():
+    with pytest.raises(ValueError, match="NULL pointer"):
+        fdcore.gradient(SCALAR(), [1.0])
+
+
+def test_null_cffi_pointer_is_refused():
+    cffi = pytest.importorskip("cffi")
+    null = cffi.FFI().cast("double(*)(int, double *, void *)", 0)
+    with pytest.raises(ValueError, match="NULL pointer"):
+        fdcore.gradient(null, [1.0])
+    with pytest.raises(ValueError, match="NULL pointer"):
+        fdcore.Callback(null)
+
+
+def test_capsule_named_by_something_else_than_a_signature_is_refused():
+    new = ctypes.pythonapi.PyCapsule_New
+    new.restype, new.argtypes = ctypes.py_object, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p]
+    name = b"\xff\xfe not a signature"  # kept alive: the capsule points at it
+    capsule = new(ctypes.cast(_square, ctypes.c_void_p).value, name, None)
+    with pytest.raises(ValueError, match="not by a signature"):
+        fdcore.gradient(capsule, [1.0])
+
+
+@pytest.mark.parametrize("num_threads", [MAX_THREADS + 1, 40_000, 10**6, 2**31, 2**64])
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "python"])
+def test_num_threads_above_the_stated_maximum_is_refused(num_threads, compiled):
+    f = _square if compiled else (lambda p: float(p @ p))
+    with pytest.raises(ValueError, match=rf"num_threads must be an int from 1 to {MAX_THREADS}"):
+        fdcore.gradient(f, [1.0], num_threads=num_threads)
+
+
+def test_num_threads_at_the_maximum_is_accepted():
+    # n = 2 runs serially (below the kernels' parallel threshold): no 1024 threads are started.
+    assert np.allclose(fdcore.gradient(_square, [1.5, 0.0], num_threads=MAX_THREADS), [3.0, 0.0])
+
+
+@pytest.mark.parametrize("m", [MAX_C_INT + 1, 2**63, 0, -1])
+def test_vector_size_outside_a_c_int_is_refused(m):
+    with pytest.raises(ValueError, match=r"^m must be the output size"):
+        fdcore.Callback(_identity, m=m)
+
+
+def test_vector_size_at_the_c_int_limit_is_accepted():
+    assert fdcore.Callback(_identity, m=MAX_C_INT).m == MAX_C_INT
+
+
+@pytest.mark.parametrize("user_data", [-1, -(2**63), 2**64])
+def test_user_data_address_outside_a_pointer_is_refused(user_data):
+    with pytest.raises(ValueError, match="user_data"):
+        fdcore.Callback(_square, user_data)
