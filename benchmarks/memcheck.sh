@@ -403,7 +403,7 @@ if [ "${MEMCHECK_VALGRIND:-1}" != 0 ] && command -v valgrind >/dev/null; then
     VG=(valgrind --tool=memcheck --suppressions="$WORK/python.supp" --num-callers=30)
     (cd "$WORK" && PYTHONMALLOC=malloc "${VG[@]}" --log-file="$WORK/valgrind-control.log" \
         "$PY" control.py "$WORK/liboob.so" > /dev/null 2>&1) || true
-    if grep -A2 'Invalid read of size 8' "$WORK/valgrind-control.log" | grep 'two_point_gradient_c' >/dev/null; then
+    if grep -A3 'Invalid read of size 8' "$WORK/valgrind-control.log" | grep -E 'two_point_(gradient|jacobian)_c' >/dev/null; then
         VCONTROL="positive control caught"
     else
         VCONTROL="POSITIVE CONTROL NOT CAUGHT"; FAILED+=("valgrind positive control ($WORK/valgrind-control.log)")
