@@ -130,10 +130,12 @@ def directional_derivative(f, x, v, *, normalize=True, step=None, args=(), kwarg
     """
     v_arr = as_float_array(v, "v")
     if normalize:
-        norm = float(np.linalg.norm(v_arr))
-        if norm == 0:
+        # |v| as max|v| |v / max|v||: neither overflows (v ~ 1e308) nor underflows (v ~ 5e-324).
+        scale = float(np.max(np.abs(v_arr)))
+        if scale == 0:
             raise ValueError("v must be nonzero to define a direction (or pass normalize=False)")
-        v_arr = v_arr / norm
+        unit = v_arr / v_arr.dtype.type(scale)
+        v_arr = unit / unit.dtype.type(np.linalg.norm(unit))
     return jvp(f, x, v_arr, step=step, args=args, kwargs=kwargs, num_threads=num_threads,
                vectorized=vectorized, workers=workers)
 
@@ -168,8 +170,9 @@ def hvp(grad, x, v, *, step=None, args=(), kwargs=None):
     array([4., 7.])
     """
     result = jvp(grad, x, v, step=step, args=args, kwargs=kwargs)
-    if np.ndim(result) != 1:
-        raise ValueError("grad must return a 1-D array (the gradient), got a scalar")
+    if np.shape(result) != np.shape(x):
+        raise FunctionValueError(f"grad must return the gradient, a 1-D array of x's shape {np.shape(x)}, got "
+                                 f"shape {np.shape(result)}")
     return result
 
 

@@ -61,7 +61,7 @@ def derivative(f, x, *, n=1, method="central", order=None, step=None, richardson
     True
     """
     check_callable(f)
-    if isinstance(n, bool) or n not in (1, 2, 3, 4):
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n not in (1, 2, 3, 4):
         raise ValueError(f"n must be 1, 2, 3 or 4, got {n!r}")
     d = n  # the derivative order (n is numdifftools' name for it)
     opts = parse(method, order, richardson, step_ratio, noise, FIRST_DERIVATIVE_METHODS if d == 1 else REAL_METHODS)

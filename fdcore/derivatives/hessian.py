@@ -10,7 +10,11 @@ from fdcore.derivatives.complex_step import complex_hessian as _complex_hessian
 from fdcore.derivatives.docs import document
 from fdcore.derivatives.first import jacobian
 from fdcore.derivatives.result import FDResult, finish
-from fdcore.derivatives.sparse import as_pattern, sparse_hessian_from_f
+from fdcore.derivatives.sparse import (
+    as_pattern,
+    flag_nonfinite_sparse,
+    sparse_hessian_from_f,
+)
 from fdcore.derivatives.validation import (
     as_float_array,
     check_out,
@@ -112,7 +116,7 @@ def hessian(f, x, *, method="central", order=None, step=None, richardson=False, 
                              "out or full_output)")
         check_pattern_values(sparsity)
         h = resolve_step(step, evaluator.x, 2, "central")
-        return sparse_hessian_from_f(evaluator, h, as_pattern(sparsity, (n, n)))[0]
+        return flag_nonfinite_sparse(sparse_hessian_from_f(evaluator, h, as_pattern(sparsity, (n, n)))[0], "Hessian")
     out = np.empty((n, n), evaluator.x.dtype) if out is None else check_out(out, (n, n), evaluator.x.dtype)
     by_row = lambda bad: np.flatnonzero(bad.any(axis=0))
     if bounds is not None:

@@ -12,7 +12,7 @@ plus 2n + 1), or take the coloured Jacobian of a gradient function.
 
 import numpy as np
 
-from fdcore.derivatives.validation import check_pattern_values
+from fdcore.derivatives.validation import check_pattern_values, flag_nonfinite
 from fdcore.evaluators.combine import hessian_entries, two_point_quotients
 from fdcore.evaluators.returns import FunctionValueError
 from fdcore.numerics.coloring import greedy_coloring
@@ -158,4 +158,11 @@ def sparse_first_derivative(evaluator, opts, step, sparsity, out, full_output, b
     m = shape[0]  # the pattern says m: no evaluation of f(x) just to learn it
     h = resolve_step(step, evaluator.x, 1, opts.method)
     J, _, _ = sparse_jacobian(evaluator, h, as_pattern(sparsity, (m, evaluator.x.shape[0])), opts.method)
-    return J
+    return flag_nonfinite_sparse(J, "Jacobian", stacklevel=5)
+
+
+def flag_nonfinite_sparse(matrix, what, stacklevel=4):
+    """A sparse result's non-finite stored entries become NaN, with the warning the dense results
+    give, naming the columns (coordinates) they lie in. ``stacklevel`` 4: called by an entry point."""
+    flag_nonfinite(matrix.data, what, index_of=lambda bad: np.unique(matrix.indices[bad]), stacklevel=stacklevel)
+    return matrix

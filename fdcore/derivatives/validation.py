@@ -52,10 +52,11 @@ def check_out(out, shape, dtype, name="out"):
     return out
 
 
-def flag_nonfinite(result, what, index_of=None):
+def flag_nonfinite(result, what, index_of=None, stacklevel=3):
     """Replace non-finite entries of ``result`` by NaN and warn naming the coordinates.
 
-    ``index_of`` maps flat positions to the coordinates named in the warning (default: identity).
+    ``index_of`` maps flat positions to the coordinates named in the warning (default: identity);
+    ``stacklevel`` points the warning at the user's call (3: flag_nonfinite called by an entry point).
     """
     if result.flags.c_contiguous and result.dtype in (np.float32, np.float64) and all_finite(result.reshape(-1)):
         return result  # the common case, without NumPy's temporaries
@@ -68,7 +69,7 @@ def flag_nonfinite(result, what, index_of=None):
         f"f returned NaN or inf at stencil points of coordinates {format_indices(coords)}; "
         f"those {what} entries are NaN",
         RuntimeWarning,
-        stacklevel=3,
+        stacklevel=stacklevel,
     )
     return result
 

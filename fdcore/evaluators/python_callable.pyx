@@ -82,7 +82,7 @@ cdef int call_vector(object f, tuple callargs, dict kwargs, double[::1] dst,
             dst[k] = (<double *>(data + k * stride))[0]
         return 0
     where = "at the centre point" if i < 0 else f"when perturbing coordinate {i}"
-    cdef double[::1] checked = vector_from_result(value, m, where)
+    cdef const double[::1] checked = vector_from_result(value, m, where)  # f's array may be read-only
     dst[:] = checked
     return 0
 

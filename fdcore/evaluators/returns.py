@@ -57,6 +57,11 @@ def vector_from_result(value, m, where):
         raise FunctionValueError(f"f must return a 1-D array, got shape {arr.shape} {where}")
     if np.iscomplexobj(arr):
         raise FunctionValueError(f"f must return real values, got dtype {arr.dtype} {where}")
+    if arr.dtype.kind == "O":  # a list like [x0, None]: float() would turn None into NaN silently
+        for k, item in enumerate(arr):
+            if item is None or isinstance(item, (str, bytes)):
+                raise FunctionValueError(f"f must return a 1-D array of reals, got {_describe(item)} at "
+                                         f"index {k} {where}")
     if m >= 0 and arr.shape[0] != m:
         raise FunctionValueError(
             f"f returned shape {arr.shape} {where}, but shape ({m},) at its first evaluation"

@@ -63,6 +63,8 @@ def resolve_step(step, x, d, method, order=None, levels=1, ratio=2.0):
         return default_step(x, d, method, order, levels, ratio)
     if isinstance(step, str):
         raise ValueError(f"step must be a positive number, an array of shape {x.shape} or None; got {step!r}")
+    if np.asarray(step).dtype == bool:  # True would be taken as 1.0
+        raise TypeError(f"step must be a positive number or an array of shape {x.shape}, got {step!r:.60}")
     try:
         h = np.asarray(step, dtype=x.dtype)
     except (TypeError, ValueError):

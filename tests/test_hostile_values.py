@@ -1,0 +1,82 @@
+"""Values and options that gave silently wrong results or unhelpful errors (hostile-input probes).
+
+Each case states what used to happen; the assertions are what a user may rely on now.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import fdcore
+
+
+def test_hvp_refuses_a_gradient_of_the_wrong_shape():
+    # Was: a grad returning shape (1,) for n = 2 gave an hvp of shape (1,).
+    with pytest.raises(ValueError, match=r"grad must return the gradient, a 1-D array of x's shape \(2,\)"):
+        fdcore.hvp(lambda x: np.array([x[0]]), [1.0, 2.0], [1.0, 0.0])
+    with pytest.raises(TypeError, match="grad must return the gradient"):  # one type for both
+        fdcore.hvp(lambda x: float(x[0]), [1.0, 2.0], [1.0, 0.0])
+
+
+@pytest.mark.parametrize("v", [[1e308, 1e308], [5e-324, 5e-324], [3e-310, -4e-310]])
+def test_directional_derivative_along_huge_and_subnormal_directions(v):
+    # Was: 0.0 for [1e308, 1e308] (the norm overflowed) and "v must be nonzero" for [5e-324, 5e-324].
+    f = lambda p: 3.0 * p[0] - 2.0 * p[1]  # noqa: E731
+    u = np.array(v) / np.max(np.abs(v))
+    expected = (3.0 * u[0] - 2.0 * u[1]) / np.linalg.norm(u)
+    assert fdcore.directional_derivative(f, [1.0, 2.0], v) == pytest.approx(expected, rel=1e-8)
+
+
+def test_directional_derivative_of_the_zero_direction_is_refused():
+    with pytest.raises(ValueError, match="v must be nonzero"):
+        fdcore.directional_derivative(lambda p: p[0], [1.0, 2.0], [0.0, 0.0])
+
+
+def test_sparse_jacobian_turns_inf_into_nan_and_warns_naming_the_column():
+    # Was: inf kept, no warning (the dense Jacobian gives NaN and a warning).
+    f = lambda p: np.array([np.inf * p[0], p[1]])  # noqa: E731
+    with pytest.warns(RuntimeWarning, match="coordinates 0; those Jacobian entries are NaN"):
+        J = fdcore.jacobian(f, [1.0, 2.0], sparsity=np.eye(2))
+    assert np.isnan(J[0, 0]) and J[1, 1] == pytest.approx(1.0)
+
+
+def test_sparse_hessian_warns_about_nan_like_the_dense_one():
+    f = lambda p: np.log(p[0]) + p[1] ** 2  # the central stencil leaves the domain at x_0 = 1e-6  # noqa: E731
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "invalid value encountered in log")
+        with pytest.warns(RuntimeWarning, match="coordinates 0; those Hessian entries are NaN"):
+            H = fdcore.hessian(f, [1e-6, 2.0], sparsity=np.eye(2))
+    assert np.isnan(H[0, 0]) and H[1, 1] == pytest.approx(2.0, rel=1e-6)
+
+
+@pytest.mark.parametrize("bad", [None, "x"])
+@pytest.mark.parametrize("richardson", [False, True])
+def test_jacobian_refuses_none_or_strings_in_f_values(bad, richardson):
+    # Was: [p0, None] became [p0, NaN] (gradient raised TypeError for None).
+    with pytest.raises(TypeError, match="f must return a 1-D array of reals"):
+        fdcore.jacobian(lambda p: [p[0], bad], [1.0, 2.0], richardson=richardson)
+
+
+def test_jacobian_of_an_f_returning_a_read_only_array():
+    # Was: "buffer source array is read-only" (e.g. a pandas copy-on-write Series' values).
+    def f(p):
+        value = np.array([p[0] * p[1], p[1] ** 2])
+        value.setflags(write=False)
+        return value
+
+    assert np.allclose(fdcore.jacobian(f, [1.0, 2.0]), [[2.0, 1.0], [0.0, 4.0]], atol=1e-8)
+
+
+@pytest.mark.parametrize("step", [True, np.bool_(True), [True, False]])
+def test_boolean_step_is_refused(step):
+    # Was: step=True taken as 1.0.
+    with pytest.raises(TypeError, match="step must be a positive number"):
+        fdcore.gradient(lambda p: p @ p, [1.0, 2.0], step=step)
+
+
+@pytest.mark.parametrize("n", [2.0, 1.5, "2", None])
+def test_derivative_order_must_be_an_int(n):
+    # Was: n=2.0 passed the check (2.0 in (1, 2, 3, 4)) and failed deep inside.
+    with pytest.raises(ValueError, match="n must be 1, 2, 3 or 4"):
+        fdcore.derivative(np.sin, 1.0, n=n)
