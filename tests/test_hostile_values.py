@@ -80,3 +80,65 @@ def test_derivative_order_must_be_an_int(n):
     # Was: n=2.0 passed the check (2.0 in (1, 2, 3, 4)) and failed deep inside.
     with pytest.raises(ValueError, match="n must be 1, 2, 3 or 4"):
         fdcore.derivative(np.sin, 1.0, n=n)
+
+
+def _vector3(p):
+    return np.array([p[0], p[1], p[0] * p[1]])
+
+
+@pytest.mark.parametrize("call", [
+    lambda: fdcore.jacobian(_vector3, [1.0, 2.0], noise=[1e-10, 1e-10], richardson=True),
+    lambda: fdcore.gradient(lambda p: p @ p, [1.0, 2.0], noise=[1e-10, 1e-10, 1.0], richardson=True),
+    lambda: fdcore.hessian(lambda p: p @ p, [1.0, 2.0], noise=[1e-10, 1e-10], richardson=True),
+    lambda: fdcore.gradient(lambda p: p @ p, [1.0, 2.0], noise=[1e-10, 1e-10], step="adaptive"),
+], ids=["jacobian", "gradient", "hessian", "adaptive"])
+def test_noise_of_the_wrong_length_is_refused_naming_noise(call):
+    # Was: NumPy's broadcast error or an IndexError.
+    with pytest.raises(ValueError, match="noise must be one number or one per output of f"):
+        call()
+
+
+def test_noise_per_output_is_accepted():
+    J = fdcore.jacobian(_vector3, [1.0, 2.0], noise=[1e-10, 1e-10, 0.0], richardson=True)
+    assert np.allclose(J, [[1.0, 0.0], [0.0, 1.0], [2.0, 1.0]], atol=1e-6)
+
+
+def _compiled_square():
+    import ctypes
+
+    prototype = ctypes.CFUNCTYPE(ctypes.c_double, ctypes.c_int, ctypes.POINTER(ctypes.c_double), ctypes.c_void_p)
+    return prototype(lambda n, x, data: x[0] ** 2)
+
+
+@pytest.mark.parametrize("entry, name", [
+    (lambda f: fdcore.derivative(f, 1.0), "f"),
+    (lambda f: fdcore.partials(f, np.ones(3)), "f"),
+    (lambda f: __import__("fdcore.compat.scipy").compat.scipy.approx_derivative(f, [1.0]), "fun"),
+    (lambda f: __import__("fdcore.compat.scipy").compat.scipy.approx_fprime([1.0], f), "f"),
+], ids=["derivative", "partials", "approx_derivative", "approx_fprime"])
+def test_compiled_callback_where_only_python_callables_work_is_refused(entry, name):
+    # Was: ctypes' "this function takes at least 3 arguments (1 given)".
+    square = _compiled_square()
+    with pytest.raises(TypeError, match=rf"^{name} is a compiled callback"):
+        entry(square)
+
+
+@pytest.mark.parametrize("bounds", [("a", "b"), "ab", ([0.0, "x"], None)])
+def test_bounds_holding_strings_are_refused_naming_bounds(bounds):
+    # Was: "could not convert string to float: 'a'".
+    with pytest.raises(TypeError, match="bounds must hold numbers or None"):
+        fdcore.gradient(lambda p: p @ p, [1.0, 2.0], bounds=bounds)
+
+
+@pytest.mark.parametrize("min_block", ["x", 0, -2, 1.5, True])
+def test_min_block_must_be_a_positive_int(min_block):
+    # Was: accepted silently.
+    with pytest.raises(ValueError, match="min_block must be a positive int"):
+        fdcore.check_grad(lambda p: p @ p, lambda p: 2 * p, np.ones(5), mode="directions", min_block=min_block)
+
+
+@pytest.mark.parametrize("seed", ["x", 1.5, -1])
+def test_seed_of_the_wrong_kind_is_refused_naming_seed(seed):
+    # Was: NumPy's "SeedSequence expects int or sequence of ints".
+    with pytest.raises(TypeError, match="seed must be None, an int >= 0 or a numpy.random.Generator"):
+        fdcore.check_grad(lambda p: p @ p, lambda p: 2 * p, np.ones(5), mode="directions", seed=seed)

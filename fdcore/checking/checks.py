@@ -216,12 +216,14 @@ def _directions(rng, n, dtype, out=None):
     return v
 
 
-def _prepare(f, derivative, name, x, mode, k, rtol, atol, args, kwargs, num_threads, vectorized, workers):
+def _prepare(f, derivative, name, x, mode, k, rtol, atol, min_block, args, kwargs, num_threads, vectorized, workers):
     """Argument checks shared by check_grad and check_jacobian; the evaluator of f at x."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(repr(m) for m in MODES)}; got {mode!r}")
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
         raise ValueError(f"k must be a positive int, got {k!r}")
+    if isinstance(min_block, bool) or not isinstance(min_block, (int, np.integer)) or min_block < 1:
+        raise ValueError(f"min_block must be a positive int, got {min_block!r}")
     for tolerance_name, tolerance in (("rtol", rtol), ("atol", atol)):
         if tolerance is not None:  # a NaN tolerance compared as False: every check passed
             value = real_number(tolerance, tolerance_name, "a finite number >= 0 or None")
@@ -230,6 +232,16 @@ def _prepare(f, derivative, name, x, mode, k, rtol, atol, args, kwargs, num_thre
     if not callable(derivative):
         raise TypeError(f"{name} must be callable, got {type(derivative).__name__}")
     return bind_objective(f, x, args, kwargs, num_threads, vectorized, workers)
+
+
+def _generator(seed):
+    """seed as a numpy.random.Generator (None: fresh entropy), or TypeError naming seed."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    try:
+        return np.random.default_rng(seed)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"seed must be None, an int >= 0 or a numpy.random.Generator, got {seed!r:.60} ({exc})") from None
 
 
 def _user_derivative(name, derivative, evaluator, shape, expected, where, positions):
@@ -292,11 +304,11 @@ def check_grad(f, grad, x, *, mode="auto", k=8, rtol=None, atol=None, seed=None,
     >>> result.passed, result.faulty_blocks
     (False, [(7, 8)])
     """
-    evaluator = _prepare(f, grad, "grad", x, mode, k, rtol, atol, args, kwargs, num_threads, vectorized, workers)
+    evaluator = _prepare(f, grad, "grad", x, mode, k, rtol, atol, min_block, args, kwargs, num_threads, vectorized, workers)
     x = evaluator.x
     n = x.shape[0]
     g = _user_derivative("grad", grad, evaluator, (n,), f"({n},)", "at coordinates", np.flatnonzero)
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rng = _generator(seed)
     if mode == "auto":
         mode = "full" if n <= AUTO_FULL_MAX_N else "directions"
     options = dict(num_threads=num_threads, vectorized=vectorized, workers=workers)
@@ -542,7 +554,7 @@ def check_jacobian(f, jac, x, *, mode="auto", k=8, rtol=None, atol=None, seed=No
     >>> bool(fdcore.check_jacobian(f, jac, [0.3, 0.7]))
     True
     """
-    evaluator = _prepare(f, jac, "jac", x, mode, k, rtol, atol, args, kwargs, num_threads, vectorized, workers)
+    evaluator = _prepare(f, jac, "jac", x, mode, k, rtol, atol, min_block, args, kwargs, num_threads, vectorized, workers)
     x = evaluator.x
     n = x.shape[0]
     J = _user_derivative("jac", jac, evaluator, (None, n), f"(m, {n})", "in columns",
@@ -551,7 +563,7 @@ def check_jacobian(f, jac, x, *, mode="auto", k=8, rtol=None, atol=None, seed=No
     _require_finite(probe.F0)
     if probe.F0.shape != (J.shape[0],):
         raise ValueError(f"jac returned {J.shape[0]} rows but f returns shape {probe.F0.shape}")
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rng = _generator(seed)
     if mode == "auto":
         mode = "full" if n <= AUTO_FULL_MAX_N else "directions"
     if mode == "full":

@@ -25,7 +25,11 @@ import numpy as np
 
 from fdcore.derivatives.complex_step import require_complex_input
 from fdcore.derivatives.objective import bind_objective
-from fdcore.derivatives.validation import as_float_array, read_only_view
+from fdcore.derivatives.validation import (
+    as_float_array,
+    read_only_view,
+    refuse_compiled,
+)
 
 __all__ = ["approx_derivative", "approx_fprime", "check_grad"]
 _EPS = np.finfo(np.float64).eps
@@ -155,6 +159,7 @@ def approx_derivative(fun, x0, method="3-point", rel_step=None, abs_step=None, f
         raise ValueError(f"Unknown method '{method}'. ")
     if not callable(fun):
         raise TypeError(f"`fun` must be callable, got {type(fun).__name__}")
+    refuse_compiled(fun, "approx_derivative", "fun")
     kwargs = {} if kwargs is None else kwargs
     x0 = _as_x0(x0)
     lb, ub = _prepare_bounds(bounds, x0)
@@ -340,6 +345,7 @@ def approx_fprime(xk, f, epsilon=_EPS ** 0.5, *args):
     xk = _as_x0(xk, "xk")
     if not callable(f):
         raise TypeError(f"`f` must be callable, got {type(f).__name__}")
+    refuse_compiled(f, "approx_fprime")
     epsilon = _step_array(epsilon, xk, "epsilon")
     f0 = f(read_only_view(xk), *args)
     try:
@@ -384,6 +390,7 @@ def check_grad(func, grad, x0, *args, epsilon=_EPS ** 0.5, direction="all", seed
     for name, function in (("func", func), ("grad", grad)):
         if not callable(function):
             raise TypeError(f"`{name}` must be callable, got {type(function).__name__}")
+        refuse_compiled(function, "check_grad", name)
     _step_array(epsilon, x0, "epsilon")
     g = grad(read_only_view(x0), *args)
     if g is None or isinstance(g, (str, bytes)) or np.asarray(g).dtype.kind not in "biuf":

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fdcore.numerics.adaptive import adaptive_steps
+from fdcore.numerics.options import check_noise_size
 from fdcore.numerics.richardson import axis_plan, extrapolate, level_estimates
 from fdcore.numerics.steps import is_adaptive  # noqa: F401
 
@@ -29,6 +30,7 @@ class AxisOutcome:
 
 def run_plan(evaluator, plan, h, coords, f0, noise, m, select=True):
     """Level estimates -> extrapolated value, error, chosen level and the error's round-off part."""
+    check_noise_size(noise, m)
     K = len(plan.nodes)
     if m is None:
         values = np.empty((len(coords), K))
@@ -144,6 +146,7 @@ def adaptive_axis_derivative(evaluator, opts, vector):
         raise ValueError("step='adaptive' picks one step per coordinate; it cannot be combined with richardson")
     f0 = evaluator.vector() if vector else evaluator.scalar()
     m = f0.shape[0] if vector else None
+    check_noise_size(opts.noise, m)
     h, predicted, nfev = adaptive_steps(adaptive_probe(evaluator, m), evaluator.x, f0, 1, opts.order,
                                         opts.method, opts.noise)
     outcome = axis_derivative(evaluator, 1, opts.order, opts.method, 1, opts.ratio, h, opts.noise, vector,

@@ -18,7 +18,10 @@ def _as_bound(value, missing):
     if value is None:
         return np.asarray(missing)
     array = np.asarray(value, dtype=object)
-    return np.where(array == None, missing, array).astype(np.float64)  # noqa: E711 - elementwise
+    try:
+        return np.where(array == None, missing, array).astype(np.float64)  # noqa: E711 - elementwise
+    except (TypeError, ValueError):
+        raise TypeError(f"bounds must hold numbers or None, got {value!r:.60}") from None
 
 
 def parse_bounds(bounds, x):

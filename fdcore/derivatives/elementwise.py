@@ -12,6 +12,7 @@ from fdcore.derivatives.validation import (
     check_callable,
     flag_nonfinite,
     read_only_view,
+    refuse_compiled,
 )
 from fdcore.evaluators.returns import FunctionValueError
 from fdcore.numerics.errors import complex_step_error as _complex_error
@@ -61,6 +62,7 @@ def derivative(f, x, *, n=1, method="central", order=None, step=None, richardson
     True
     """
     check_callable(f)
+    refuse_compiled(f, "derivative")
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n not in (1, 2, 3, 4):
         raise ValueError(f"n must be 1, 2, 3 or 4, got {n!r}")
     d = n  # the derivative order (n is numdifftools' name for it)
@@ -148,6 +150,7 @@ def partials(f, *arrays, method="central", order=None, step=None, richardson=Fal
     True
     """
     check_callable(f)
+    refuse_compiled(f, "partials")
     if not arrays:
         raise ValueError("partials needs at least one coordinate array")
     grid = np.broadcast_arrays(*[as_float_array(a, f"arrays[{k}]", ndim=None) for k, a in enumerate(arrays)])

@@ -28,6 +28,7 @@ from fdcore.numerics.errors import HESSIAN_VALUES_PER_ENTRY, roundoff_per_value
 from fdcore.numerics.options import (
     ACCURATE_HESSIAN_LEVELS,
     FIRST_DERIVATIVE_METHODS,
+    check_noise_size,
     parse,
 )
 from fdcore.numerics.richardson import Tableau, extrapolate
@@ -180,6 +181,7 @@ def hessian_levels(evaluator, opts, step, out):
     else:
         levels, select = opts.order // base_order, False
     n = evaluator.x.shape[0]
+    check_noise_size(opts.noise, None)
     f0 = evaluator.scalar()
     nfev = 1
     if isinstance(step, str) and step == "adaptive":

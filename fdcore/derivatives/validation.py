@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 
+from fdcore.evaluators.callbacks import is_compiled_callback
 from fdcore.evaluators.points import (
     as_float_array,
     format_indices,
@@ -74,7 +75,14 @@ def flag_nonfinite(result, what, index_of=None, stacklevel=3):
     return result
 
 
+def refuse_compiled(f, entry, name="f"):
+    """TypeError naming ``name`` when f is a compiled callback, which ``entry`` cannot evaluate."""
+    if is_compiled_callback(f):
+        raise TypeError(f"{name} is a compiled callback; {entry} evaluates Python callables (compiled callbacks "
+                        "work with gradient, jacobian, hessian, jvp and check_grad)")
+
+
 # The point and argument checks live with the evaluators (they make the work copy and bind f);
 # the entry points and the applications take them from here.
 __all__ = ["as_float_array", "call_arguments", "check_callable", "check_out", "check_pattern_values",
-           "flag_nonfinite", "read_only_view", "require_memory"]
+           "flag_nonfinite", "read_only_view", "refuse_compiled", "require_memory"]

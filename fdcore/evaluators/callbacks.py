@@ -200,6 +200,11 @@ class Callback:
         return f"Callback({type(self.function).__name__}, kind={self.kind!r}, m={self.m or None})"
 
 
+def is_compiled_callback(f):
+    """True for a compiled objective (a `Callback` or anything `Callback` accepts)."""
+    return isinstance(f, Callback) or _describe(f) is not None
+
+
 def as_callback(f, num_threads):
     """f as a `Callback` when it is a compiled objective, else None (a plain Python callable).
 

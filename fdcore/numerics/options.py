@@ -107,6 +107,13 @@ def _noise(noise):
     return value if value.ndim else float(value)
 
 
+def check_noise_size(noise, m):
+    """ValueError naming noise unless it is one number or one per output of f (m; None: scalar f)."""
+    if noise is not None and np.ndim(noise) == 1 and np.shape(noise) != (m if m is not None else 1,):
+        outputs = f"f has m = {m} outputs" if m is not None else "f is scalar"
+        raise ValueError(f"noise must be one number or one per output of f ({outputs}), got {np.size(noise)} values")
+
+
 def check_method(method, allowed, name="method"):
     """ValueError naming ``name`` unless method is one of ``allowed``."""
     if method not in allowed:
