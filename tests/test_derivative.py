@@ -123,3 +123,37 @@ def test_f_reusing_its_output_buffer(n, method):
     exact = np.cos(x) if n == 1 else -np.sin(x)
     tol = 10 * (TOL_FIRST[method] if n == 1 else TOL_SECOND["central"])
     np.testing.assert_allclose(d, exact, rtol=0, atol=tol)
+
+
+# --- step='adaptive' (the README lists it for every entry point; derivative refused it) ----------
+
+def test_adaptive_step_is_exact_on_a_cubic_second_derivative():
+    x = np.linspace(-2.0, 2.0, 9)
+    r = fdcore.derivative(lambda t: t**3, x, n=2, step="adaptive", full_output=True)
+    assert np.allclose(r.value, 6.0 * x, rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("d, exact", [(1, np.cos), (2, lambda t: -np.sin(t))])
+def test_adaptive_step_is_accurate_and_its_error_estimate_covers_the_error(d, exact):
+    x = np.array([0.3, 1.0, 5.0, 100.0])
+    r = fdcore.derivative(np.sin, x, n=d, step="adaptive", full_output=True)
+    true_error = np.abs(r.value - exact(x))
+    assert np.all(true_error <= (1e-9 if d == 1 else 1e-5))
+    assert np.all(true_error <= r.error)
+
+
+def test_adaptive_step_counts_its_extra_calls():
+    r = fdcore.derivative(np.exp, np.array([0.5, 1.5]), step="adaptive", full_output=True)
+    assert 2 < r.nfev <= 2 + 1 + 3 * 4  # the stencil, f(x), at most 3 rounds of the 4-node probe
+
+
+def test_adaptive_step_does_not_combine_with_richardson():
+    with pytest.raises(ValueError, match="step='adaptive'"):
+        fdcore.derivative(np.sin, 1.0, step="adaptive", richardson=True)
+
+
+def test_a_point_where_f_is_zero_does_not_spoil_the_others():
+    # The trial step is chosen per point: sin(0) = 0 once gave every point the largest trial step.
+    x = np.array([0.0, 100.0])
+    r = fdcore.derivative(np.sin, x, step="adaptive", full_output=True)
+    assert abs(r.value[1] - np.cos(100.0)) < 1e-9

@@ -15,11 +15,12 @@ from fdcore.derivatives.validation import (
     refuse_compiled,
 )
 from fdcore.evaluators.returns import FunctionValueError
+from fdcore.numerics.adaptive import adaptive_steps
 from fdcore.numerics.errors import complex_step_error as _complex_error
 from fdcore.numerics.options import FIRST_DERIVATIVE_METHODS, REAL_METHODS, parse
 from fdcore.numerics.richardson import axis_plan, extrapolate, level_estimates
 from fdcore.numerics.steps import complex_step as _complex_step
-from fdcore.numerics.steps import resolve_step
+from fdcore.numerics.steps import is_adaptive, resolve_step
 
 
 @document
@@ -41,10 +42,11 @@ def derivative(f, x, *, n=1, method="central", order=None, step=None, richardson
         Derivative order.
     method : {'central', 'forward', 'backward', 'complex'}
         'complex' (n = 1 only): ``Im f(x + i h) / h``, one call.
-    step : float or array_like broadcastable to x's shape, optional
+    step : float, array_like broadcastable to x's shape or 'adaptive', optional
         Absolute step per point (with Richardson levels: the coarsest level's step). Default
         ``EPS**(1/(q + n)) * max(1, |x|)`` for final accuracy order q and derivative order n,
-        EPS the machine epsilon of x's dtype.
+        EPS the machine epsilon of x's dtype. 'adaptive': per point, the step that minimises
+        the estimated truncation plus round-off error (as for `gradient`; a few more calls of f).
 
     Returns
     -------
@@ -88,11 +90,25 @@ def derivative(f, x, *, n=1, method="central", order=None, step=None, richardson
             raise FunctionValueError(f"f must return an array of x's shape {x.shape}, got shape {value.shape}")
         return np.array(value, dtype=complex if kind == "complex" else np.float64).reshape(-1)  # a copy
 
+    adaptive_error, adaptive_nfev = 0.0, 0
     if method == "complex":
         h = _complex_step(step, flat)
         values = call(flat + 1j * h.astype(flat.dtype), "complex")
         value, error, nfev, used = values.imag / h, _complex_error(values.imag / h), 1, h
     else:
+        if is_adaptive(step):
+            if opts.levels > 1:
+                raise ValueError("step='adaptive' picks one step per point; it cannot be combined with richardson")
+
+            calls = [1]  # f(x), then one call per node and round (f is elementwise: all points at once)
+
+            def probe(h_trial, nodes, coords):
+                """f at x_i + c_k h_i for the points i = coords."""
+                calls[0] += len(nodes)
+                return np.stack([call(flat + flat.dtype.type(c) * h_trial)[coords] for c in nodes], axis=1)[:, :, None]
+
+            step, predicted, _ = adaptive_steps(probe, flat, call(flat)[:, None], d, opts.order, method, opts.noise)
+            adaptive_error, adaptive_nfev = predicted[:, 0], calls[0]
         h = resolve_step(step, flat, d, method, opts.order, opts.levels, opts.ratio)
         plan = axis_plan(d, opts.order, method, opts.levels, opts.ratio)
         values = np.empty((flat.size, len(plan.nodes)))
@@ -104,7 +120,9 @@ def derivative(f, x, *, n=1, method="central", order=None, step=None, richardson
         f0 = call(flat)[:, None, None] if plan.needs_centre else np.nan
         estimates, roundoff = level_estimates(plan, values, offsets, f0, opts.noise, np.finfo(x.dtype).eps)
         value, error, level = extrapolate(estimates, roundoff, plan, select=opts.levels > 1)
-        nfev, used = len(plan.nodes) + plan.needs_centre, h.astype(np.float64) * plan.scales[level]
+        error = np.maximum(error, adaptive_error)
+        nfev = len(plan.nodes) + plan.needs_centre + adaptive_nfev
+        used = h.astype(np.float64) * plan.scales[level]
     result = flag_nonfinite(value.astype(x.dtype).reshape(x.shape), "derivative")
     result = result[()] if result.ndim == 0 else result
     if not full_output:

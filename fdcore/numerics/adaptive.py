@@ -38,17 +38,23 @@ def adaptive_steps(evaluate, x, f0, d, order, method, noise):
     """Per-coordinate steps h* (x's dtype), the predicted error E(h*) and the evaluations spent.
 
     evaluate(h, nodes, coords) -> values (B, K, m) of f at x + nodes[k] h_i e_i, i = coords[b]
-    x : the point (work copy); f0 : f(x) as an array of shape (m,) (m = 1 for scalar f)
+    x : the point (work copy); f0 : f(x) as an array of shape (m,) (m = 1 for scalar f), or of
+        shape (n, m) when each coordinate has its own (an elementwise f: f0[i] = f(x_i))
     noise : absolute error of one evaluation of f (scalar or (m,)), or None for EPS |f(x)|.
     For vector f the step of a coordinate is the smallest over the outputs; the predicted error
     is returned per output, shape (n, m).
     """
     n = x.shape[0]
     eps = np.finfo(x.dtype).eps
-    f0 = np.asarray(f0, dtype=np.float64).reshape(-1)
+    f0 = np.asarray(f0, dtype=np.float64)
+    f0 = f0.reshape(1, -1) if f0.ndim < 2 else f0  # rows: one shared by all coordinates, or one each
     tiny = np.finfo(np.float64).tiny
     eps_f = np.maximum(eps * np.abs(f0), tiny) if noise is None else np.maximum(np.asarray(noise, float), eps * np.abs(f0))
     eps_f = np.broadcast_to(eps_f, f0.shape)
+
+    def rows(a, coords):
+        return a if a.shape[0] == 1 else a[coords]
+
     scale = np.maximum(1.0, np.abs(x.astype(np.float64)))
     q = order + d
     m_offsets = np.array(stencil_offsets(q, 2 if method == "central" else 1, method), dtype=np.float64)
@@ -57,18 +63,20 @@ def adaptive_steps(evaluate, x, f0, d, order, method, noise):
     nodes = np.ascontiguousarray(m_offsets[nonzero])
     w_nodes, w_centre = m_weights[nonzero], float(np.sum(m_weights[~nonzero]))
 
-    relative_noise = float(np.max(eps_f / np.maximum(np.abs(f0), eps_f)))
+    # Per row of f0 (one shared, or one per coordinate): a coordinate whose f(x) is 0 must not
+    # enlarge every other coordinate's trial step.
+    relative_noise = np.max(eps_f / np.maximum(np.abs(f0), eps_f), axis=1)
     trial = np.minimum(relative_noise ** (1.0 / (q + 2)) * scale, MAX_RELATIVE_STEP * scale)
-    M = np.empty((n, f0.size))
-    M_bound = np.empty((n, f0.size))
+    M = np.empty((n, f0.shape[1]))
+    M_bound = np.empty((n, f0.shape[1]))
     todo = np.arange(n, dtype=np.intp)
     nfev = 0
     for round_ in range(_ROUNDS):
         values = evaluate(trial.astype(x.dtype), nodes, todo)
         nfev += todo.size * nodes.size
         step = trial[todo, None]
-        estimate = (np.einsum("bkm,k->bm", values, w_nodes) + w_centre * f0) / step**q
-        bound = eps_f * np.sum(np.abs(m_weights)) / step**q
+        estimate = (np.einsum("bkm,k->bm", values, w_nodes) + w_centre * rows(f0, todo)) / step**q
+        bound = rows(eps_f, todo) * np.sum(np.abs(m_weights)) / step**q
         M[todo], M_bound[todo] = np.abs(estimate), bound
         unresolved = (np.abs(estimate) < 10.0 * bound).any(axis=1)
         unresolved &= trial[todo] * _GROWTH <= MAX_RELATIVE_STEP * scale[todo]
