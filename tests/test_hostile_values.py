@@ -142,3 +142,32 @@ def test_seed_of_the_wrong_kind_is_refused_naming_seed(seed):
     # Was: NumPy's "SeedSequence expects int or sequence of ints".
     with pytest.raises(TypeError, match="seed must be None, an int >= 0 or a numpy.random.Generator"):
         fdcore.check_grad(lambda p: p @ p, lambda p: 2 * p, np.ones(5), mode="directions", seed=seed)
+
+
+class _FailsLater:
+    """f that raises at its k-th evaluation (after the kernels have written part of the result)."""
+
+    def __init__(self, f, k):
+        self.f, self.k, self.calls = f, k, 0
+
+    def __call__(self, p):
+        self.calls += 1
+        if self.calls == self.k:
+            raise RuntimeError("f failed")
+        return self.f(p)
+
+
+@pytest.mark.parametrize("entry, shape, f", [
+    (fdcore.gradient, (4,), lambda p: float(p @ p)),
+    (fdcore.jacobian, (2, 4), lambda p: np.array([p @ p, p[0]])),
+    (fdcore.hessian, (4, 4), lambda p: float(p @ p)),
+], ids=["gradient", "jacobian", "hessian"])
+@pytest.mark.parametrize("options", [{}, {"method": "forward"}], ids=["central", "forward"])
+def test_out_is_untouched_when_f_raises(entry, shape, f, options):
+    # Was: out partly written (the two-point and Hessian kernels write as they go).
+    out = np.full(shape, -7.0)
+    with pytest.raises(RuntimeError, match="f failed"):
+        entry(_FailsLater(f, 4), np.arange(1.0, 5.0), out=out, **options)
+    assert np.all(out == -7.0)
+    result = entry(f, np.arange(1.0, 5.0), out=out, **options)
+    assert result is out and np.all(out != -7.0)

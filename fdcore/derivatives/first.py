@@ -82,7 +82,8 @@ def gradient(f, x, *, method="central", order=None, step=None, richardson=False,
     evaluator = make_evaluator(f, x, args, kwargs, num_threads, BatchOptions(vectorized, workers, max_batch_bytes, progress))
     opts = parse(method, order, richardson, step_ratio, noise, FIRST_DERIVATIVE_METHODS)
     n = evaluator.x.shape[0]
-    out = np.empty(n, evaluator.x.dtype) if out is None else check_out(out, (n,), evaluator.x.dtype)
+    target = np.empty(n, evaluator.x.dtype)  # the caller's out receives only a complete result
+    out = target if out is None else check_out(out, (n,), evaluator.x.dtype)
     if bounds is not None:
         outcome = bounded_first_derivative(evaluator, opts, step, bounds, vector=False)
         out[...] = outcome.value
@@ -100,7 +101,9 @@ def gradient(f, x, *, method="central", order=None, step=None, richardson=False,
         h = resolve_step(step, evaluator.x, 1, method)
         plus, minus = TWO_POINT_NODES[method]
         f0 = evaluator.scalar() if method != "central" else np.nan
-        evaluator.two_point_gradient(h, plus, minus, f0, out)
+        evaluator.two_point_gradient(h, plus, minus, f0, target)
+        if out is not target:
+            out[...] = target
         return flag_nonfinite(out, "gradient")
     else:
         h = resolve_step(step, evaluator.x, 1, method, opts.order, opts.levels, opts.ratio)
@@ -158,9 +161,12 @@ def jacobian(f, x, *, method="central", order=None, step=None, richardson=False,
         h = resolve_step(step, evaluator.x, 1, method)
         plus, minus = TWO_POINT_NODES[method]
         f0 = evaluator.vector() if method != "central" else None
-        if out is not None:  # m is known here only for one-sided stencils; the kernel checks it later
+        if out is not None:  # m is known here only for one-sided stencils
             check_out(out, (None if f0 is None else f0.shape[0], n), evaluator.x.dtype)
-        jac = evaluator.two_point_jacobian(h, plus, minus, f0, out)
+        jac = evaluator.two_point_jacobian(h, plus, minus, f0, None)  # out receives only a complete result
+        if out is not None:
+            check_out(out, jac.shape, evaluator.x.dtype)[...] = jac
+            jac = out
         return flag_nonfinite(jac, "Jacobian", index_of=by_column)
     if method == "complex":
         h = _complex_step(step, evaluator.x)
