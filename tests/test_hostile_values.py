@@ -171,3 +171,19 @@ def test_out_is_untouched_when_f_raises(entry, shape, f, options):
     assert np.all(out == -7.0)
     result = entry(f, np.arange(1.0, 5.0), out=out, **options)
     assert result is out and np.all(out != -7.0)
+
+
+def test_stencil_point_notes_do_not_pile_up_on_a_reraised_exception():
+    # Was: every call added a note to the same exception object.
+    error = ValueError("always the same object")
+
+    def f(p):
+        if p[1] > 2.0:
+            raise error
+        return float(p @ p)
+
+    for _ in range(3):
+        with pytest.raises(ValueError) as info:
+            fdcore.gradient(f, [1.0, 2.0], workers=map)
+    notes = [n for n in getattr(info.value, "__notes__", []) if n.startswith("fdcore:")]
+    assert len(notes) == 1 and "x[1]" in notes[0]

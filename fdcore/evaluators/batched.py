@@ -18,6 +18,7 @@ from fdcore.evaluators.python_callable import fill_points
 from fdcore.evaluators.returns import FunctionValueError
 
 DEFAULT_MAX_BATCH_BYTES = 64 * 2**20
+_NOTE = "fdcore: f raised this at stencil point"
 
 
 def check_batch_bytes(max_batch_bytes):
@@ -76,11 +77,14 @@ class Batched:
             except Exception as exc:
                 column = getattr(exc, "fdcore_column", None)
                 if column is not None:  # raised by f on a worker: say which point
+                    del exc.fdcore_column  # consumed: the same exception object may be raised again
                     p = start + column
                     where = f"x[{first[p]}] {first_step[p]:+.3g}"
                     if second[p] >= 0:
                         where += f" and x[{second[p]}] {second_step[p]:+.3g}"
-                    exc.add_note(f"fdcore: f raised this at stencil point {p} ({where})")
+                    # One such note, the latest: an f that raises the same object again must not pile them up.
+                    exc.__notes__ = [note for note in getattr(exc, "__notes__", []) if not note.startswith(_NOTE)]
+                    exc.add_note(f"{_NOTE} {p} ({where})")
                 raise
             values = self._checked(batch, k, vector, start)
             if out is None:
