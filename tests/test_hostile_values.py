@@ -187,3 +187,20 @@ def test_stencil_point_notes_do_not_pile_up_on_a_reraised_exception():
             fdcore.gradient(f, [1.0, 2.0], workers=map)
     notes = [n for n in getattr(info.value, "__notes__", []) if n.startswith("fdcore:")]
     assert len(notes) == 1 and "x[1]" in notes[0]
+
+
+def test_big_endian_float32_is_computed_in_float32_like_native_float32():
+    # Was: '>f4' computed in float64 while '<f4' stayed float32.
+    x = np.array([1.0, 2.0], dtype=">f4")
+    g = fdcore.gradient(lambda p: p @ p, x)
+    assert g.dtype == np.float32
+    assert np.array_equal(g, fdcore.gradient(lambda p: p @ p, x.astype(np.float32)))
+
+
+def test_masked_entries_are_refused_naming_x():
+    # Was: the mask dropped silently (np.asarray keeps the masked data).
+    x = np.ma.masked_array([1.0, 2.0, 3.0], mask=[False, True, False])
+    with pytest.raises(ValueError, match="x is a masked array with 1 masked entries"):
+        fdcore.gradient(lambda p: p @ p, x)
+    unmasked = np.ma.masked_array([1.0, 2.0], mask=[False, False])
+    assert np.allclose(fdcore.gradient(lambda p: p @ p, unmasked), [2.0, 4.0])

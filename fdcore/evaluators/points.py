@@ -16,6 +16,10 @@ def as_float_array(x, name="x", *, ndim=1):
     float32 stays float32; integers, booleans, float16 and float64 become float64.
     ``ndim=1`` requires a non-empty 1-D array; ``ndim=None`` accepts any shape.
     """
+    if np.ma.isMaskedArray(x) and np.ma.getmaskarray(x).any():  # np.asarray would drop the mask
+        masked = int(np.ma.getmaskarray(x).sum())
+        raise ValueError(f"{name} is a masked array with {masked} masked entries; fdcore needs every value "
+                         f"(pass {name}.filled(...) or the data)")
     try:
         arr = np.asarray(x)
     except (TypeError, ValueError) as exc:
@@ -31,7 +35,7 @@ def as_float_array(x, name="x", *, ndim=1):
         raise TypeError(f"{name} must be an array of real numbers, got dtype {arr.dtype}")
     if arr.dtype == np.longdouble and np.longdouble != np.float64:
         raise TypeError(f"{name} has dtype longdouble; fdcore computes in float32 or float64")
-    dtype = np.float32 if arr.dtype == np.float32 else np.float64
+    dtype = np.float32 if arr.dtype.kind == "f" and arr.dtype.itemsize == 4 else np.float64  # either byte order
     if ndim == 1 and arr.ndim != 1:
         raise ValueError(f"{name} must be a 1-D array, got shape {arr.shape}")
     if arr.size == 0:
