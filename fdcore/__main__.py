@@ -8,13 +8,16 @@
 compiled, overhead, vectorized, workers, checking, sparse, compat; all by default) and ends with
 the performance goals of the project's issues, each MET / NOT MET / not run for this run's rows.
 
-``check`` prints the gradient check's report and exits 0 if it passed, 1 if it failed and 2 on
-bad usage (argparse's convention).
+``check`` prints the gradient check's report; its exit codes are in CHECK_EXIT_CODES.
 """
 
 import argparse
 import importlib
 import sys
+import traceback
+
+CHECK_EXIT_CODES = """exit codes: 0 the check passed, 1 it failed, 2 bad usage (options, files, or what the
+functions return), 3 the objective or its gradient raised (its traceback is printed)"""
 
 import numpy as np
 
@@ -35,7 +38,10 @@ def _parser():
 
     from fdcore.checking.checks import MODES
 
-    check = commands.add_parser("check", help="check a gradient function against finite differences")
+    check = commands.add_parser("check", help="check a gradient function against finite differences",
+                                description="Check MODULE:GRAD, the gradient of MODULE:FUNC, against fdcore's "
+                                            "finite differences and print the report.",
+                                epilog=CHECK_EXIT_CODES)
     check.add_argument("function", metavar="MODULE:FUNC", help="the objective, e.g. mypkg.model:loss")
     check.add_argument("gradient", metavar="MODULE:GRAD", help="its gradient, e.g. mypkg.model:loss_grad")
     where = check.add_mutually_exclusive_group(required=True)
@@ -60,10 +66,34 @@ def _load(parser, spec):
     return target
 
 
+class _UserCodeRaised(Exception):
+    """The objective or its gradient raised (the original exception is the __cause__)."""
+
+
+def _guarded(function):
+    """function, its exceptions marked as the user's (exit code 3, not a usage error)."""
+    from fdcore.derivatives.validation import is_compiled_callback
+
+    if not callable(function) or is_compiled_callback(function):
+        return function  # check_grad names a non-callable; a compiled f raises nothing
+
+    def guarded(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except Exception as exc:
+            raise _UserCodeRaised() from exc
+
+    return guarded
+
+
 def _check(parser, args):
     from fdcore import check_grad
 
-    f, grad = _load(parser, args.function), _load(parser, args.gradient)
+    if args.seed < 0:
+        parser.error(f"--seed must be >= 0, got {args.seed}")
+    if args.k < 1:
+        parser.error(f"--k must be a positive int, got {args.k}")
+    f, grad = _guarded(_load(parser, args.function)), _guarded(_load(parser, args.gradient))
     if args.x0 is not None:
         try:
             x0 = np.load(args.x0)
@@ -75,6 +105,10 @@ def _check(parser, args):
         x0 = np.random.default_rng(args.seed).standard_normal(args.n)
     try:
         result = check_grad(f, grad, x0, mode=args.mode, k=args.k, seed=args.seed)
+    except _UserCodeRaised as exc:
+        traceback.print_exception(exc.__cause__)
+        print("python -m fdcore check: the objective or its gradient raised (above)", file=sys.stderr)
+        return 3
     except (TypeError, ValueError) as exc:
         parser.error(str(exc))
     print(result)

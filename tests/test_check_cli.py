@@ -50,6 +50,14 @@ MODEL = textwrap.dedent("""
 
 
     not_callable = 3.0
+
+
+    def raising_loss(x):
+        raise RuntimeError("the model blew up")
+
+
+    def raising_value_error_grad(x):
+        raise ValueError("inside the user's gradient")
 """)
 
 
@@ -141,3 +149,28 @@ def test_bad_usage_exits_2(workdir, args, message):
     assert r.returncode == 2, (r.stdout, r.stderr)
     assert message in r.stderr
     assert "Traceback" not in r.stderr and r.stdout == ""
+
+
+@pytest.mark.parametrize("args, message", [
+    (["cli_model:raising_loss", "cli_model:grad", "--n", "5"], "the model blew up"),
+    (["cli_model:loss", "cli_model:raising_value_error_grad", "--n", "5"], "inside the user's gradient"),
+], ids=["loss-raises", "grad-raises-ValueError"])
+def test_objective_that_raises_exits_3_with_its_traceback(workdir, args, message):
+    # Was: exit 2 ('usage') for a ValueError inside the user's function, 1 (a failed check) otherwise.
+    r = run(workdir, *args)
+    assert r.returncode == 3, (r.stdout, r.stderr)
+    assert "Traceback" in r.stderr and message in r.stderr and "cli_model.py" in r.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["cli_model:loss", "cli_model:grad", "--n", "5", "--seed", "-1"], "--seed must be >= 0"),
+    (["cli_model:loss", "cli_model:grad", "--n", "5", "--k", "-3"], "--k must be a positive int"),
+], ids=["seed", "k"])
+def test_option_errors_exit_2_naming_the_option(workdir, args, message):
+    r = run(workdir, *args)
+    assert r.returncode == 2 and message in r.stderr, (r.stdout, r.stderr)
+
+
+def test_check_help_lists_the_exit_codes(workdir):
+    r = run(workdir, "--help")
+    assert r.returncode == 0 and "exit codes: 0 the check passed, 1 it failed, 2 bad usage" in r.stdout

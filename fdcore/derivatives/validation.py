@@ -85,4 +85,4 @@ def refuse_compiled(f, entry, name="f"):
 # The point and argument checks live with the evaluators (they make the work copy and bind f);
 # the entry points and the applications take them from here.
 __all__ = ["as_float_array", "call_arguments", "check_callable", "check_out", "check_pattern_values",
-           "flag_nonfinite", "read_only_view", "refuse_compiled", "require_memory"]
+           "flag_nonfinite", "is_compiled_callback", "read_only_view", "refuse_compiled", "require_memory"]
