@@ -204,3 +204,35 @@ def test_masked_entries_are_refused_naming_x():
         fdcore.gradient(lambda p: p @ p, x)
     unmasked = np.ma.masked_array([1.0, 2.0], mask=[False, False])
     assert np.allclose(fdcore.gradient(lambda p: p @ p, unmasked), [2.0, 4.0])
+
+
+_SYMMETRIC = np.array([[4.0, 1.0, 0.0], [1.0, 3.0, 2.0], [0.0, 2.0, 5.0]])
+
+
+@pytest.mark.parametrize("triangle", [np.tril, np.triu, lambda a: a], ids=["lower", "upper", "both"])
+@pytest.mark.parametrize("from_gradient", [False, True], ids=["from-f", "from-grad"])
+def test_sparse_hessian_pattern_may_be_either_triangle(triangle, from_gradient):
+    # Was: a lower-triangle pattern gave off-diagonal zeros (from f) or halved entries (grad=).
+    x = np.array([0.3, -0.2, 0.5])
+    pattern = triangle(_SYMMETRIC != 0)
+    if from_gradient:
+        H = fdcore.hessian(None, x, grad=lambda p: _SYMMETRIC @ p, sparsity=pattern)
+    else:
+        H = fdcore.hessian(lambda p: 0.5 * p @ _SYMMETRIC @ p, x, sparsity=pattern)
+    assert np.allclose(H.toarray(), _SYMMETRIC, atol=1e-6)
+
+
+def test_vector_callback_too_large_for_memory_is_refused_before_allocation():
+    # Was: m = 10**9 at n = 2 not refused (the Jacobian and the per-thread scratch were not counted).
+    import ctypes
+
+    from fdcore.evaluators.points import exceeds_memory
+
+    prototype = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.POINTER(ctypes.c_double), ctypes.c_int,
+                                 ctypes.POINTER(ctypes.c_double), ctypes.c_void_p)
+    never_called = prototype(lambda n, x, m, out, data: 1)
+    m = 2**31 - 1
+    if not exceeds_memory(8 * m * (2 + 2)):
+        pytest.skip("this machine could hold the Jacobian")
+    with pytest.raises(MemoryError, match="the vector callback's m = 2147483647 outputs"):
+        fdcore.jacobian(fdcore.Callback(never_called, m=m), [1.0, 2.0])

@@ -14,6 +14,7 @@ from fdcore.derivatives.sparse import (
     as_pattern,
     flag_nonfinite_sparse,
     sparse_hessian_from_f,
+    symmetric_pattern,
 )
 from fdcore.derivatives.validation import (
     as_float_array,
@@ -100,9 +101,13 @@ def hessian(f, x, *, method="central", order=None, step=None, richardson=False, 
                                           step_ratio=step_ratio, noise=noise, args=args, kwargs=kwargs, out=out,
                                           full_output=full_output, bounds=bounds)
         if sparsity is not None:
+            check_pattern_values(sparsity)
+            # Either triangle (or both) stands for the symmetric pattern: the Jacobian of the
+            # gradient needs both, or (J + J^T) / 2 halves the entries of the triangle given.
+            n_pattern = (sparsity.shape if hasattr(sparsity, "shape") else np.shape(sparsity))[0]
             J = jacobian(grad, x, method=method, order=order, step=step, richardson=richardson, noise=noise,
                          args=args, kwargs=kwargs, num_threads=num_threads, vectorized=vectorized,
-                         workers=workers, sparsity=sparsity)
+                         workers=workers, sparsity=symmetric_pattern(sparsity, n_pattern))
             return ((J + J.T) * 0.5).tocsr()
         return _hessian_from_gradient(grad, x, method=method, order=order, step=step, richardson=richardson,
                                       step_ratio=step_ratio, noise=noise, args=args, kwargs=kwargs, out=out,

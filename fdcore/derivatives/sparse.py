@@ -41,6 +41,12 @@ def as_pattern(sparsity, shape, name="sparsity"):
     return pattern
 
 
+def symmetric_pattern(sparsity, n):
+    """The (n, n) pattern of a symmetric matrix from either triangle (or both) as given: P or P^T."""
+    pattern = as_pattern(sparsity, (n, n))
+    return (pattern + pattern.T).astype(bool).tocsc()
+
+
 def color_columns(pattern, tries=8):
     """Greedy colouring of the columns of a boolean csc pattern; returns the colour per column.
 
@@ -129,7 +135,7 @@ def sparse_hessian_from_f(evaluator, h, pattern):
         point[i] = x[i] - h[i]
         f_q[i] = value(point)
         point[i] = x[i]
-    upper = sp.triu(sp.coo_array(as_pattern(pattern, (n, n))), k=1).tocoo()
+    upper = sp.triu(sp.coo_array(symmetric_pattern(pattern, n)), k=1).tocoo()
     f_pp, f_qq = np.empty(upper.nnz), np.empty(upper.nnz)
     for k, (i, j) in enumerate(zip(upper.row, upper.col)):
         point[i], point[j] = x[i] + h[i], x[j] + h[j]

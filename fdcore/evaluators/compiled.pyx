@@ -19,7 +19,7 @@ from libc.string cimport memcpy
 
 import numpy as np
 
-from fdcore.evaluators.points import read_only_view
+from fdcore.evaluators.points import read_only_view, require_memory
 from fdcore.evaluators.stencil_terms cimport (central_pair_term, central_second_difference,
                                              one_sided_pair_term, one_sided_second_difference,
                                              two_point_quotient)
@@ -372,6 +372,9 @@ cdef class CompiledCallback:
         cdef int failed_status = 0
         cdef const double[::1] f0_view
         cdef const double *centre_ptr = NULL
+        # The Jacobian and each thread's two m-vectors of scratch, refused before they are allocated.
+        require_memory(8 * <Py_ssize_t>self.m * (n + 2 * nt), f"the vector callback's m = {self.m} outputs: the ({self.m}, {n}) "
+                       f"Jacobian and {nt} threads' scratch")
         if out is None:
             out = np.empty((self.m, n))
         elif out.shape != (self.m, n):
