@@ -81,3 +81,62 @@ def test_vector_size_at_the_c_int_limit_is_accepted():
 def test_user_data_address_outside_a_pointer_is_refused(user_data):
     with pytest.raises(ValueError, match="user_data"):
         fdcore.Callback(_square, user_data)
+
+
+# --- ctypes callbacks with a Python body: their exceptions reach the caller -----------------------
+# Was: ctypes printed "Exception ignored on calling ctypes callback function", returned 0, and the
+# gradient was silently [0, 0]; a KeyboardInterrupt inside the callback was swallowed.
+
+def _raising(exception):
+    def body(*args):
+        raise exception
+
+    return body
+
+
+@pytest.mark.parametrize("entry", [
+    lambda f: fdcore.gradient(f, [1.0, 2.0]),
+    lambda f: fdcore.gradient(f, [1.0, 2.0], richardson=True),
+    lambda f: fdcore.hessian(f, [1.0, 2.0]),
+    lambda f: fdcore.jvp(f, [1.0, 2.0], [1.0, 0.0]),
+    lambda f: fdcore.check_grad(f, lambda x: 2 * x, np.ones(3)),
+], ids=["gradient", "accurate", "hessian", "jvp", "check_grad"])
+def test_exception_in_a_python_body_scalar_callback_propagates(entry, recwarn):
+    f = SCALAR(_raising(ZeroDivisionError("inside the callback")))
+    with pytest.raises(ZeroDivisionError, match="inside the callback"):
+        entry(f)
+
+
+def test_exception_in_a_python_body_vector_callback_propagates():
+    f = fdcore.Callback(VECTOR(_raising(ValueError("vector body"))), m=2)
+    with pytest.raises(ValueError, match="vector body"):
+        fdcore.jacobian(f, [1.0, 2.0])
+
+
+def test_keyboard_interrupt_in_a_python_body_callback_propagates():
+    with pytest.raises(KeyboardInterrupt):
+        fdcore.gradient(SCALAR(_raising(KeyboardInterrupt())), [1.0, 2.0])
+
+
+def test_python_body_callback_that_does_not_raise_gives_the_derivative():
+    f = SCALAR(lambda n, x, data: x[0] ** 2 + 3.0 * x[1])
+    assert np.allclose(fdcore.gradient(f, [1.5, 2.0]), [3.0, 3.0])
+    assert fdcore.Callback(f).python_body
+
+
+def test_other_unraisable_reports_still_reach_the_previous_hook(monkeypatch):
+    import sys
+
+    seen = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda report: seen.append(report.err_msg))
+
+    class NoisyFinaliser:
+        def __del__(self):
+            raise RuntimeError("not from the callback")
+
+    def body(n, x, data):
+        NoisyFinaliser()  # its __del__ reports an unraisable exception that is not the callback's
+        return x[0]
+
+    assert np.allclose(fdcore.gradient(SCALAR(body), [1.0]), [1.0])
+    assert seen and all("ctypes callback" not in (message or "") for message in seen)

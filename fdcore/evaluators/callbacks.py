@@ -10,6 +10,7 @@ in `Callback` to attach user_data and, for vector callbacks, the output size m.
 """
 
 import ctypes
+import sys
 import types
 
 import numpy as np
@@ -158,6 +159,13 @@ class Callback:
     m : int
         Output size; required for vector callbacks.
 
+    Notes
+    -----
+    A ctypes function made from a Python function (as in the example) runs Python at every
+    evaluation, so it gains nothing over passing the Python function itself; it is accepted for
+    testing callback code. ctypes cannot let its exceptions through the C call: fdcore records
+    them and raises the first one when the kernel returns (Ctrl-C included).
+
     Examples
     --------
     >>> import ctypes, numpy as np, fdcore
@@ -168,7 +176,7 @@ class Callback:
     array([2., 4.])
     """
 
-    __slots__ = ("function", "user_data", "m", "kind", "address", "user_data_address")
+    __slots__ = ("function", "user_data", "m", "kind", "address", "user_data_address", "python_body")
 
     def __init__(self, function, user_data=None, *, m=None):
         described = _describe(function)
@@ -179,6 +187,10 @@ class Callback:
             )
         self.function, self.user_data = function, user_data
         self.kind, self.address, own_data = described
+        # A ctypes function made from a Python callable (CFUNCTYPE(...)(python_function)): ctypes
+        # only prints an exception raised in it and returns 0; see ExceptionsFromPythonBody.
+        self.python_body = isinstance(function, ctypes._CFuncPtr) and any(
+            type(o).__name__ == "CThunkObject" for o in (getattr(function, "_objects", None) or {}).values())
         if not self.address:  # a NULL function pointer would crash inside the kernel
             raise ValueError(f"the compiled callback is a NULL pointer ({type(function).__name__}); fdcore accepts "
                              f"{ACCEPTED}")
@@ -198,6 +210,52 @@ class Callback:
 
     def __repr__(self):
         return f"Callback({type(self.function).__name__}, kind={self.kind!r}, m={self.m or None})"
+
+
+class ExceptionsFromPythonBody:
+    """An evaluator of a Python-body ctypes callback whose exceptions reach the caller.
+
+    ctypes cannot propagate an exception out of a C call: it reports it through
+    ``sys.unraisablehook`` ("Exception ignored on calling ctypes callback function") and returns
+    0, so the derivative would silently use 0 (and Ctrl-C inside the callback would be lost).
+    Each evaluator method runs with a hook that records those reports; the first recorded
+    exception is raised once the kernel returns. The hook is process-wide while a kernel runs:
+    concurrent calls from several Python threads with such callbacks may see each other's errors.
+    """
+
+    _MESSAGE = "ctypes callback"
+
+    def __init__(self, evaluator):
+        self._evaluator = evaluator
+
+    def __getattr__(self, name):
+        attribute = getattr(self._evaluator, name)
+        if not callable(attribute):
+            return attribute
+
+        def guarded(*args, **kwargs):
+            caught, previous = [], sys.unraisablehook
+
+            def hook(report):
+                if self._MESSAGE in (report.err_msg or ""):
+                    caught.append(report.exc_value)
+                else:
+                    previous(report)
+
+            sys.unraisablehook = hook
+            try:
+                result = attribute(*args, **kwargs)
+            except Exception:
+                if caught:  # the kernel's own error (e.g. a vector body's garbage status) follows from it
+                    raise caught[0] from None
+                raise
+            finally:
+                sys.unraisablehook = previous
+            if caught:
+                raise caught[0]
+            return result
+
+        return guarded
 
 
 def is_compiled_callback(f):

@@ -16,7 +16,7 @@ from typing import Any, Protocol, Sequence
 
 import numpy as np
 
-from fdcore.evaluators.callbacks import as_callback
+from fdcore.evaluators.callbacks import ExceptionsFromPythonBody, as_callback
 from fdcore.evaluators.compiled import CompiledCallback
 from fdcore.evaluators.points import as_float_array, read_only_view
 from fdcore.evaluators.python_callable import PythonCallable
@@ -144,7 +144,8 @@ def make_evaluator(f: Any, x: Any, args: Any = (), kwargs: Any = None, num_threa
     if callback is not None:
         if args or kwargs:
             raise TypeError("args and kwargs cannot be passed to a compiled callback; use its user_data")
-        return CompiledCallback(callback, int(num_threads or 0), work_copy.astype("float64", copy=False))
+        evaluator = CompiledCallback(callback, int(num_threads or 0), work_copy.astype("float64", copy=False))
+        return ExceptionsFromPythonBody(evaluator) if callback.python_body else evaluator
     if call_batch is not None:
         from fdcore.evaluators.progress import progress_reporter
 
