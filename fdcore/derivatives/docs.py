@@ -129,16 +129,15 @@ def document(function=None, *, shared=None):
         unknown = [n for n in names if n not in accepted]
         if unknown:
             raise TypeError(f"{function.__qualname__} documents {', '.join(unknown)}, which it does not accept")
-        by_name.update({n: text for n in names})
+        by_name.update({n: (names, text) for n in names})
     composed, seen = [], set()
     for name in accepted:
         if name in seen:
             continue
-        text = by_name.get(name) or shared.get(name)
+        names, text = by_name.get(name) or ([name], shared.get(name))
         if text is None:
             raise TypeError(f"{function.__qualname__} does not document its parameter {name}")
-        group = next((names for names, t in own if t == text), [name])
-        seen.update(group)
+        seen.update(names)  # an entry naming several parameters stands once, at its first
         composed.append(text)
     body = "\n".join(("\n".join(indent + line if line else line for line in text.splitlines()))
                      for text in composed)

@@ -90,7 +90,7 @@ def derivative(f, x, *, n=1, method="central", order=None, step=None, richardson
             raise FunctionValueError(f"f must return an array of x's shape {x.shape}, got shape {value.shape}")
         return np.array(value, dtype=complex if kind == "complex" else np.float64).reshape(-1)  # a copy
 
-    adaptive_error, adaptive_nfev = 0.0, 0
+    adaptive_error, adaptive_nfev, f_x = 0.0, 0, None
     if method == "complex":
         h = _complex_step(step, flat)
         values = call(flat + 1j * h.astype(flat.dtype), "complex")
@@ -107,7 +107,8 @@ def derivative(f, x, *, n=1, method="central", order=None, step=None, richardson
                 calls[0] += len(nodes)
                 return np.stack([call(flat + flat.dtype.type(c) * h_trial)[coords] for c in nodes], axis=1)[:, :, None]
 
-            step, predicted, _ = adaptive_steps(probe, flat, call(flat)[:, None], d, opts.order, method, opts.noise)
+            f_x = call(flat)
+            step, predicted, _ = adaptive_steps(probe, flat, f_x[:, None], d, opts.order, method, opts.noise)
             adaptive_error, adaptive_nfev = predicted[:, 0], calls[0]
         h = resolve_step(step, flat, d, method, opts.order, opts.levels, opts.ratio)
         plan = axis_plan(d, opts.order, method, opts.levels, opts.ratio)
@@ -117,11 +118,14 @@ def derivative(f, x, *, n=1, method="central", order=None, step=None, richardson
             points = flat + flat.dtype.type(c) * h
             offsets[:, k] = points.astype(np.float64) - flat
             values[:, k] = call(points)
-        f0 = call(flat)[:, None, None] if plan.needs_centre else np.nan
+        centre_call = plan.needs_centre and f_x is None  # the adaptive probe already has f(x)
+        if plan.needs_centre:
+            f_x = call(flat) if f_x is None else f_x
+        f0 = f_x[:, None, None] if plan.needs_centre else np.nan
         estimates, roundoff = level_estimates(plan, values, offsets, f0, opts.noise, np.finfo(x.dtype).eps)
         value, error, level = extrapolate(estimates, roundoff, plan, select=opts.levels > 1)
         error = np.maximum(error, adaptive_error)
-        nfev = len(plan.nodes) + plan.needs_centre + adaptive_nfev
+        nfev = len(plan.nodes) + centre_call + adaptive_nfev
         used = h.astype(np.float64) * plan.scales[level]
     result = flag_nonfinite(value.astype(x.dtype).reshape(x.shape), "derivative")
     result = result[()] if result.ndim == 0 else result

@@ -123,20 +123,24 @@ def hessian(f, x, *, method="central", order=None, step=None, richardson=False, 
         check_pattern_values(sparsity)
         h = resolve_step(step, evaluator.x, 2, "central")
         return flag_nonfinite_sparse(sparse_hessian_from_f(evaluator, h, as_pattern(sparsity, (n, n)))[0], "Hessian")
-    # The kernels write as they go: the caller's out receives the result only once it is complete.
-    target = np.empty((n, n), evaluator.x.dtype)
-    out = target if out is None else check_out(out, (n, n), evaluator.x.dtype)
+    caller_out = out
+    out = np.empty((n, n), evaluator.x.dtype) if out is None else check_out(out, (n, n), evaluator.x.dtype)
+    # The plain and bounded kernels write as they go: a caller's out receives their result only
+    # once it is complete.
+    staged = lambda: out if caller_out is None else np.empty_like(out)  # noqa: E731
     by_row = lambda bad: np.flatnonzero(bad.any(axis=0))
     if bounds is not None:
         if method != "central" or opts.levels > 1 or opts.order != 2 or is_adaptive(step):
             raise ValueError("bounds= with hessian takes the plain central stencil (no method, order, "
                              "richardson or step='adaptive'); it turns one-sided near the bounds")
+        target = staged()
         bounded_hessian(evaluator, step, parse_bounds(bounds, evaluator.x), target)
         return flag_nonfinite(_deliver(target, out), "Hessian", index_of=by_row)
     if method == "complex":
         outcome = _complex_hessian(evaluator, step)
     else:
-        outcome = hessian_levels(evaluator, opts, step, target if opts.levels == 1 and not full_output else None)
+        target = staged() if opts.levels == 1 and not full_output else None
+        outcome = hessian_levels(evaluator, opts, step, target)
         if outcome is None:  # the plain stencil wrote into target
             return flag_nonfinite(_deliver(target, out), "Hessian", index_of=by_row)
     out[...] = outcome.value

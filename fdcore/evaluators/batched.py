@@ -49,7 +49,7 @@ class Batched:
         self.call_batch = call_batch
         self.x, self.x_view = x, read_only_view(x)
         self.args, self.kwargs = args, kwargs
-        self.max_batch_bytes = check_batch_bytes(max_batch_bytes)
+        self.max_batch_bytes = max_batch_bytes  # checked by make_evaluator (check_batch_bytes)
         self.progress = progress
 
     # --- evaluating lists of points -----------------------------------------------------------

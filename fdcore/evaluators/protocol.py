@@ -18,7 +18,7 @@ import numpy as np
 
 from fdcore.evaluators.callbacks import ExceptionsFromPythonBody, as_callback
 from fdcore.evaluators.compiled import CompiledCallback
-from fdcore.evaluators.points import as_float_array, read_only_view
+from fdcore.evaluators.points import as_float_array
 from fdcore.evaluators.python_callable import PythonCallable
 
 
@@ -153,4 +153,4 @@ def make_evaluator(f: Any, x: Any, args: Any = (), kwargs: Any = None, num_threa
     return PythonCallable(f, work_copy, args, kwargs)
 
 
-__all__ = ["BatchOptions", "Evaluator", "call_arguments", "check_callable", "make_evaluator", "read_only_view"]
+__all__ = ["BatchOptions", "Evaluator", "call_arguments", "check_callable", "make_evaluator"]
