@@ -373,7 +373,9 @@ def test_acceptance_figures_on_the_problem_suite():
     """Issue 3's acceptance, measured on fdcore.problem_suite(): median componentwise relative
     error <= 1e-12, max normwise <= 1e-9, error estimate >= true error for >= 95% of components
     and at most 1e3 times it for the median component; 8 evaluations per coordinate except where
-    the accurate mode retries badly scaled coordinates (measured: 25 of 29 problems at 8)."""
+    the accurate mode searches other step scales: badly scaled coordinates, and every coordinate
+    with |x_i| > 4, which gets one unit-scale check window (measured: 22 of 29 problems at 8;
+    before that check, 25)."""
     componentwise, normwise, covered, ratios, per_coordinate = [], [], [], [], []
     for p in fdcore.problem_suite():
         f = Counted(p.f)
@@ -392,5 +394,72 @@ def test_acceptance_figures_on_the_problem_suite():
     assert np.mean(covered) >= 0.95
     assert np.median(ratios) <= 1e3
     assert np.median(per_coordinate) == 8
-    assert np.mean(np.array(per_coordinate) == 8) >= 0.8
+    assert np.mean(np.array(per_coordinate) == 8) >= 0.75
     assert max(per_coordinate) <= 24
+
+
+# --- the step-scale search ----------------------------------------------------------------------
+
+def sum_of_sines(p):
+    return np.sum(np.sin(p))
+
+
+def test_large_x_is_checked_on_the_unit_scale():
+    """At |x| ~ 1e8 the default steps (0.146 |x| at the coarsest level) alias sin: the tableau
+    converged smoothly to 6.7e-8 (true cos(x) = -0.766) with an error estimate of 4e-16. A window
+    on the unit scale disagrees, and a window below it confirms the unit-scale value."""
+    x = np.array([1e8 + 0.5, 1e6 + 1.1, 1e4 + 0.3, 2.0])
+    f = Counted(sum_of_sines)
+    r = fdcore.gradient(f, x, richardson=True, full_output=True)
+    true = np.cos(x)
+    assert np.all(np.abs(r.value - true) <= 1e-10 * np.abs(true))  # measured <= 3e-15
+    assert np.all(r.error >= np.abs(r.value - true))
+    assert r.nfev == f.calls <= 24 * x.size
+    assert f.calls - 8 * x.size >= 8 * 3  # the three coordinates with |x_i| > 4 were checked
+
+
+def test_unit_scale_nodes_are_floating_point_numbers():
+    """With x ~ 1e8 (ulp 1.5e-8) and steps ~ 0.02 the nodes x +- h r^-l must be exact, or the
+    central stencil is asymmetric by ~ulp and keeps a first-order error ~1e-10 (measured
+    5.8e-11 absolute at x = 1e8 + 0.5 before the steps were put on the grid)."""
+    from fdcore.numerics.scale_search import unit_scale_steps
+
+    x = np.array([1e8 + 0.5, 3e5 + 0.1, 7.25, -1e12 / 3])
+    h = unit_scale_steps(x, fdcore.numerics.steps.default_step(x, 1, "central", 2, 4, 2.0), 4, 2.0)
+    for level in range(4):
+        step = h / 2.0**level
+        assert np.array_equal((x + step) - x, step) and np.array_equal(x - (x - step), step)
+
+
+@pytest.mark.parametrize("w", [10.0, 100.0, 1000.0])
+def test_fast_oscillation_is_searched_at_smaller_steps(w):
+    """cos(w x) at x ~ 1: the default steps (h/8 = 0.018) span up to 18 radians at w = 1000; the
+    first search window (16x smaller) is still pre-asymptotic, the next (256x smaller) resolves
+    it. (The error estimate is not asserted: cos(w x) carries ~w x ulps of rounding from its
+    argument, beyond the F_ULPS round-off model once w x > 32.)"""
+    x = np.array([1.3, 0.7])
+    f = Counted(lambda p: np.cos(w * p[0]) + np.cos(w * p[1]))
+    r = fdcore.gradient(f, x, richardson=True, full_output=True)
+    true = -w * np.sin(w * x)
+    # measured worst: 8e-15 (w = 10), 3.2e-10 (100), 4.2e-12 (1000); the search stops at the
+    # accurate mode's target, an estimated EPS^0.56 = 1.7e-9
+    assert np.all(np.abs(r.value - true) <= 1.7e-9 * np.abs(true))
+    assert f.calls <= 24 * x.size
+
+
+def test_f_computed_in_float32_is_detected_from_its_values():
+    """f computes in float32 and returns Python floats at a float64 x: its values are float32
+    numbers, so the round-off model uses float32's EPS. Before, the estimates assumed float64
+    rounding (coverage 0%) and the search chased the round-off into smaller steps (1.6e-3
+    relative error instead of 6e-6)."""
+    def f(p):
+        q = p.astype(np.float32)
+        return float(np.sum(np.float32(100) * (q[1:] - q[:-1] ** 2) ** 2 + (1 - q[:-1]) ** 2))
+
+    x = np.array([-1.2, 1.0, -0.5, 0.8])
+    counted = Counted(f)
+    r = fdcore.gradient(counted, x, richardson=True, full_output=True)
+    true = fdcore.get_problem("rosenbrock", 4).derivative(x)
+    assert counted.calls == 8 * x.size  # no search: round-off bound, not truncation bound
+    assert np.all(r.error >= np.abs(r.value - true))
+    assert norm_rel(r.value, true) <= 1e-4  # measured 2.3e-6; float32 round-off ~1e-7 |f| / h

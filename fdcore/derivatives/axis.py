@@ -9,13 +9,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from fdcore.numerics import scale_search
 from fdcore.numerics.adaptive import adaptive_steps
 from fdcore.numerics.options import check_noise_size
 from fdcore.numerics.richardson import axis_plan, extrapolate, level_estimates
 from fdcore.numerics.steps import is_adaptive  # noqa: F401
 
-# Retries of the accurate mode at smaller step scales (see _retry_steps).
-_RETRIES = 2
 # Memory budget for the raw values of a vector f (coordinates are processed in blocks).
 _BLOCK_BYTES = 32 * 2**20
 
@@ -56,7 +55,7 @@ def axis_derivative(evaluator, d, order, method, levels, ratio, h, noise, vector
 
     ``vector``: f returns (m,) arrays; the value is then (n, m). ``f0``: f(x) if the caller
     has it. ``retry_tolerance``: coordinates whose relative error estimate exceeds it are tried
-    again at another step scale (see `_retry_steps`), keeping the better estimate.
+    again at other step scales (see `_search_scales`).
     Returns an AxisOutcome.
     """
     plan = axis_plan(d, order, method, levels, ratio)
@@ -91,53 +90,77 @@ def axis_derivative(evaluator, d, order, method, levels, ratio, h, noise, vector
     if method == "central":
         # A central stencil that met NaN/inf (left the domain of f, e.g. log near 0): retry those
         # coordinates with forward and backward plans and keep the better finite estimate.
-        failed = ~np.isfinite(_worst(error))
+        failed = ~np.isfinite(scale_search.worst(error))
         if failed.any():
             if not vector and not np.isfinite(f0):
                 f0 = evaluator.scalar()
                 nfev += 1
-            for side in ("forward", "backward"):
-                attempt(failed, axis_plan(d, order, side, levels, ratio), h)
+            attempt(failed, axis_plan(d, order, "forward", levels, ratio), h)
+            # backward only where the forward stencil met non-finite values too (a poor forward
+            # estimate is the step-scale search's to improve)
+            poor = failed & ~np.isfinite(scale_search.worst(error))
+            if poor.any():
+                attempt(poor, axis_plan(d, order, "backward", levels, ratio), h)
+    outcome = AxisOutcome(value, error, step, nfev)
     if retry_tolerance is not None:
-        # Relative to the component, or to 1e-4 of the largest one (tiny components of a graded
-        # gradient cannot reach a relative target that their neighbours' round-off forbids).
-        retry_h = h
-        for retry_number in range(_RETRIES):
-            floor = 1e-4 * np.max(np.abs(value)) if value.size else 0.0
-            with np.errstate(divide="ignore", invalid="ignore"):
-                relative = error / np.maximum(np.abs(value), floor)
-            # Only truncation-dominated estimates can improve at another step; round-off bound
-            # ones (e.g. a zero gradient, relative error undefined) cannot.
-            truncation_bound = _worst(error > 2.0 * rounding)
-            poor = (_worst(relative) > retry_tolerance) & np.isfinite(_worst(error)) & truncation_bound
-            if not poor.any():
-                break
-            retry_h = _retry_steps(evaluator.x, retry_h, ratio ** levels, first=retry_number == 0)
-            attempt(poor, plan, retry_h)
-    return AxisOutcome(value, error, step, nfev)
+        nfev += _search_scales(evaluator, plan, h, f0, noise, m, outcome, rounding, retry_tolerance)
+        outcome.nfev = nfev
+    return outcome
 
 
-def _worst(a):
-    """Per coordinate: a itself (scalar f) or its largest entry over the outputs (vector f)."""
-    return a if a.ndim == 1 else a.max(axis=1)
+def _search_scales(evaluator, plan, h, f0, noise, m, outcome, rounding, tolerance):
+    """The accurate mode's step-scale search (fdcore.numerics.scale_search) after the default
+    window: updates outcome (and rounding) in place; returns the evaluations spent."""
+    x = evaluator.x
+    n = x.shape[0]
+    floor = scale_search.relative_floor(outcome.value)
+    last_h = h.copy()  # per coordinate: the coarsest step of its last window
+    last_value = outcome.value.copy()
+    last_error = outcome.error.copy()
+    unit_checked = ~scale_search.ambiguous_scale(x)
+    moved_down = np.zeros(n, dtype=bool)
+    confirmed = np.zeros(n, dtype=bool)  # two consecutive windows agreed, the finer one good
+    # The kept estimate is good but disagrees with a good window above it: one of them aliases.
+    unconfirmed = np.zeros(n, dtype=bool)
+    last_good = ~scale_search.improvable(outcome.value, outcome.error, rounding, tolerance, floor)
+    disagreement = np.zeros_like(outcome.error)
+    nfev = 0
+    for _ in range(scale_search.MAX_WINDOWS - 1):
+        poor = scale_search.improvable(outcome.value, outcome.error, rounding, tolerance, floor) & ~confirmed
+        unit = ~unit_checked & ~confirmed
+        todo = np.flatnonzero(poor | unit | unconfirmed)
+        if not todo.size:
+            break
+        window_h = np.where(unit, scale_search.unit_scale_steps(x, h, plan.levels, plan.ratio),
+                            scale_search.smaller_steps(x, last_h, plan.levels, plan.ratio, first=~moved_down))
+        moved_down[todo] |= ~unit[todo]
+        unit_checked[todo] = True
+        v, e, lv, rd = run_plan(evaluator, plan, window_h, todo, f0, noise, m)
+        nfev += todo.size * len(plan.nodes)
+        agreed = scale_search.agree(v, e, last_value[todo], last_error[todo])
+        good = ~scale_search.improvable(v, e, rd, tolerance, floor)
+        # A good estimate at smaller steps that disagrees with the window above it wins even
+        # with a larger error estimate: the larger-step estimate is the suspect (aliasing).
+        take = scale_search.all_outputs(e < outcome.error[todo]) | (~agreed & good)
+        keep = take if v.ndim == 1 else take[:, None]
+        outcome.value[todo] = np.where(keep, v, outcome.value[todo])
+        outcome.error[todo] = np.where(keep, e, outcome.error[todo])
+        rounding[todo] = np.where(keep, rd, rounding[todo])
+        outcome.step[todo] = np.where(take, _finest_step(window_h, todo, plan, lv), outcome.step[todo])
+        confirmed[todo] = agreed & good
+        unconfirmed[todo] = ~agreed & good & last_good[todo]
+        last_good[todo] = good
+        disagreement[todo] = np.abs(v - last_value[todo])
+        last_h[todo], last_value[todo], last_error[todo] = window_h[todo], v, e
+    # Out of windows: an estimate that no finer window confirmed is no better known than its
+    # distance to the window above it.
+    if unconfirmed.any():
+        outcome.error[unconfirmed] = np.maximum(outcome.error[unconfirmed], disagreement[unconfirmed])
+    return nfev
 
 
 def _finest_step(h, coords, plan, level):
-    return h[coords].astype(np.float64) * plan.scales[_worst(level) if level.ndim == 1 else level.max(axis=1)]
-
-
-def _retry_steps(x, h, shrink, first):
-    """Another step scale for coordinates whose estimate failed its error target.
-
-    The default steps assume f varies on the scale max(1, |x_i|). On the first retry, where
-    0 < |x_i| < 1, the scale |x_i| is assumed instead (f(x / s) at x ~ s); otherwise the step
-    sequence continues below the finest level already used (f varying faster than its
-    coordinates, e.g. exp(x_i / c)).
-    """
-    ax = np.abs(x)
-    factor = np.where((ax > 0) & (ax < 1) & first, ax, 1.0 / shrink)
-    retry = (h * factor).astype(x.dtype)
-    return np.where((x + retry != x) & (x - retry != x), retry, h)
+    return h[coords].astype(np.float64) * plan.scales[level if level.ndim == 1 else level.max(axis=1)]
 
 
 def adaptive_axis_derivative(evaluator, opts, vector):

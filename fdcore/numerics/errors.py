@@ -39,6 +39,21 @@ def roundoff_per_value(magnitude, eps, noise=None):
     return error if noise is None else error + noise
 
 
+def values_precision(values, eps):
+    """The machine epsilon f computes in, as its values show: float32's when eps is finer and every
+    finite value of f is a float32 number (an f computed in float32 and returned as a float),
+    else eps. One value in 2^29 of a float64 computation is a float32 number by chance."""
+    eps32 = float(np.finfo(np.float32).eps)
+    if eps >= eps32:
+        return eps
+    finite = values[np.isfinite(values)]
+    with np.errstate(over="ignore"):
+        as_float32 = finite.astype(np.float32)
+    if finite.size >= 2 and np.array_equal(as_float32, finite) and np.any(finite != finite.flat[0]):
+        return eps32
+    return eps
+
+
 def complex_step_error(value):
     """Error estimate of a complex-step derivative: round-off only (truncation is O(h^2) ~ 0)."""
     return SINGLE_ESTIMATE_SAFETY * np.finfo(np.float64).eps * np.abs(value)

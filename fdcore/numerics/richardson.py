@@ -28,6 +28,7 @@ from fdcore.numerics.errors import (
     SINGLE_ESTIMATE_SAFETY,
     TRUNCATION_SAFETY,
     roundoff_per_value,
+    values_precision,
 )
 from fdcore.numerics.stencils import stencil_offsets, stencil_weights
 
@@ -97,7 +98,8 @@ def level_estimates(plan, values, offsets, f0, noise, eps):
     offsets : (B, K)                realized offsets
     f0 : float or (m,) array        f(x), used where a level needs the centre point
     noise : float or (m,) array     absolute error of one evaluation of f (None: EPS-relative)
-    eps : machine epsilon of the point's dtype (f computes in it)
+    eps : machine epsilon of the point's dtype (f computes in it, unless its values show that it
+          computes in float32: `values_precision`)
 
     Returns (estimates, roundoff), each (B, L) or (B, L, m).
     """
@@ -120,6 +122,7 @@ def level_estimates(plan, values, offsets, f0, noise, eps):
     else:
         numerator = F @ w
     magnitude = np.einsum("blj...,j->bl...", np.abs(F), np.abs(w))
+    eps = values_precision(values, eps)
     error_per_value = roundoff_per_value(magnitude, eps, None if noise is None else np.abs(w).sum() * np.asarray(noise))
     return numerator / denominator, error_per_value / np.abs(denominator)
 
