@@ -47,8 +47,8 @@ def test_vector_suite_passes(p, mode):
         assert isinstance(r, GradCheck)
         assert r.passed and r.faulty_blocks == [], r
         assert r.mode == ("full" if mode == "auto" else mode)
-        if mode == "directions":
-            assert r.nfev == 33
+        if mode == "directions":  # + 1 where the probe tells float64 from float32 values (x0 dyadic)
+            assert r.nfev in (33, 34)
 
 
 def _entries(p):

@@ -27,9 +27,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from fdcore.derivatives.docs import document
+from fdcore.derivatives.noise import measure_noise
 from fdcore.derivatives.objective import bind_objective
-from fdcore.numerics.errors import F_ULPS, TOLERANCE_SAFETY
-from fdcore.numerics.options import real_number
+from fdcore.numerics.errors import F_ULPS, TOLERANCE_SAFETY, nudged, values_precision
+from fdcore.numerics.options import check_noise_size, parse_noise, real_number
+from fdcore.numerics.scale_search import ambiguous_scale
 from fdcore.numerics.steps import PROBE_STEP_EXPONENT, unit_direction_step
 
 MODES = ("auto", "full", "coordinates", "directions", "taylor")
@@ -122,12 +124,14 @@ class _Probe:
     `set_weights` (u^T J v checks of a Jacobian).
     """
 
-    def __init__(self, evaluator, vector=False):
+    def __init__(self, evaluator, vector=False, noise=None):
         self.evaluator, self.nfev, self.vector = evaluator, 0, vector
+        self.noise = noise  # the user's noise of one value of f (None: measured by the probes)
         self.x = evaluator.x
         self.point = np.empty_like(self.x)  # one work vector for x + t v
         self.u = None
         self.fourth = {}  # fourth differences seen so far, per step scale: f's noise
+        self.eps_f = None  # the precision f computes in, once known (see precision)
         self.F0 = self._raw(self.x)
         self.xmax = _abs_max(self.x)
 
@@ -137,6 +141,14 @@ class _Probe:
     @property
     def f0(self):
         return float(self.u @ self.F0) if self.vector else self.F0
+
+    def noise_of_value(self):
+        """The user's noise of one probed value (of u . f for a vector f), or 0."""
+        if self.noise is None:
+            return 0.0
+        if self.vector:
+            return float(np.sqrt(np.sum((self.u * np.broadcast_to(self.noise, self.u.shape)) ** 2)))
+        return float(np.max(self.noise))
 
     def _raw(self, point):
         self.nfev += 1
@@ -179,13 +191,28 @@ class _Probe:
             return 0.0, 0.0
         eps = np.finfo(self.x.dtype).eps
         t = unit_direction_step(eps, self.xmax, PROBE_STEP_EXPONENT) / vmax
-        value, error = self._along(v, support, t, "unit")
+        value, error = self._along(v, support, t, "default")
         if error > 1e-3 * abs(value) and 0.0 < self.xmax < 1.0:
             t = unit_direction_step(eps, self.xmax, PROBE_STEP_EXPONENT, scale_floor=0.0) / vmax
             retry = self._along(v, support, t, "x")
             if retry[1] < error:
                 value, error = retry
+        elif ambiguous_scale(self.xmax, t * vmax):
+            # |x| >> 1 with f varying on the scale 1 (sin at 1e8): steps ~ |x| alias. The unit
+            # scale decides when the two disagree (fdcore.numerics.scale_search).
+            t = unit_direction_step(eps, 1.0, PROBE_STEP_EXPONENT) / vmax
+            unit_value, unit_error = self._along(v, support, t, "unit")
+            if abs(unit_value - value) > unit_error + error or unit_error < error:
+                value, error = unit_value, unit_error
         return value, error
+
+    def precision(self, values, eps):
+        """The machine epsilon of f's values: float32's when they are float32 numbers and f does not
+        see a change of x below float32's resolution (one more evaluation, once), else eps."""
+        if self.eps_f is None and values_precision(values, eps) != eps:
+            same = self._value(nudged(self.x)) == self.f0
+            self.eps_f = values_precision(values, eps) if same else eps
+        return eps if self.eps_f is None else self.eps_f
 
     def _along(self, v, support, t, scale):
         eps = np.finfo(self.x.dtype).eps
@@ -199,7 +226,10 @@ class _Probe:
         # are pooled per step scale only: a too-coarse scale's samples say nothing of f's noise.
         samples = self.fourth.setdefault(scale, [])
         samples.append(abs(f1p - 4 * f2p + 6 * self.f0 - 4 * f2m + f1m))
-        noise = max(1.5 * float(np.median(samples)) / np.sqrt(70.0), 4 * eps * abs(self.f0))
+        # The floor: 4 EPS |f(x)|, EPS that of the precision f's values show (float32 values at
+        # a float64 x), or the user's noise.
+        eps_f = self.precision(np.array([f1p, f1m, f2p, f2m, self.f0]), eps)
+        noise = max(1.5 * float(np.median(samples)) / np.sqrt(70.0), 4 * eps_f * abs(self.f0), self.noise_of_value())
         # R = (4/3) (f2p - f2m) / t - (1/6) (f1p - f1m) / t: sum of |weights| = 3 / t.
         return d2 + (d2 - d1) / 3.0, abs(d2 - d1) / 3.0 + 3.0 * noise / t
 
@@ -263,7 +293,7 @@ def _user_derivative(name, derivative, evaluator, shape, expected, where, positi
 
 
 @document
-def check_grad(f, grad, x, *, mode="auto", k=8, rtol=None, atol=None, seed=None, localize=True,
+def check_grad(f, grad, x, *, mode="auto", k=8, rtol=None, atol=None, noise=None, seed=None, localize=True,
                min_block=1, args=(), kwargs=None, num_threads=None, vectorized=False, workers=None):
     """Check a gradient function against finite differences; say which coordinates are wrong.
 
@@ -280,6 +310,11 @@ def check_grad(f, grad, x, *, mode="auto", k=8, rtol=None, atol=None, seed=None,
         Number of probe directions or sampled coordinates.
     rtol, atol : float, optional
         Replace the derived tolerance by ``atol + rtol |reference|``.
+    noise : float, optional
+        The absolute error (standard deviation) of one value of f, if known. By default it is
+        measured: in 'full' and 'taylor' mode from the high-order differences of 9 values of f
+        on a line through x (Moré & Wild's ECnoise; 8 more evaluations, up to 24), in the probe
+        modes from the fourth differences of the probes' own values.
     seed : int or numpy.random.Generator, optional
         For the random directions / coordinates.
     localize : bool
@@ -305,6 +340,7 @@ def check_grad(f, grad, x, *, mode="auto", k=8, rtol=None, atol=None, seed=None,
     (False, [(7, 8)])
     """
     evaluator = _prepare(f, grad, "grad", x, mode, k, rtol, atol, min_block, args, kwargs, num_threads, vectorized, workers)
+    noise = parse_noise(noise)
     x = evaluator.x
     n = x.shape[0]
     g = _user_derivative("grad", grad, evaluator, (n,), f"({n},)", "at coordinates", np.flatnonzero)
@@ -313,20 +349,26 @@ def check_grad(f, grad, x, *, mode="auto", k=8, rtol=None, atol=None, seed=None,
         mode = "full" if n <= AUTO_FULL_MAX_N else "directions"
     options = dict(num_threads=num_threads, vectorized=vectorized, workers=workers)
     if mode == "full":
-        _require_finite(evaluator.scalar())
-        return _check_full(f, g, x, evaluator, rtol, atol, options)
-    probe = _Probe(evaluator)
+        f0 = evaluator.scalar()
+        _require_finite(f0)
+        return _check_full(f, g, x, evaluator, f0, rtol, atol, noise, options)
+    probe = _Probe(evaluator, noise=noise)
     _require_finite(probe.F0)
     if mode == "coordinates":
         return _check_coordinates(probe, g, rng, k, rtol, atol)
     if mode == "taylor":
-        return _check_taylor(probe, g, rng)
+        return _check_taylor(probe, g, rng, _measured(probe, noise))
     return _check_directions(probe, g, rng, k, rtol, atol, localize, min_block)
 
 
 def _abs_max(a, chunk=1 << 16):
     """max |a_i| in chunks, without an n-sized temporary."""
     return float(max((np.abs(a[i:i + chunk]).max() for i in range(0, a.shape[0], chunk)), default=0.0))
+
+
+def _realized_dot(g, point, x, chunk=1 << 16):
+    """g . (point - x) in chunks, without an n-sized temporary."""
+    return float(sum(g[i:i + chunk] @ (point[i:i + chunk] - x[i:i + chunk]) for i in range(0, x.shape[0], chunk)))
 
 
 def _abs_sum(a, chunk=1 << 16):
@@ -368,10 +410,25 @@ def _rule(rtol, atol, probes=False):
     return f"atol + rtol |reference| (atol = {atol or 0.0:g}, rtol = {rtol or 0.0:g})"
 
 
-def _check_full(f, g, x, evaluator, rtol, atol, options):
+def _measured(probe, noise):
+    """The user's noise, else f's noise measured along a line (NaN, unmeasurable: 0); counts the
+    evaluations on the probe."""
+    if noise is not None:
+        return noise
+    measured, nfev = measure_noise(probe.evaluator, probe.F0, probe.vector)
+    probe.nfev += nfev
+    return np.nan_to_num(measured, nan=0.0)
+
+
+def _check_full(f, g, x, evaluator, f0, rtol, atol, noise, options):
     from fdcore.derivatives.first import gradient
 
-    r = gradient(f, x, richardson=True, full_output=True, args=evaluator.args, kwargs=evaluator.kwargs, **options)
+    nfev = 1
+    if noise is None:
+        noise, spent = measure_noise(evaluator, f0)
+        noise, nfev = float(np.nan_to_num(noise, nan=0.0)), nfev + spent
+    r = gradient(f, x, richardson=True, full_output=True, noise=noise, args=evaluator.args, kwargs=evaluator.kwargs,
+                 **options)
     _require_finite_reference(np.isfinite(r.value))
     eps = np.finfo(x.dtype).eps
     diff = np.abs(g - r.value)
@@ -385,7 +442,7 @@ def _check_full(f, g, x, evaluator, rtol, atol, options):
         passed=not bad.any(), mode="full", n=x.shape[0], max_abs_error=float(diff.max()),
         max_rel_error=float(diff.max() / scale), tolerance=tol, tolerance_rule=_rule(rtol, atol),
         worst=[(int(i), float(g[i]), float(r.value[i]), float(diff[i])) for i in order],
-        faulty_blocks=[(int(i), int(i) + 1) for i in np.flatnonzero(bad)], nfev=r.nfev + 1,
+        faulty_blocks=[(int(i), int(i) + 1) for i in np.flatnonzero(bad)], nfev=r.nfev + nfev,
     )
 
 
@@ -489,24 +546,29 @@ def _localize(probe, g, v, rtol, atol, min_block):
     return sorted(found), True
 
 
-def _check_taylor(probe, g, rng, max_levels=40):
+def _check_taylor(probe, g, rng, noise, max_levels=40):
     """Remainders r_k at e_k = e_0 / 2^k, halving e until r reaches the round-off floor. The rates
     log2(r_k / r_{k+1}) at the smallest e tell: ~2 passes, ~1 (an O(e) remainder: a wrong
-    gradient) fails. e_0 = 1e-2 |x|_inf (1e-2 at x = 0), v a random +-1 direction."""
+    gradient) fails. e_0 = 1e-2 |x|_inf (1e-2 at x = 0), v a random +-1 direction. The floor at
+    e: 1e3 EPS (|f(x)| + e sum|g_i|) (round-off; EPS that of the precision f's values show), plus
+    30 times f's noise (a remainder is the difference of two noisy values)."""
     n = g.shape[0]
     v = _directions(rng, n, probe.x.dtype)
-    dot = float(g @ v)
     eps = np.finfo(probe.x.dtype).eps
     e0 = 1e-2 * (probe.xmax if probe.xmax > 0 else 1.0)
-    floor = 1e3 * eps * (abs(probe.f0) + e0 * _abs_sum(g))  # below it: round-off (|v_i| = 1)
-    residuals = []
+    g_sum = _abs_sum(g)
+    residuals, floors, values = [], [], [probe.f0]
     for level in range(max_levels):
         e = e0 / 2**level
-        residuals.append(abs(probe.at(e, v) - probe.f0 - e * dot))
-        if residuals[-1] <= floor and level >= 2:
+        values.append(probe.at(e, v))
+        # the realized step of x + e v: at |x| ~ 1e8 rounding moves e by ~1e-8, an O(e) term
+        residuals.append(abs(values[-1] - probe.f0 - _realized_dot(g, probe.point, probe.x)))
+        eps_f = probe.precision(np.array(values), eps)  # float32 values: float32's EPS
+        floors.append(1e3 * eps_f * (abs(probe.f0) + e * g_sum) + 30.0 * noise)  # |v_i| = 1
+        if residuals[-1] <= floors[-1] and level >= 2:
             break
     residuals = np.array(residuals)
-    usable = residuals > floor
+    usable = residuals > np.array(floors)
     with np.errstate(divide="ignore", invalid="ignore"):
         rates = np.log2(residuals[:-1] / residuals[1:])
     rates = rates[usable[:-1] & usable[1:]]
@@ -521,7 +583,7 @@ def _check_taylor(probe, g, rng, max_levels=40):
 
 
 @document
-def check_jacobian(f, jac, x, *, mode="auto", k=8, rtol=None, atol=None, seed=None, localize=True,
+def check_jacobian(f, jac, x, *, mode="auto", k=8, rtol=None, atol=None, noise=None, seed=None, localize=True,
                    min_block=1, args=(), kwargs=None, num_threads=None, vectorized=False, workers=None):
     """Check a Jacobian function against finite differences; say which columns are wrong.
 
@@ -538,8 +600,9 @@ def check_jacobian(f, jac, x, *, mode="auto", k=8, rtol=None, atol=None, seed=No
     jac : callable
         ``jac(x, *args, **kwargs) -> array of shape (m, n)``: the Jacobian to check.
     x : array_like, shape (n,)
-    mode, k, rtol, atol, seed, localize, min_block
-        As for `check_grad` (columns take the place of coordinates).
+    mode, k, rtol, atol, noise, seed, localize, min_block
+        As for `check_grad` (columns take the place of coordinates; noise may also give one value
+        per output of f).
 
     Returns
     -------
@@ -559,18 +622,21 @@ def check_jacobian(f, jac, x, *, mode="auto", k=8, rtol=None, atol=None, seed=No
     n = x.shape[0]
     J = _user_derivative("jac", jac, evaluator, (None, n), f"(m, {n})", "in columns",
                          lambda bad: np.flatnonzero(bad.any(axis=0)))
-    probe = _Probe(evaluator, vector=True)
+    noise = parse_noise(noise)
+    probe = _Probe(evaluator, vector=True, noise=noise)
     _require_finite(probe.F0)
     if probe.F0.shape != (J.shape[0],):
         raise ValueError(f"jac returned {J.shape[0]} rows but f returns shape {probe.F0.shape}")
+    check_noise_size(noise, J.shape[0])
     rng = _generator(seed)
     if mode == "auto":
         mode = "full" if n <= AUTO_FULL_MAX_N else "directions"
     if mode == "full":
         from fdcore.derivatives.first import jacobian
 
-        r = jacobian(f, x, richardson=True, full_output=True, args=evaluator.args, kwargs=evaluator.kwargs,
-                     num_threads=num_threads, vectorized=vectorized, workers=workers)
+        noise = _measured(probe, noise)
+        r = jacobian(f, x, richardson=True, full_output=True, noise=noise, args=evaluator.args,
+                     kwargs=evaluator.kwargs, num_threads=num_threads, vectorized=vectorized, workers=workers)
         _require_finite_reference(np.isfinite(r.value).all(axis=0))
         eps = np.finfo(x.dtype).eps
         diff = np.abs(J - r.value)
@@ -588,7 +654,8 @@ def check_jacobian(f, jac, x, *, mode="auto", k=8, rtol=None, atol=None, seed=No
     u = np.empty(J.shape[0])
     if mode == "taylor":
         probe.set_weights(_directions(rng, J.shape[0], np.float64, out=u))
-        return _check_taylor(probe, J.T @ u, rng)
+        measured = _measured(probe, noise)
+        return _check_taylor(probe, J.T @ u, rng, float(np.sqrt(np.sum((u * measured) ** 2))))
     if mode == "coordinates":
         probe.set_weights(_directions(rng, J.shape[0], np.float64, out=u))
         return _check_coordinates(probe, J.T @ u, rng, k, rtol, atol)

@@ -117,7 +117,7 @@ def _search_scales(evaluator, plan, h, f0, noise, m, outcome, rounding, toleranc
     last_h = h.copy()  # per coordinate: the coarsest step of its last window
     last_value = outcome.value.copy()
     last_error = outcome.error.copy()
-    unit_checked = ~scale_search.ambiguous_scale(x)
+    unit_checked = ~scale_search.ambiguous_scale(x, h)
     moved_down = np.zeros(n, dtype=bool)
     confirmed = np.zeros(n, dtype=bool)  # two consecutive windows agreed, the finer one good
     # The kept estimate is good but disagrees with a good window above it: one of them aliases.

@@ -10,6 +10,8 @@ Every estimate's error is bounded by two parts:
 The constants are defined here once; every layer that estimates an error imports them.
 """
 
+from math import factorial
+
 import numpy as np
 
 from fdcore.numerics.options import ACCURATE_RETRY_EXPONENT
@@ -41,8 +43,10 @@ def roundoff_per_value(magnitude, eps, noise=None):
 
 def values_precision(values, eps):
     """The machine epsilon f computes in, as its values show: float32's when eps is finer and every
-    finite value of f is a float32 number (an f computed in float32 and returned as a float),
-    else eps. One value in 2^29 of a float64 computation is a float32 number by chance."""
+    finite value of f is a float32 number (an f computed in float32 and returned as a float; a
+    float64 computation gives a float32 number by chance once in 2^29 values), else eps. Exact
+    float64 arithmetic on short dyadic inputs can also give float32 numbers: a caller that can
+    evaluate f again confirms with `insensitive_below_float32`."""
     eps32 = float(np.finfo(np.float32).eps)
     if eps >= eps32:
         return eps
@@ -52,6 +56,51 @@ def values_precision(values, eps):
     if finite.size >= 2 and np.array_equal(as_float32, finite) and np.any(finite != finite.flat[0]):
         return eps32
     return eps
+
+
+# A relative nudge of x far below float32's resolution (2^-24) but far above float64's (2^-52).
+FLOAT32_PROBE_NUDGE = 2.0**-40
+
+
+def nudged(x):
+    """x moved by FLOAT32_PROBE_NUDGE relatively (zeros by that much absolutely)."""
+    return x + np.where(x != 0, x * FLOAT32_PROBE_NUDGE, FLOAT32_PROBE_NUDGE)
+
+
+# Noise of f from its own values (Moré & Wild, "Estimating computational noise", SIAM J. Sci.
+# Comput. 33 (2011) 1292-1314, the ECnoise method): at NOISE_POINTS equally spaced points along a
+# line, the j-th differences of pure noise of level sigma have mean square (2j)!/(j!)^2 sigma^2;
+# those of a smooth f shrink with the spacing. sigma is read off at the first order j whose
+# differences change sign and whose estimates at orders j, j+1, j+2 agree within NOISE_AGREEMENT.
+NOISE_POINTS = 9
+NOISE_AGREEMENT = 4.0
+
+
+def noise_from_values(values):
+    """The noise level of f from its values at NOISE_POINTS equally spaced points on a line.
+
+    values : (NOISE_POINTS,) or (NOISE_POINTS, m) array. Returns a float (or (m,) array): the
+    estimated standard deviation of one value's error; 0 where every value is the same; NaN where
+    the differences do not show noise (the spacing is too large for f's smoothness).
+    """
+    table = np.asarray(values, dtype=np.float64)
+    scalar = table.ndim == 1
+    table = table.reshape(table.shape[0], -1)
+    orders = table.shape[0] - 1
+    sigma = np.empty((orders, table.shape[1]))
+    changes_sign = np.empty((orders, table.shape[1]), dtype=bool)
+    for j in range(1, orders + 1):
+        table = np.diff(table, axis=0)
+        gamma = factorial(j) ** 2 / factorial(2 * j)
+        sigma[j - 1] = np.sqrt(gamma * np.mean(table**2, axis=0))
+        changes_sign[j - 1] = np.any(table[:-1] * table[1:] < 0, axis=0) if table.shape[0] > 1 else False
+    noise = np.full(sigma.shape[1], np.nan)
+    for j in range(orders - 3, -1, -1):  # the lowest order that qualifies wins
+        window = sigma[j:j + 3]
+        ok = changes_sign[j] & (window.max(axis=0) <= NOISE_AGREEMENT * window.min(axis=0))
+        noise = np.where(ok, sigma[j], noise)
+    noise = np.where(sigma[0] == 0, 0.0, noise)  # f constant along the line
+    return float(noise[0]) if scalar else noise
 
 
 def complex_step_error(value):

@@ -61,12 +61,12 @@ def _parse(method, order, richardson, step_ratio, noise, methods, accurate_level
     if method == "complex":
         if order not in (None, 2) or _levels(richardson, accurate_levels) > 1 or richardson is True:
             raise ValueError("method='complex' takes no order or richardson option (its error is O(h^2) with h tiny)")
-        return Options(method, 2, 1, 2.0, _noise(noise))
+        return Options(method, 2, 1, 2.0, parse_noise(noise))
     order = accuracy_order(order, method)
     allowed = CENTRAL_ORDERS if method == "central" else ONE_SIDED_ORDERS
     if isinstance(order, bool) or order not in allowed:
         raise ValueError(f"order must be one of {', '.join(map(str, allowed))} for method={method!r}; got {order!r}")
-    return Options(method, int(order), _levels(richardson, accurate_levels), _ratio(step_ratio), _noise(noise),
+    return Options(method, int(order), _levels(richardson, accurate_levels), _ratio(step_ratio), parse_noise(noise),
                    accurate=richardson is True)
 
 
@@ -95,7 +95,7 @@ def _ratio(step_ratio):
     return ratio
 
 
-def _noise(noise):
+def parse_noise(noise):
     if noise is None:
         return None
     try:

@@ -8,8 +8,9 @@ the tableau cannot always see:
     estimates disagree, so its error estimate is large. The next window is smaller: at the scale
     |x_i| when 0 < |x_i| < r^-L, otherwise r^L (then r^(2L)) below the last window.
   - |x_i| >> 1 while f varies on the scale 1 (sin(x) at x = 1e8 + 0.5): steps ~ |x_i| alias, and
-    the tableau can converge smoothly to a wrong value with a tiny error estimate. Such coordinates
-    (|x_i| > AMBIGUOUS_SCALE) are therefore always checked with a window on the unit scale.
+    the tableau can converge smoothly to a wrong value with a tiny error estimate. Coordinates whose
+    steps are long on the unit scale (`ambiguous_scale`) are therefore always checked with a window
+    on the unit scale.
 Two windows *agree* when their estimates differ by no more than the sum of their error estimates;
 an estimate is settled when it meets the tolerance and, for an ambiguous scale, two windows agree.
 When a good window at smaller steps disagrees with a larger-step one, the larger-step estimate is
@@ -20,10 +21,13 @@ factor 4 of fdcore.numerics.steps.MAX_RELATIVE_STEP; a user who knows f varies o
 
 import numpy as np
 
-# |x_i| above which the scale max(1, |x_i|) is not trusted without a unit-scale check: from 4 on,
-# the two scales differ enough for the default steps (0.146 max(1, |x_i|) at the coarsest level)
-# to cover more than half a period of an O(1)-scale oscillation.
-AMBIGUOUS_SCALE = 4.0
+# A step longer than AMBIGUOUS_STEP (absolute) can alias an oscillation on the unit scale; where
+# such a step comes from the scale |x_i| >= AMBIGUOUS_SCALE (which it exceeds the unit scale by
+# a factor worth checking), the estimate is checked on the unit scale. The accurate mode's
+# default coarsest step 0.146 max(1, |x_i|) qualifies from |x_i| > 3.4; the checker's probe step
+# EPS^(1/4) |x|_inf from |x|_inf > 4e3.
+AMBIGUOUS_STEP = 0.5
+AMBIGUOUS_SCALE = 2.0
 # Windows per coordinate at most (8 evaluations each for the two-point central tableau).
 MAX_WINDOWS = 3
 # Below this share of the largest component, a component's error is measured relative to that
@@ -60,9 +64,9 @@ def improvable(value, error, rounding, tolerance, floor):
             & worst(error > 2.0 * rounding))
 
 
-def ambiguous_scale(x):
-    """Coordinates whose default scale max(1, |x_i|) needs a unit-scale check."""
-    return np.abs(x) > AMBIGUOUS_SCALE
+def ambiguous_scale(x, h):
+    """Where the steps h, set by the scale max(1, |x_i|), need a unit-scale check."""
+    return (np.abs(x) > AMBIGUOUS_SCALE) & (h > AMBIGUOUS_STEP)
 
 
 def agree(value_a, error_a, value_b, error_b):
