@@ -92,8 +92,11 @@ def test_error_estimate_covers_the_remaining_term():
         best, error, _ = extrapolate(E, np.zeros_like(E), Tableau(order, 2.0, error_step))
         true = np.abs(best - D)
         assert np.all(error >= true)
-        # measured median ratio estimate / true error: ~400 central, ~20 one-sided
-        assert np.median(error / true) <= 1e3
+        # measured median ratio estimate / true error: 3.2e3 central, ~20 one-sided. An exact
+        # series is the worst case for the top entry, which reports the error of the entry it
+        # improves (its own gain, r^-q, cannot be verified without a second entry of its order);
+        # on the problem suite the median ratio is ~1.2e2.
+        assert np.median(error / true) <= 1e4
 
 
 def test_vectorized_over_components_and_outputs():
@@ -346,3 +349,19 @@ def test_axis_plan_validates_levels_and_ratio():
         axis_plan(1, 2, "central", 0, 2.0)
     with pytest.raises(ValueError, match="step_ratio"):
         axis_plan(1, 2, "central", 2, 1.0)
+
+
+def test_top_entry_reports_the_error_it_cannot_verify():
+    """Level estimates (minus the true derivative) of the MLP problem's coordinate 172 at the
+    accurate mode's steps: the h^2 column converges (ratios 3.1, 3.8, 3.95 -> 4), the h^4 column
+    too (16), but the h^6 coefficient is small and the top entry gains little over the entry it
+    improves: 7.3e-11 off. Its claimed error (by which it is ranked) is 5.6e-13; the error
+    reported is that of the entry it improves, 2.2e-11. (Over the MLP's 251 components this
+    raised the share of estimates >= the true error from 52% to 99%; here it is still 3.3x
+    short.)"""
+    E = np.array([[-1.415885770299774e-04, -4.295990315328346e-05, -1.1212718568673341e-05,
+                   -2.8326765676711663e-06]])
+    rounding = np.array([[3.48e-14, 6.96e-14, 1.39e-13, 2.78e-13]])
+    best, error, level, _, claimed = extrapolate(E, rounding, Tableau(2, 2.0, 2), full=True)
+    assert level[0] == 3 and abs(best[0]) == pytest.approx(7.31e-11, rel=1e-2)
+    assert claimed[0] < 1e-12 and error[0] > 30 * claimed[0] and error[0] > abs(best[0]) / 4

@@ -9,8 +9,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from fdcore.derivatives import noise as noise_measurement
 from fdcore.numerics import scale_search
 from fdcore.numerics.adaptive import adaptive_steps
+from fdcore.numerics.errors import roundoff_per_value
 from fdcore.numerics.options import check_noise_size
 from fdcore.numerics.richardson import axis_plan, extrapolate, level_estimates
 from fdcore.numerics.steps import is_adaptive  # noqa: F401
@@ -28,7 +30,8 @@ class AxisOutcome:
 
 
 def run_plan(evaluator, plan, h, coords, f0, noise, m, select=True):
-    """Level estimates -> extrapolated value, error, chosen level and the error's round-off part."""
+    """Level estimates -> extrapolated value, error, chosen level, the error's round-off part and
+    the claimed error (see fdcore.numerics.richardson.extrapolate)."""
     check_noise_size(noise, m)
     K = len(plan.nodes)
     if m is None:
@@ -36,7 +39,7 @@ def run_plan(evaluator, plan, h, coords, f0, noise, m, select=True):
         offsets = np.empty((len(coords), K))
         evaluator.axis_values(h, plan.nodes, coords, values, offsets)
         est, rnd = level_estimates(plan, values, offsets, f0, noise, np.finfo(evaluator.x.dtype).eps)
-        return extrapolate(est, rnd, plan, select, return_roundoff=True)
+        return extrapolate(est, rnd, plan, select, full=True)
     block = max(1, _BLOCK_BYTES // (8 * K * max(m, 1)))
     parts = []
     for start in range(0, len(coords), block):
@@ -45,7 +48,7 @@ def run_plan(evaluator, plan, h, coords, f0, noise, m, select=True):
         offsets = np.empty((len(sub), K))
         evaluator.axis_values_vector(h, plan.nodes, sub, values, offsets)
         est, rnd = level_estimates(plan, values, offsets, f0, noise, np.finfo(evaluator.x.dtype).eps)
-        parts.append(extrapolate(est, rnd, plan, select, return_roundoff=True))
+        parts.append(extrapolate(est, rnd, plan, select, full=True))
     return tuple(np.concatenate(p, axis=0) for p in zip(*parts))
 
 
@@ -70,7 +73,7 @@ def axis_derivative(evaluator, d, order, method, levels, ratio, h, noise, vector
         f0 = np.nan
     if vector:
         m = f0.shape[0]
-    value, error, level, rounding = run_plan(evaluator, plan, h, coords, f0, noise, m)
+    value, error, level, rounding, claimed = run_plan(evaluator, plan, h, coords, f0, noise, m)
     nfev += n * len(plan.nodes)
     step = _finest_step(h, coords, plan, level)
 
@@ -78,12 +81,13 @@ def axis_derivative(evaluator, d, order, method, levels, ratio, h, noise, vector
         """Run attempt_plan on the coordinates in mask; keep its estimates where they are better."""
         nonlocal nfev
         retry = coords[mask]
-        v, e, lv, rd = run_plan(evaluator, attempt_plan, attempt_h, retry, f0, noise, m)
+        v, e, lv, rd, cl = run_plan(evaluator, attempt_plan, attempt_h, retry, f0, noise, m)
         nfev += len(retry) * len(attempt_plan.nodes)
-        better = e < error[mask]
+        better = cl < claimed[mask]
         value[mask] = np.where(better, v, value[mask])
         error[mask] = np.where(better, e, error[mask])
         rounding[mask] = np.where(better, rd, rounding[mask])
+        claimed[mask] = np.where(better, cl, claimed[mask])
         better_all = better if better.ndim == 1 else better.all(axis=1)
         step[mask] = np.where(better_all, _finest_step(attempt_h, retry, attempt_plan, lv), step[mask])
 
@@ -103,14 +107,18 @@ def axis_derivative(evaluator, d, order, method, levels, ratio, h, noise, vector
                 attempt(poor, axis_plan(d, order, "backward", levels, ratio), h)
     outcome = AxisOutcome(value, error, step, nfev)
     if retry_tolerance is not None:
-        nfev += _search_scales(evaluator, plan, h, f0, noise, m, outcome, rounding, retry_tolerance)
+        nfev += _search_scales(evaluator, plan, h, f0, noise, m, outcome, rounding, claimed, retry_tolerance, nfev)
         outcome.nfev = nfev
     return outcome
 
 
-def _search_scales(evaluator, plan, h, f0, noise, m, outcome, rounding, tolerance):
+def _search_scales(evaluator, plan, h, f0, noise, m, outcome, rounding, claimed, tolerance, spent_before):
     """The accurate mode's step-scale search (fdcore.numerics.scale_search) after the default
-    window: updates outcome (and rounding) in place; returns the evaluations spent."""
+    window: updates outcome (and rounding, claimed) in place; returns the evaluations spent
+    (``spent_before``: those of the default window and its domain retries).
+
+    Decisions (is an estimate good, is a window better) use the tableau's claimed errors, the
+    ones by which it ranks its entries; agreement between windows uses the error estimates."""
     x = evaluator.x
     n = x.shape[0]
     floor = scale_search.relative_floor(outcome.value)
@@ -122,30 +130,44 @@ def _search_scales(evaluator, plan, h, f0, noise, m, outcome, rounding, toleranc
     confirmed = np.zeros(n, dtype=bool)  # two consecutive windows agreed, the finer one good
     # The kept estimate is good but disagrees with a good window above it: one of them aliases.
     unconfirmed = np.zeros(n, dtype=bool)
-    last_good = ~scale_search.improvable(outcome.value, outcome.error, rounding, tolerance, floor)
+    last_good = ~scale_search.improvable(outcome.value, claimed, rounding, tolerance, floor)
     disagreement = np.zeros_like(outcome.error)
     nfev = 0
-    for _ in range(scale_search.MAX_WINDOWS - 1):
-        poor = scale_search.improvable(outcome.value, outcome.error, rounding, tolerance, floor) & ~confirmed
+    for window in range(scale_search.MAX_WINDOWS - 1):
+        poor = scale_search.improvable(outcome.value, claimed, rounding, tolerance, floor) & ~confirmed
         unit = ~unit_checked & ~confirmed
         todo = np.flatnonzero(poor | unit | unconfirmed)
+        budget = scale_search.MAX_WINDOWS * len(plan.nodes) * n - spent_before - 2 * len(plan.nodes) * todo.size
+        if window == 0 and todo.size and noise is None and budget >= noise_measurement.MAX_EVALUATIONS:
+            # Before searching, f's noise: the round-off model (F_ULPS ulps of |f|) misses the
+            # rounding of an f that cancels (a small sum of large terms) or computes cos(w x) at
+            # large w x, and smaller steps would chase it. Measured once (where the evaluations
+            # fit in MAX_WINDOWS windows per coordinate after the search's own), it adds to the
+            # default window's round-off and enters every search window's.
+            noise, spent = _noise_for_search(evaluator, f0, m, outcome, rounding, claimed)
+            nfev += spent
+            last_error = outcome.error.copy()
+            last_good = ~scale_search.improvable(outcome.value, claimed, rounding, tolerance, floor)
+            poor = scale_search.improvable(outcome.value, claimed, rounding, tolerance, floor)
+            todo = np.flatnonzero(poor | unit)
         if not todo.size:
             break
         window_h = np.where(unit, scale_search.unit_scale_steps(x, h, plan.levels, plan.ratio),
                             scale_search.smaller_steps(x, last_h, plan.levels, plan.ratio, first=~moved_down))
         moved_down[todo] |= ~unit[todo]
         unit_checked[todo] = True
-        v, e, lv, rd = run_plan(evaluator, plan, window_h, todo, f0, noise, m)
+        v, e, lv, rd, cl = run_plan(evaluator, plan, window_h, todo, f0, noise, m)
         nfev += todo.size * len(plan.nodes)
         agreed = scale_search.agree(v, e, last_value[todo], last_error[todo])
-        good = ~scale_search.improvable(v, e, rd, tolerance, floor)
+        good = ~scale_search.improvable(v, cl, rd, tolerance, floor)
         # A good estimate at smaller steps that disagrees with the window above it wins even
         # with a larger error estimate: the larger-step estimate is the suspect (aliasing).
-        take = scale_search.all_outputs(e < outcome.error[todo]) | (~agreed & good)
+        take = scale_search.all_outputs(cl < claimed[todo]) | (~agreed & good)
         keep = take if v.ndim == 1 else take[:, None]
         outcome.value[todo] = np.where(keep, v, outcome.value[todo])
         outcome.error[todo] = np.where(keep, e, outcome.error[todo])
         rounding[todo] = np.where(keep, rd, rounding[todo])
+        claimed[todo] = np.where(keep, cl, claimed[todo])
         outcome.step[todo] = np.where(take, _finest_step(window_h, todo, plan, lv), outcome.step[todo])
         confirmed[todo] = agreed & good
         unconfirmed[todo] = ~agreed & good & last_good[todo]
@@ -157,6 +179,25 @@ def _search_scales(evaluator, plan, h, f0, noise, m, outcome, rounding, toleranc
     if unconfirmed.any():
         outcome.error[unconfirmed] = np.maximum(outcome.error[unconfirmed], disagreement[unconfirmed])
     return nfev
+
+
+def _noise_for_search(evaluator, f0, m, outcome, rounding, claimed):
+    """(noise, evaluations): f's measured noise (None where it is within the round-off model);
+    the outcome's errors and rounding grow by the part of it the model did not include."""
+    nfev = 0
+    if m is None and not np.isfinite(f0):
+        f0 = evaluator.scalar()
+        nfev += 1
+    noise, spent = noise_measurement.measure_noise(evaluator, f0, vector=m is not None)
+    modelled = roundoff_per_value(np.abs(np.asarray(f0, dtype=np.float64)), np.finfo(evaluator.x.dtype).eps)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        excess = np.where(np.isfinite(noise) & (noise > modelled), noise / np.maximum(modelled, np.finfo(float).tiny), 0.0)
+    if not np.any(excess > 0):
+        return None, nfev + spent
+    outcome.error += rounding * excess
+    claimed += rounding * excess
+    rounding *= 1.0 + excess
+    return np.where(np.isfinite(noise), noise, 0.0) if m is not None else float(noise), nfev + spent
 
 
 def _finest_step(h, coords, plan, level):

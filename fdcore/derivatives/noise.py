@@ -16,6 +16,8 @@ from fdcore.numerics.scale_search import on_grid
 
 _SHRINK = 100.0
 _SPACINGS = 3
+# The most evaluations a measurement costs (f(x) is given).
+MAX_EVALUATIONS = _SPACINGS * (NOISE_POINTS - 1)
 
 
 def measure_noise(evaluator, f0, vector=False):

@@ -127,24 +127,27 @@ def level_estimates(plan, values, offsets, f0, noise, eps):
     return numerator / denominator, error_per_value / np.abs(denominator)
 
 
-def extrapolate(estimates, roundoff, plan, select=True, return_roundoff=False):
+def extrapolate(estimates, roundoff, plan, select=True, full=False):
     """Richardson tableau over the level axis (axis 1); best entry per component.
 
     ``plan`` supplies order, ratio and error_step (an AxisPlan or a `Tableau`). With
     ``select=False`` the top entry (highest order, finest level) is returned instead of the best.
     Returns (best, error_estimate, level): arrays of estimates.shape without axis 1; ``level`` is
-    the finest Richardson level the chosen entry uses; ``return_roundoff`` adds the round-off
-    part of the error estimate. Non-finite entries never win; a component
-    with no finite entry is NaN with an infinite error estimate.
+    the finest Richardson level the chosen entry uses. ``full`` adds the round-off part of the
+    error estimate and the *claimed* error, the tableau's own estimate by which entries are
+    ranked; it is below the error estimate where the top entry's last gain cannot be verified.
+    Non-finite entries never win; a component with no finite entry is NaN with an infinite
+    error estimate.
     """
     with np.errstate(invalid="ignore", over="ignore"):  # NaN/inf from f are handled below
-        value, error, level, rounding = _extrapolate(estimates, roundoff, plan, select)
-    return (value, error, level, rounding) if return_roundoff else (value, error, level)
+        value, error, level, rounding, claimed = _extrapolate(estimates, roundoff, plan, select)
+    return (value, error, level, rounding, claimed) if full else (value, error, level)
 
 
 def _extrapolate(estimates, roundoff, plan, select):
     L = estimates.shape[1]
     candidates, errors, levels, roundings = [], [], [], []
+    reported = []  # the error reported for each candidate, where it differs from the ranking one
     cur, cur_round = estimates, roundoff
     for j in range(L):
         if j > 0:
@@ -159,24 +162,32 @@ def _extrapolate(estimates, roundoff, plan, select):
         if cur.shape[1] >= 2:
             candidates.append(cur[:, 1:])
             errors.append(TRUNCATION_SAFETY * np.abs(cur[:, 1:] - cur[:, :-1]) / shrink + cur_round[:, 1:])
+            reported.append(errors[-1])
             roundings.append(cur_round[:, 1:])
             levels += range(j + 1, L)
         elif j > 0:
-            # The top entry has no same-order neighbour: its last correction (the error of the
-            # entry it improves on), reduced in the same proportion.
+            # The top entry has no same-order neighbour. It is ranked by its last correction (the
+            # error of the entry it improves on) reduced in the same proportion, r^-q; but that
+            # gain cannot be verified (no second entry of its order), so the error reported is
+            # that of the entry it improves on: pre-asymptotically (a small h^q coefficient)
+            # the last extrapolation can gain nothing, e.g. 7e-11 off for a claimed 6e-13.
             candidates.append(cur)
-            errors.append(TRUNCATION_SAFETY * np.abs(cur - prev[:, 1:]) / shrink + cur_round)
+            correction = TRUNCATION_SAFETY * np.abs(cur - prev[:, 1:])
+            errors.append(correction / shrink + cur_round)
+            reported.append(correction + cur_round)
             roundings.append(cur_round)
             levels.append(L - 1)
         else:
             # A single level: no second estimate; only the round-off bound is known.
             candidates.append(cur)
             errors.append(SINGLE_ESTIMATE_SAFETY * cur_round)
+            reported.append(errors[-1])
             roundings.append(cur_round)
             levels.append(0)
     values = np.concatenate(candidates, axis=1)
     errs = np.concatenate(errors, axis=1)
     errs = np.where(np.isfinite(values) & np.isfinite(errs), errs, np.inf)
+    reported = np.where(np.isfinite(errs), np.concatenate(reported, axis=1), np.inf)
     if select:
         # Ties go to the later candidate: higher order, finer level (e.g. two one-sided levels at
         # r = 2 estimate E_1 and the extrapolant with the same number).
@@ -188,6 +199,6 @@ def _extrapolate(estimates, roundoff, plan, select):
     def pick(a):
         return np.take_along_axis(a, best[:, None], axis=1)[:, 0]
 
-    value, error = pick(values), pick(errs)
+    value, error, rounding = pick(values), pick(reported), pick(np.concatenate(roundings, axis=1))
     value = np.where(np.isfinite(error), value, np.nan)
-    return value, error, np.asarray(levels)[best], pick(np.concatenate(roundings, axis=1))
+    return value, error, np.asarray(levels)[best], rounding, pick(errs)
