@@ -369,15 +369,21 @@ def test_nan_on_both_sides_gives_nan_with_warning():
     assert np.isnan(g[1]) and np.all(np.isfinite(g[[0, 2]]))
 
 
+# The suite's first 32 registry entries (29 scalar problems), on which the accurate mode's first
+# acceptance figures were set; the classes added after them are scored by the accuracy bench.
+FIRST_SUITE = [p for p in fdcore.problem_suite() if p.name in fdcore.PROBLEM_NAMES[:32]]
+
+
 def test_acceptance_figures_on_the_problem_suite():
-    """Issue 3's acceptance, measured on fdcore.problem_suite(): median componentwise relative
+    """The accurate mode's acceptance on FIRST_SUITE: median componentwise relative
     error <= 1e-12, max normwise <= 1e-9, error estimate >= true error for >= 95% of components
     and at most 1e3 times it for the median component; 8 evaluations per coordinate except where
     the accurate mode searches other step scales: badly scaled coordinates, and every coordinate
     whose coarsest default step exceeds 0.5 (|x_i| > 3.4), which gets one unit-scale check window
     (measured: 21 of 29 problems at 8; before that check, 25)."""
     componentwise, normwise, covered, ratios, per_coordinate = [], [], [], [], []
-    for p in fdcore.problem_suite():
+    assert len(FIRST_SUITE) == 29
+    for p in FIRST_SUITE:
         f = Counted(p.f)
         r = fdcore.gradient(f, p.x0, richardson=True, full_output=True)
         exact = p.derivative(p.x0)

@@ -101,11 +101,13 @@ def probe_evaluations(x):
 
 
 def assert_probe_cost(r, p, probes):
-    """nfev = probes x probe_evaluations + f(x), plus 1 where f's values are float32 numbers and
-    the probe evaluates f once at x nudged below float32's resolution to tell an f computed in
-    float32 (always, the "float32" problems) from exact arithmetic at dyadic points (may be)."""
-    base = probes * probe_evaluations(p.x0) + 1
-    assert r.nfev == base + 1 if "float32" in p.tags else r.nfev in (base, base + 1), (r.nfev, base)
+    """nfev >= probes x probe_evaluations + f(x): 4 per probe (8 with a unit-scale check), plus 1
+    where f's values are float32 numbers (the probe evaluates f once at x nudged below float32's
+    resolution to tell an f computed in float32 from exact arithmetic at dyadic points), plus 4
+    per retry of a probe at another step (the x scale, up to two smaller ones: at most 5
+    measurements per probe)."""
+    base = probes * probe_evaluations(p.x0) + 1 + ("float32" in p.tags)
+    assert base <= r.nfev <= probes * 4 * 5 + 2 and (r.nfev - base) % 4 in (0, 1), (r.nfev, base)
 
 
 @by_name(PROBE_SUITE)
@@ -126,8 +128,17 @@ def test_suite_passes_in_coordinates_mode(p):
 
 # --- 2. planted errors in the suite ---------------------------------------------------------------
 
-@by_name(SUITE)
-@pytest.mark.parametrize("rel", [1e-6, 1e-4])
+# A planted error below what finite differences resolve on the problem is not expected to be
+# caught. Measured in auto (full) mode, relative to the largest component: f computed in float32
+# (the accurate gradient is 2e-6 .. 3e-5 off and its tolerance 10x its estimate, so 1e-4 hides);
+# f = 1e6 + O(1) terms (large_offset: rounding 6e-11 per value, estimate 6e-7 of a 1.6
+# component); cos(100 x) (oscillatory_100: estimate 2.8e-5 of 128). At ten times these levels
+# they are caught: test_auto_mode_catches_planted_error_at_the_resolution.
+RESOLUTION = {"float32_rosenbrock": 1e-3, "float32_separable": 1e-3, "large_offset": 1e-5, "oscillatory_100": 1e-5}
+PLANTED = [(p, rel) for p in SUITE for rel in (1e-6, 1e-4) if rel >= RESOLUTION.get(p.name, 0.0)]
+
+
+@pytest.mark.parametrize("p, rel", PLANTED, ids=[f"{p.name}-{rel:g}" for p, rel in PLANTED])
 @pytest.mark.parametrize("sign", [1, -1])
 def test_auto_mode_catches_planted_error(p, rel, sign):
     i, scale = largest_component(p)
@@ -139,7 +150,21 @@ def test_auto_mode_catches_planted_error(p, rel, sign):
     assert "FAILED" in report and f"faulty coordinates / blocks: {i}" in report
 
 
-@by_name(SUITE)
+@pytest.mark.parametrize("name", sorted(RESOLUTION))
+def test_auto_mode_catches_planted_error_at_the_resolution(name):
+    p = fdcore.get_problem(name)
+    i, scale = largest_component(p)
+    r = check_grad(p.f, planted(p.derivative, {i: 10 * RESOLUTION[name] * scale}), p.x0)
+    assert not r.passed and r.faulty_blocks == [(i, i + 1)], str(r)
+
+
+# Taylor mode on f computed in float32: the O(e) remainder of a 1e-2 error must stand 30x above
+# f's float32 noise at steps e where e^2 |v.Hv| is smaller still; on float32_rosenbrock
+# (|f| = 580, noise 3.5e-5) no such e exists and 0 or 1 remainder is usable.
+TAYLOR_SUITE = [p for p in SUITE if "float32" not in p.tags]
+
+
+@by_name(TAYLOR_SUITE)
 @pytest.mark.parametrize("sign", [1, -1])
 def test_taylor_mode_catches_planted_error(p, sign):
     g = p.derivative(p.x0)
@@ -157,7 +182,12 @@ def test_taylor_mode_catches_planted_error(p, sign):
 # (taken into the tolerance) is ~1e-4 relative there. Measured: powell_badly_scaled misses a
 # 1e-4 error at its largest component (caught from 1e-3), meyer and brown_badly_scaled miss 1e-4
 # too. Auto mode (full, per-coordinate steps) catches 1e-6 on all of them (test above).
-WELL_SCALED = [p for p in SUITE if "badly-scaled" not in p.tags]
+# f computed in float32 is left out for the same reason as in auto mode (RESOLUTION): a 1e-4
+# error is below what the probes resolve. On oscillatory_1000 (cos(1000 x)) the error is caught
+# but not localised: the probe's fourth differences, its noise measure, carry the O(t^4)
+# truncation (1e12 t^4 ~ 2e-4), so the blocks' tolerances hide their share and the report
+# names the whole range as incomplete.
+WELL_SCALED = [p for p in SUITE if "badly-scaled" not in p.tags and "float32" not in p.tags]
 
 
 @by_name(WELL_SCALED)
@@ -165,7 +195,10 @@ def test_directions_mode_catches_and_localises_planted_error(p):
     i, scale = largest_component(p)
     r = check_grad(p.f, planted(p.derivative, {i: 1e-4 * scale}), p.x0, mode="directions", seed=0)
     assert not r.passed, str(r)
-    assert r.faulty_blocks == [(i, i + 1)]
+    if p.name == "oscillatory_1000":
+        assert r.faulty_blocks == [(0, p.n)] and not r.localization_complete
+    else:
+        assert r.faulty_blocks == [(i, i + 1)]
 
 
 # --- 3. directions mode at n = 10^6 ------------------------------------------------------------------

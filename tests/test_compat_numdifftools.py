@@ -7,7 +7,12 @@ import pytest
 import fdcore
 import fdcore.compat.numdifftools as nd
 
-SMOOTH = [p for p in fdcore.problem_suite() if "badly-scaled" not in p.tags and p.name != "scaled_small_x"]
+# The classes added to probe the accurate mode's limits (oscillation, |x| ~ 1e8, noise, float32,
+# domain edges, |f| >> |H|) are scored against numdifftools itself by the accuracy bench
+# (python -m fdcore bench --suite accuracy), not held to this test's fixed thresholds.
+LIMIT_CLASSES = {"oscillatory", "large-x", "noisy", "float32", "domain-edge", "many-terms"}
+SMOOTH = [p for p in fdcore.problem_suite()
+          if "badly-scaled" not in p.tags and p.name != "scaled_small_x" and not LIMIT_CLASSES & set(p.tags)]
 
 
 def normwise(a, b):

@@ -73,37 +73,40 @@ GRADIENT_MODES = [
 ]
 
 
+@pytest.mark.filterwarnings("ignore:f returned NaN or inf:RuntimeWarning")  # the domain-edge problems
 @pytest.mark.parametrize("problem", SCALAR_SUITE, ids=lambda p: p.name)
 def test_suite_gradient_identical_to_serial(problem):
     vf = columnwise(problem.f)
     for mode in GRADIENT_MODES:
         serial = fdcore.gradient(problem.f, problem.x0, **mode)
         batched = fdcore.gradient(vf, problem.x0, vectorized=True, **mode)
-        assert np.array_equal(batched, serial), mode
+        assert np.array_equal(batched, serial, equal_nan=True), mode  # NaN: a stencil left f's domain
     for mode in ({}, {"richardson": True}, {"step": "adaptive"}, {"method": "forward", "order": 2}):
         serial = fdcore.gradient(problem.f, problem.x0, full_output=True, **mode)
         batched = fdcore.gradient(vf, problem.x0, vectorized=True, full_output=True, **mode)
-        assert np.array_equal(batched.value, serial.value), mode
-        assert np.array_equal(batched.error, serial.error), mode
+        assert np.array_equal(batched.value, serial.value, equal_nan=True), mode
+        assert np.array_equal(batched.error, serial.error, equal_nan=True), mode
         assert np.array_equal(batched.step, serial.step), mode
         assert batched.nfev == serial.nfev, mode
 
 
+@pytest.mark.filterwarnings("ignore:f returned NaN or inf:RuntimeWarning")  # the domain-edge problems
 @pytest.mark.parametrize("problem", SCALAR_SUITE, ids=lambda p: p.name)
 def test_suite_hessian_identical_to_serial(problem):
     vf = columnwise(problem.f)
     for mode in ({}, {"method": "forward"}, {"method": "backward"}, {"order": 4}, {"richardson": True}):
         serial = fdcore.hessian(problem.f, problem.x0, **mode)
         batched = fdcore.hessian(vf, problem.x0, vectorized=True, **mode)
-        assert np.array_equal(batched, serial), mode
-        assert np.array_equal(batched, batched.T)
+        assert np.array_equal(batched, serial, equal_nan=True), mode
+        assert np.array_equal(batched, batched.T, equal_nan=True)
 
 
 @pytest.mark.parametrize("problem", [p for p in SCALAR_SUITE if p.smooth], ids=lambda p: p.name)
 def test_suite_accurate_mode_matches_analytic_gradient(problem):
     g = fdcore.gradient(columnwise(problem.f), problem.x0, vectorized=True, richardson=True)
     exact = problem.derivative(problem.x0)
-    assert normwise(g, exact, problem.f(problem.x0)) <= 1e-9
+    # an f computed in float32 is resolved to its precision (measured 2.3e-6 and 3.2e-5)
+    assert normwise(g, exact, problem.f(problem.x0)) <= (1e-4 if "float32" in problem.tags else 1e-9)
 
 
 @pytest.mark.parametrize("problem", VECTOR_SUITE, ids=lambda p: p.name)

@@ -36,7 +36,10 @@ from fdcore.numerics.steps import PROBE_STEP_EXPONENT, unit_direction_step
 
 MODES = ("auto", "full", "coordinates", "directions", "taylor")
 AUTO_FULL_MAX_N = 1000
-# Localisation budget: enough evaluations to isolate this many separate faulty coordinates.
+# A probe's estimate poorer than this (relative) is measured again at smaller steps.
+PROBE_RETRY = 1e-6
+# Localisation budget: enough directional measurements (4 evaluations each, more where a probe
+# retries other steps) to isolate this many separate faulty coordinates.
 LOCALIZE_MAX_FAULTS = 8
 # Factor between the error estimate and the tolerance of the blocks tested during localisation.
 LOCALIZE_SAFETY = 3.0
@@ -132,6 +135,7 @@ class _Probe:
         self.u = None
         self.fourth = {}  # fourth differences seen so far, per step scale: f's noise
         self.eps_f = None  # the precision f computes in, once known (see precision)
+        self.measurements = 0  # directional derivatives measured (calls of derivative)
         self.F0 = self._raw(self.x)
         self.xmax = _abs_max(self.x)
 
@@ -182,29 +186,45 @@ class _Probe:
         noise of one value for a smooth f (Moré & Wild, SIAM J. Sci. Comput. 33 (2011) 1292); the
         probe uses 1.5 x the median over all its measurements so far (one sample is too erratic
         for a tolerance), floored at 4 EPS |f(x)|. t = EPS^(1/4) max(1, |x|_inf) / |v|_inf
-        balances the O(t^2) and O(noise / t) parts of the estimate. Where that estimate is poor
-        (above 1e-3 relative) and 0 < |x|_inf < 1, f may vary on the scale of x: the derivative is
-        measured again with t scaled by |x|_inf (4 more evaluations) and the better one kept.
+        balances the O(t^2) and O(noise / t) parts of the estimate.
+
+        Other step scales, 4 evaluations each, where that one fails. Where the estimate is poor
+        (above 1e-3 relative) or met a non-finite value of f and 0 < |x|_inf < 1, f may vary on
+        the scale of x: t scaled by |x|_inf. Then, while the estimate is poor (above
+        PROBE_RETRY relative) and truncation-bound, or f met non-finite values (the edge of its
+        domain), up to twice 16 times smaller; the best is kept. Where the step is long enough
+        to alias an O(1)-scale oscillation (|x| >> 1), the unit scale, which decides when the
+        two disagree (fdcore.numerics.scale_search).
         """
         vmax = _abs_max(v if support is None else v[support])
         if vmax == 0.0:
             return 0.0, 0.0
+        self.measurements += 1
         eps = np.finfo(self.x.dtype).eps
         t = unit_direction_step(eps, self.xmax, PROBE_STEP_EXPONENT) / vmax
-        value, error = self._along(v, support, t, "default")
-        if error > 1e-3 * abs(value) and 0.0 < self.xmax < 1.0:
+        best = self._along(v, support, t, "default")
+        if best is not None and ambiguous_scale(self.xmax, t * vmax):
+            unit = self._along(v, support, unit_direction_step(eps, 1.0, PROBE_STEP_EXPONENT) / vmax, "unit")
+            if unit is not None and (abs(unit[0] - best[0]) > unit[1] + best[1] or unit[1] < best[1]):
+                best = unit
+        if 0.0 < self.xmax < 1.0 and (best is None or best[1] > 1e-3 * abs(best[0])):
+            # f may vary on the scale of x (its aliased values then look like noise, so this
+            # retry does not wait for a truncation-bound estimate)
             t = unit_direction_step(eps, self.xmax, PROBE_STEP_EXPONENT, scale_floor=0.0) / vmax
             retry = self._along(v, support, t, "x")
-            if retry[1] < error:
-                value, error = retry
-        elif ambiguous_scale(self.xmax, t * vmax):
-            # |x| >> 1 with f varying on the scale 1 (sin at 1e8): steps ~ |x| alias. The unit
-            # scale decides when the two disagree (fdcore.numerics.scale_search).
-            t = unit_direction_step(eps, 1.0, PROBE_STEP_EXPONENT) / vmax
-            unit_value, unit_error = self._along(v, support, t, "unit")
-            if abs(unit_value - value) > unit_error + error or unit_error < error:
-                value, error = unit_value, unit_error
-        return value, error
+            if retry is not None and (best is None or retry[1] < best[1]):
+                best = retry
+        for k in range(2):
+            if best is not None and (best[1] <= PROBE_RETRY * abs(best[0]) or not best[2]):
+                break  # good enough, or round-off-bound: smaller steps would not help
+            t /= 16
+            retry = self._along(v, support, t, f"smaller {k}")
+            if retry is not None and (best is None or retry[1] < best[1]):
+                best = retry
+        if best is None:
+            raise ValueError(f"f is not finite at the probe points x +- {t:.3g} v, nor at smaller steps: the "
+                             "finite-difference check is undefined there (is x at the edge of f's domain?)")
+        return best[:2]
 
     def precision(self, values, eps):
         """The machine epsilon of f's values: float32's when they are float32 numbers and f does not
@@ -215,12 +235,12 @@ class _Probe:
         return eps if self.eps_f is None else self.eps_f
 
     def _along(self, v, support, t, scale):
+        """(estimate, error, truncation-bound) at step t, or None where f met a non-finite value."""
         eps = np.finfo(self.x.dtype).eps
         f1p, f1m = self.at(t, v, support), self.at(-t, v, support)
         f2p, f2m = self.at(t / 2, v, support), self.at(-t / 2, v, support)
         if not np.all(np.isfinite([f1p, f1m, f2p, f2m])):
-            raise ValueError(f"f is not finite at the probe points x +- {t:.3g} v: the finite-difference "
-                             "check is undefined there (is x at the edge of f's domain?)")
+            return None
         d1, d2 = (f1p - f1m) / (2 * t), (f2p - f2m) / t
         # Fourth differences bound the noise from above (they include O(t^4) truncation), so they
         # are pooled per step scale only: a too-coarse scale's samples say nothing of f's noise.
@@ -231,7 +251,8 @@ class _Probe:
         eps_f = self.precision(np.array([f1p, f1m, f2p, f2m, self.f0]), eps)
         noise = max(1.5 * float(np.median(samples)) / np.sqrt(70.0), 4 * eps_f * abs(self.f0), self.noise_of_value())
         # R = (4/3) (f2p - f2m) / t - (1/6) (f1p - f1m) / t: sum of |weights| = 3 / t.
-        return d2 + (d2 - d1) / 3.0, abs(d2 - d1) / 3.0 + 3.0 * noise / t
+        truncation = abs(d2 - d1) / 3.0
+        return d2 + (d2 - d1) / 3.0, truncation + 3.0 * noise / t, truncation > 2.0 * (3.0 * noise / t)
 
 
 def _directions(rng, n, dtype, out=None):
@@ -520,11 +541,11 @@ def _localize(probe, g, v, rtol, atol, min_block):
     it is measured itself: the tolerance never accumulates over the ~log2(n) levels.
     """
     n = g.shape[0]
-    budget = probe.nfev + 4 * (2 * int(np.ceil(np.log2(max(n, 2)))) + 2) * LOCALIZE_MAX_FAULTS
+    budget = probe.measurements + (2 * int(np.ceil(np.log2(max(n, 2)))) + 2) * LOCALIZE_MAX_FAULTS
     r_all, tol_all = _discrepancy(probe, g, v, 0, n, rtol, atol)
     stack, found = [(0, n, r_all, tol_all, True)], []
     while stack:
-        if probe.nfev >= budget:  # the error is spread over many coordinates: report coarse blocks
+        if probe.measurements >= budget:  # the error is spread over many coordinates: report coarse blocks
             return sorted(found + [(a, b) for a, b, *_ in stack]), False
         start, stop, r, tol, measured = stack.pop()
         if not measured:

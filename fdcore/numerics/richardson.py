@@ -168,9 +168,11 @@ def _extrapolate(estimates, roundoff, plan, select):
         elif j > 0:
             # The top entry has no same-order neighbour. It is ranked by its last correction (the
             # error of the entry it improves on) reduced in the same proportion, r^-q; but that
-            # gain cannot be verified (no second entry of its order), so the error reported is
-            # that of the entry it improves on: pre-asymptotically (a small h^q coefficient)
-            # the last extrapolation can gain nothing, e.g. 7e-11 off for a claimed 6e-13.
+            # gain cannot be verified (no second entry of its order): pre-asymptotically (a small
+            # h^q coefficient) the last extrapolation can gain little, e.g. 7.3e-11 off for a
+            # claimed 5.6e-13 (the MLP problem). The error reported claims no gain: over the
+            # problem suite it covers 98.9% of components (r^-q: 85%; r^(-q/2): 98.5%, but then
+            # check_grad flags that MLP coordinate of a correct gradient).
             candidates.append(cur)
             correction = TRUNCATION_SAFETY * np.abs(cur - prev[:, 1:])
             errors.append(correction / shrink + cur_round)

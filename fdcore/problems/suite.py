@@ -6,7 +6,13 @@ against the exact answer. Most are classics from J. J. More, B. S. Garbow and K.
 "Testing unconstrained optimization software", ACM TOMS 7 (1981) 17-41 (tag ``"mgh"``, at the
 standard starting point of that paper); the others probe specific difficulties for finite
 differences (tags ``"badly-scaled"``, ``"large-values"``, ``"wide-range-gradient"``,
-``"zero-gradient"``, ...).
+``"zero-gradient"``, ``"many-terms"``, ``"separable"``, ``"banded"``, ``"oscillatory"``,
+``"large-x"``, ``"noisy"``, ``"float32"``, ``"domain-edge"``, ``"ml"``, ...).
+
+The ``"noisy"`` and ``"float32"`` problems evaluate f with an error of absolute size about
+`Problem.noise` (deterministic: the same x always gives the same value), while their derivative
+functions are the exact ones of the underlying smooth function. The ``"domain-edge"`` problems
+return nan outside their domain, which the usual Hessian steps reach from x0.
 
 Problems marked ``analytic`` evaluate f with complex-analytic operations only, so that f also
 accepts complex x and the complex-step method applies; their gradient functions accept complex x
@@ -52,11 +58,20 @@ class Problem:
         True if f (and the derivative function) also accept complex x and are complex-analytic
         near x0, so that the complex-step method applies.
     tags : tuple of str
-        Difficulties the problem probes, e.g. "mgh", "badly-scaled", "large-values",
-        "wide-range-gradient", "zero-gradient".
+        Difficulties the problem probes: "mgh", "badly-scaled", "large-values", "large-x",
+        "small-x", "wide-range-gradient", "zero-gradient", "saddle", "many-terms" (|f| much larger
+        than the Hessian entries), "separable" (diagonal Hessian), "banded" (tridiagonal Hessian),
+        "oscillatory", "noisy", "float32" (f evaluated in float32), "domain-edge" (x0 close to
+        the boundary of the domain, outside which f is nan), "ml" (machine-learning losses with a
+        few hundred parameters).
     compiled : fdcore.Callback or None
         The same function as a compiled callback (rosenbrock, extended_powell,
         broyden_tridiagonal, dense_quadratic), for the nogil evaluator.
+    noise : float
+        The absolute size of the error of one evaluation of f near x0: 0 for the exactly
+        computed problems, e.g. 1e-10 for the "noisy" ones (f = smooth + deterministic noise) and
+        about 6e-8 |f(x0)| (float32 rounding) for the "float32" ones. The derivative functions are
+        those of the smooth, exactly computed function.
     """
 
     name: str
@@ -69,6 +84,7 @@ class Problem:
     analytic: bool = True
     tags: tuple = ()
     compiled: Optional[object] = None
+    noise: float = 0.0
 
     @property
     def n(self):
@@ -84,6 +100,14 @@ def _dtype(x):
 def _sym(H):
     """Exactly symmetric copy of a Hessian that is symmetric up to rounding."""
     return 0.5 * (H + H.T)
+
+
+def _neighbour_sum(v):
+    """v_{i-1} + v_{i+1}, the missing neighbours of the end points counting as 0."""
+    nb = np.zeros(v.shape, dtype=_dtype(v))
+    nb[:-1] = nb[:-1] + v[1:]
+    nb[1:] = nb[1:] + v[:-1]
+    return nb
 
 
 class _SumOfSquares:
@@ -143,10 +167,14 @@ def _rosen_hess(x):
     return H
 
 
+def _alternating(n, a, b):
+    """(a, b, a, b, ...) of length n."""
+    return np.where(np.arange(n) % 2 == 0, a, b)
+
+
 def rosenbrock(n):
     """Chained Rosenbrock function (as scipy.optimize.rosen) at x0 = (-1.2, 1, -1.2, 1, ...)."""
-    x0 = np.where(np.arange(n) % 2 == 0, -1.2, 1.0)
-    return Problem("rosenbrock", x0, _rosen, _rosen_grad, _rosen_hess, tags=("mgh",),
+    return Problem("rosenbrock", _alternating(n, -1.2, 1.0), _rosen, _rosen_grad, _rosen_hess, tags=("mgh",),
                    compiled=Callback(capsule("rosenbrock")))
 
 
@@ -1075,9 +1103,7 @@ def _saddle_parts(x):
     n = x.shape[0]
     s = np.where(np.arange(n) % 2 == 0, 1.0, -1.0)
     sx, cx = np.sin(x), np.cos(x)
-    nb = np.zeros(x.shape, dtype=_dtype(x))  # sin of the neighbours
-    nb[:-1] = nb[:-1] + sx[1:]
-    nb[1:] = nb[1:] + sx[:-1]
+    nb = _neighbour_sum(sx)  # sin of the neighbours
     q = np.sum(s * sx * sx) + np.sum(sx[:-1] * sx[1:])
     g = s * np.sin(2.0 * x) + cx * nb
     return s, sx, cx, nb, q, g
@@ -1133,6 +1159,483 @@ def logsumexp(n):
 
 
 # =============================================================================================
+# More finite-difference difficulties: cancellation, structure, oscillation, large x, noise,
+# float32 evaluation, domain boundaries, machine-learning losses
+# =============================================================================================
+
+# --- Oscillation: f = offset + sum cos(w x_i) + sum sin(w x_i) sin(w x_{i+1}) ----------------------
+# The k-th derivatives grow like w^k: a step must resolve the wavelength 2 pi / w.
+
+class _Oscillatory:
+    """The function above for a frequency w and an offset."""
+
+    def __init__(self, w, offset=0.0):
+        self.w = w
+        self.offset = offset
+
+    def _sin_cos(self, x):
+        return np.sin(self.w * x), np.cos(self.w * x)
+
+    def f(self, x):
+        s, c = self._sin_cos(x)
+        return self.offset + np.sum(c) + np.sum(s[:-1] * s[1:])
+
+    def gradient(self, x):
+        s, c = self._sin_cos(x)
+        return self.w * (c * _neighbour_sum(s) - s)
+
+    def hessian(self, x):
+        s, c = self._sin_cos(x)
+        nb = _neighbour_sum(s)
+        i = np.arange(x.shape[0] - 1)
+        H = np.diag(-c - s * nb)
+        H[i, i + 1] = H[i + 1, i] = c[:-1] * c[1:]
+        return self.w**2 * H
+
+
+_OSC_X0 = [1.0, 0.9, 1.1, 1.05]
+_OSC_1, _OSC_10, _OSC_100, _OSC_1000 = (_Oscillatory(w) for w in (1.0, 10.0, 100.0, 1000.0))
+_OSC_OFFSET = _Oscillatory(1.0, offset=1e6)
+
+
+def oscillatory_10(n):
+    """Oscillation with frequency w = 10 at x ~ 1: |f''| ~ 1e2 |f'| ~ 1e2 |f|."""
+    p = _OSC_10
+    return Problem("oscillatory_10", np.resize(_OSC_X0, n), p.f, p.gradient, p.hessian, tags=("oscillatory",))
+
+
+def oscillatory_100(n):
+    """Oscillation with frequency w = 100 at x ~ 1: |f''| ~ 1e2 |f'| ~ 1e4 |f|."""
+    p = _OSC_100
+    return Problem("oscillatory_100", np.resize(_OSC_X0, n), p.f, p.gradient, p.hessian, tags=("oscillatory",))
+
+
+def oscillatory_1000(n):
+    """Oscillation with frequency w = 1000 at x ~ 1: the default Hessian step (1.2e-4) is a 50th of
+    the wavelength, so its truncation error (w h)^2 / 12 ~ 1e-3 is large."""
+    p = _OSC_1000
+    return Problem("oscillatory_1000", np.resize(_OSC_X0, n), p.f, p.gradient, p.hessian, tags=("oscillatory",))
+
+
+def oscillatory_far(n):
+    """Oscillation with frequency 1 at |x| ~ 1e3: relative steps ~1e3 times the absolute ones."""
+    p = _OSC_1
+    return Problem("oscillatory_far", 1e3 + np.resize([0.3, 1.7, -0.9, 2.6], n), p.f, p.gradient, p.hessian,
+                   tags=("oscillatory",))
+
+
+# --- Many terms: |f| much larger than the Hessian entries -------------------------------------------
+
+def large_offset(n):
+    """f = 1e6 + sum cos(x_i) + sum sin(x_i) sin(x_{i+1}): |f| ~ 1e6 |H_ij| (cancellation in the
+    differences of f)."""
+    p = _OSC_OFFSET
+    return Problem("large_offset", np.resize([0.5, -1.0, 1.5, 0.2], n), p.f, p.gradient, p.hessian,
+                   tags=("many-terms",))
+
+
+class _CoshSum:
+    """f = sum_k cosh(c_k + b_k . x) over 300 terms with |b_k| ~ 0.1, so |f| ~ 1e3 |H_ij|."""
+
+    terms = 300
+
+    def __init__(self, n, seed=3):
+        rng = np.random.default_rng(seed)
+        self.c = rng.uniform(-3.0, 3.0, self.terms)
+        self.B = rng.uniform(-0.1, 0.1, (self.terms, n))
+
+    def f(self, x):
+        return np.sum(np.cosh(self.c + self.B @ x))
+
+    def gradient(self, x):
+        return self.B.T @ np.sinh(self.c + self.B @ x)
+
+    def hessian(self, x):
+        return _sym((self.B.T * np.cosh(self.c + self.B @ x)) @ self.B)
+
+
+def cosh_sum(n):
+    """f = sum of 300 terms cosh(c_k + b_k . x) (random c_k in [-3, 3], b_k in [-0.1, 0.1]^n)."""
+    p = _CoshSum(n)
+    return Problem("cosh_sum", np.resize([0.5, -0.3, 0.8, -1.0], n), p.f, p.gradient, p.hessian,
+                   tags=("many-terms",))
+
+
+# --- Structural zeros in the Hessian ------------------------------------------------------------
+
+def _separable(x):
+    return np.sum(np.exp(np.sin(x)) + 0.25 * x**4)
+
+
+def _separable_grad(x):
+    return np.cos(x) * np.exp(np.sin(x)) + x**3
+
+
+def _separable_hess(x):
+    return np.diag((np.cos(x) ** 2 - np.sin(x)) * np.exp(np.sin(x)) + 3.0 * x**2)
+
+
+_SEPARABLE_X0 = [0.7, -1.3, 0.2, 1.6, -0.4, 1.0]
+
+
+def separable(n):
+    """f = sum exp(sin x_i) + x_i^4 / 4, a sum of 1-D functions: diagonal Hessian."""
+    return Problem("separable", np.resize(_SEPARABLE_X0, n), _separable, _separable_grad, _separable_hess,
+                   tags=("separable",))
+
+
+def _tquartic(x):
+    return np.sum((x[:-1] - x[1:]) ** 4) + np.sum((x - 1.0) ** 2)
+
+
+def _tquartic_grad(x):
+    d3 = 4.0 * (x[:-1] - x[1:]) ** 3
+    g = 2.0 * (x - 1.0)
+    g[:-1] = g[:-1] + d3
+    g[1:] = g[1:] - d3
+    return g
+
+
+def _tquartic_hess(x):
+    n = x.shape[0]
+    d2 = 12.0 * (x[:-1] - x[1:]) ** 2
+    i = np.arange(n - 1)
+    H = 2.0 * np.eye(n, dtype=_dtype(x))
+    H[i, i] += d2
+    H[i + 1, i + 1] += d2
+    H[i, i + 1] = H[i + 1, i] = -d2
+    return H
+
+
+def tridiagonal_quartic(n):
+    """f = sum (x_i - x_{i+1})^4 + sum (x_i - 1)^2: tridiagonal Hessian."""
+    return Problem("tridiagonal_quartic", np.resize([0.5, -1.0, 2.0, 0.0, 1.5], n), _tquartic, _tquartic_grad,
+                   _tquartic_hess, tags=("banded",))
+
+
+def _biquad(x):
+    q = 1.0 + x * x
+    return np.sum(q[:-1] * q[1:])
+
+
+def _biquad_grad(x):
+    return 2.0 * x * _neighbour_sum(1.0 + x * x)
+
+
+def _biquad_hess(x):
+    i = np.arange(x.shape[0] - 1)
+    H = np.diag(2.0 * _neighbour_sum(1.0 + x * x))
+    H[i, i + 1] = H[i + 1, i] = 4.0 * x[:-1] * x[1:]
+    return H
+
+
+def chained_biquadratic(n):
+    """f = sum (1 + x_i^2)(1 + x_{i+1}^2): tridiagonal Hessian, and f is quadratic in each variable,
+    so the central second-difference stencils are exact up to rounding."""
+    return Problem("chained_biquadratic", np.resize([0.5, -1.5, 1.0, 2.0], n), _biquad, _biquad_grad,
+                   _biquad_hess, tags=("banded",))
+
+
+# --- Large |x| ~ 1e8 with O(1) variation: relative steps are far too large ----------------------
+
+def _sin_sum(x):
+    return np.sum(np.sin(x))
+
+
+def _sin_sum_hess(x):
+    return np.diag(-np.sin(x))
+
+
+def large_x_sin(n):
+    """f = sum sin(x_i) at x_i = 1e8 + 0.5 + i."""
+    return Problem("large_x_sin", 1e8 + 0.5 + np.arange(n), _sin_sum, np.cos, _sin_sum_hess,
+                   tags=("large-x", "separable"))
+
+
+def _bump_centre(n):
+    return 1e8 + np.arange(n)
+
+
+def _bump(x):
+    d = x - _bump_centre(x.shape[0])
+    return d, np.exp(-0.5 * np.sum(d * d))
+
+
+def _large_bump(x):
+    return _bump(x)[1]
+
+
+def _large_bump_grad(x):
+    d, e = _bump(x)
+    return -e * d
+
+
+def _large_bump_hess(x):
+    d, e = _bump(x)
+    return e * (np.outer(d, d) - np.eye(x.shape[0]))
+
+
+def large_x_gaussian(n):
+    """f = exp(-|x - c|^2 / 2), a unit-width Gaussian centred at c_i = 1e8 + i."""
+    x0 = _bump_centre(n) + np.resize([0.3, -0.5, 0.8], n)
+    return Problem("large_x_gaussian", x0, _large_bump, _large_bump_grad, _large_bump_hess, tags=("large-x",))
+
+
+# --- Noisy evaluations: smooth(x) + noise, the noise a deterministic function of the bits of x -----
+
+class _Noisy:
+    """smooth(x) + noise u(x), u uniform in [-1, 1] from a generator seeded by the float64 bits of x,
+    so that f is deterministic but not smooth below the noise level."""
+
+    def __init__(self, smooth, noise):
+        self.smooth = smooth
+        self.noise = noise
+
+    def __call__(self, x):
+        x = np.ascontiguousarray(x, dtype=np.float64)
+        u = np.random.default_rng(np.frombuffer(x.tobytes(), dtype=np.uint32)).uniform(-1.0, 1.0)
+        return self.smooth(x) + self.noise * u
+
+
+_NOISE = 1e-10
+
+
+def noisy_rosenbrock(n):
+    """Chained Rosenbrock plus deterministic noise of size 1e-10; the derivatives are those of the
+    smooth part."""
+    return Problem("noisy_rosenbrock", _alternating(n, -1.2, 1.0), _Noisy(_rosen, _NOISE), _rosen_grad,
+                   _rosen_hess, analytic=False, tags=("noisy",), noise=_NOISE)
+
+
+def noisy_separable(n):
+    """`separable` plus deterministic noise of size 1e-10; the derivatives are those of the smooth
+    part."""
+    return Problem("noisy_separable", np.resize(_SEPARABLE_X0, n), _Noisy(_separable, _NOISE), _separable_grad,
+                   _separable_hess, analytic=False, tags=("noisy", "separable"), noise=_NOISE)
+
+
+# --- float32 evaluation of a smooth function: rounding noise ~ 6e-8 |f| --------------------------
+
+_F32_UNIT_ROUNDOFF = float(np.finfo(np.float32).eps) / 2.0
+
+
+class _Float32:
+    """smooth evaluated in float32 (x rounded to float32 first), returned as a NumPy float64."""
+
+    def __init__(self, smooth):
+        self.smooth = smooth
+
+    def __call__(self, x):
+        return np.float64(self.smooth(np.asarray(x, dtype=np.float32)))
+
+
+def _float32_problem(name, x0, f, gradient, hessian, tags):
+    x0 = np.asarray(x0, dtype=np.float64)
+    return Problem(name, x0, _Float32(f), gradient, hessian, analytic=False, tags=tags,
+                   noise=_F32_UNIT_ROUNDOFF * abs(float(f(x0))))
+
+
+def float32_rosenbrock(n):
+    """Chained Rosenbrock computed in float32 at x0 = (-1.25, 1, -1.25, 1, ...) (exact in float32);
+    the derivatives are those of the exact (float64) function."""
+    return _float32_problem("float32_rosenbrock", _alternating(n, -1.25, 1.0), _rosen, _rosen_grad, _rosen_hess,
+                            ("float32",))
+
+
+def float32_separable(n):
+    """`separable` computed in float32; the derivatives are those of the exact (float64) function."""
+    x0 = np.resize([0.75, -1.25, 0.25, 1.5, -0.5, 1.0], n)
+    return _float32_problem("float32_separable", x0, _separable, _separable_grad, _separable_hess,
+                            ("float32", "separable"))
+
+
+# --- Near the boundary of the domain: the Hessian stencils (steps ~1e-4) leave it, where f = nan ----
+
+def _barrier(x):
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return -np.sum(np.log(x)) - np.log(1.0 - np.sum(x))
+
+
+def _barrier_grad(x):
+    return 1.0 / (1.0 - np.sum(x)) - 1.0 / x
+
+
+def _barrier_hess(x):
+    return np.diag(1.0 / x**2) + 1.0 / (1.0 - np.sum(x)) ** 2
+
+
+def log_barrier(n):
+    """Log barrier of the simplex, f = -sum log(x_i) - log(1 - sum x_i), at x_i from 1e-4 to 1e-3."""
+    return Problem("log_barrier", np.logspace(-4.0, -3.0, n), _barrier, _barrier_grad, _barrier_hess,
+                   tags=("domain-edge",))
+
+
+def _sqrt_sum(x):
+    with np.errstate(invalid="ignore"):
+        return np.sum(np.sqrt(x))
+
+
+def _sqrt_sum_grad(x):
+    return 0.5 / np.sqrt(x)
+
+
+def _sqrt_sum_hess(x):
+    return np.diag(-0.25 / (x * np.sqrt(x)))
+
+
+def sqrt_edge(n):
+    """f = sum sqrt(x_i) at x_i ~ 1e-4 (nan for x_i < 0)."""
+    return Problem("sqrt_edge", 1e-4 * np.resize([1.0, 1.5, 2.0, 3.0], n), _sqrt_sum, _sqrt_sum_grad,
+                   _sqrt_sum_hess, tags=("domain-edge", "separable"))
+
+
+def _cbrt_sum(x):
+    with np.errstate(invalid="ignore"):
+        return np.sum(x ** (1.0 / 3.0))
+
+
+def _cbrt_sum_grad(x):
+    return x ** (-2.0 / 3.0) / 3.0
+
+
+def _cbrt_sum_hess(x):
+    return np.diag(-2.0 / 9.0 * x ** (-5.0 / 3.0))
+
+
+def cbrt_edge(n):
+    """f = sum x_i^(1/3) at x_i ~ 1e-5, the real power (nan for x_i < 0, where the cube-root
+    branch changes and f is not differentiable at 0)."""
+    return Problem("cbrt_edge", 1e-5 * np.resize([1.0, 2.0, 3.0, 4.0], n), _cbrt_sum, _cbrt_sum_grad,
+                   _cbrt_sum_hess, tags=("domain-edge", "separable"))
+
+
+# --- Gradient components spanning 16 decades ----------------------------------------------------
+
+def _wide_quad_c(n):
+    return np.logspace(-8.0, 8.0, n)
+
+
+def _wide_quad(x):
+    return np.sum(_wide_quad_c(x.shape[0]) * x * x)
+
+
+def _wide_quad_grad(x):
+    return 2.0 * _wide_quad_c(x.shape[0]) * x
+
+
+def _wide_quad_hess(x):
+    return np.diag(2.0 * _wide_quad_c(x.shape[0]))
+
+
+def wide_range_quadratic(n):
+    """f = sum c_i x_i^2, c_i from 1e-8 to 1e8 (log-spaced), at x_i = 1 + i / n: the gradient
+    components span 16 decades."""
+    return Problem("wide_range_quadratic", 1.0 + np.arange(n) / n, _wide_quad, _wide_quad_grad, _wide_quad_hess,
+                   tags=("wide-range-gradient", "separable", "large-values"))
+
+
+# --- Machine-learning losses with a few hundred parameters, on fixed synthetic data --------------
+
+def _sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+class _Logistic:
+    """L2-regularised logistic regression: f(w) = sum_k log(1 + exp(z_k)) - y_k z_k + lam |w|^2 / 2,
+    z = A w, with A (samples x n) and labels y in {0, 1} drawn from a fixed seed."""
+
+    samples, lam = 500, 1e-2
+
+    def __init__(self, n, seed=5):
+        rng = np.random.default_rng(seed)
+        self.A = rng.standard_normal((self.samples, n)) / np.sqrt(n)
+        w_true = 2.0 * rng.standard_normal(n)
+        self.y = (rng.uniform(size=self.samples) < _sigmoid(self.A @ w_true)).astype(np.float64)
+        self.x0 = 0.3 * rng.standard_normal(n)
+
+    def f(self, w):
+        z = self.A @ w
+        return np.sum(np.log1p(np.exp(z)) - self.y * z) + 0.5 * self.lam * (w @ w)
+
+    def gradient(self, w):
+        return self.A.T @ (_sigmoid(self.A @ w) - self.y) + self.lam * w
+
+    def hessian(self, w):
+        sigma = _sigmoid(self.A @ w)
+        H = (self.A.T * (sigma * (1.0 - sigma))) @ self.A
+        return _sym(H + self.lam * np.eye(w.shape[0]))
+
+
+def logistic_regression(n):
+    """L2-regularised logistic regression negative log-likelihood, 500 samples, n parameters."""
+    p = _Logistic(n)
+    return Problem("logistic_regression", p.x0, p.f, p.gradient, p.hessian, tags=("ml",))
+
+
+class _MLP:
+    """Mean squared error plus lam |theta|^2 / 2 of a one-hidden-layer tanh network
+    yhat(x) = sum_j v_j tanh(u_j . (x, 1)) + b, on fixed data (samples x inputs).
+
+    theta holds, for each hidden unit j, the row (u_j, v_j) of `inputs` + 2 numbers, then b. The loss
+    is a sum of squares with residuals r_k / sqrt(2 samples), r_k = yhat(x_k) - y_k, and
+    sqrt(lam / 2) theta. Only the r_k are nonlinear; their Hessians are block diagonal, unit j's block
+    having d2 r_k / du_j du_j = -2 v_j t_kj s_kj z_k z_k^T and d2 r_k / du_j dv_j = s_kj z_k
+    (d2 r_k / dv_j dv_j = 0), where z_k = (x_k, 1), t_kj = tanh(z_k . u_j) and s_kj = 1 - t_kj^2.
+    """
+
+    samples, inputs, hidden, lam = 200, 8, 25, 1e-3
+    n = hidden * (inputs + 2) + 1
+
+    def __init__(self, seed=7):
+        rng = np.random.default_rng(seed)
+        X = rng.standard_normal((self.samples, self.inputs))
+        self.Z = np.hstack([X, np.ones((self.samples, 1))])
+        self.y = np.sin(X @ rng.standard_normal(self.inputs) / np.sqrt(self.inputs))
+        self.x0 = np.concatenate([rng.standard_normal(self.n - 1) / np.sqrt(self.inputs + 1), [0.1]])
+        self.scale, self.reg = 1.0 / np.sqrt(2.0 * self.samples), np.sqrt(0.5 * self.lam)
+        self.sumsq = _SumOfSquares(self.residual, self.jacobian, self.residual_hessian)
+
+    def _layer(self, theta):
+        P = theta[:-1].reshape(self.hidden, self.inputs + 2)
+        U, v = P[:, :-1], P[:, -1]
+        T = np.tanh(self.Z @ U.T)  # (samples, hidden)
+        return v, T, 1.0 - T * T
+
+    def residual(self, theta):
+        v, T = self._layer(theta)[:2]
+        return np.concatenate([self.scale * (T @ v + theta[-1] - self.y), self.reg * theta])
+
+    def jacobian(self, theta):
+        v, T, S = self._layer(theta)
+        m, h, d = self.samples, self.hidden, self.inputs + 1
+        J = np.zeros((m, h, d + 1), dtype=_dtype(theta))
+        J[:, :, :d] = (S * v)[:, :, None] * self.Z[:, None, :]
+        J[:, :, d] = T
+        J = self.scale * np.hstack([J.reshape(m, h * (d + 1)), np.ones((m, 1))])
+        return np.vstack([J, self.reg * np.eye(self.n)])
+
+    def residual_hessian(self, theta, w):
+        v, T, S = self._layer(theta)
+        h, d = self.hidden, self.inputs + 1
+        wk = self.scale * w[: self.samples]  # the weights of the r_k
+        uu = np.einsum("kj,ka,kb->jab", -2.0 * wk[:, None] * v * T * S, self.Z, self.Z)
+        uv = (wk[:, None] * S).T @ self.Z  # (hidden, d)
+        H = np.zeros((self.n, self.n), dtype=np.result_type(theta, w, np.float64))
+        for j in range(h):
+            u, vj = slice(j * (d + 1), j * (d + 1) + d), j * (d + 1) + d
+            H[u, u] = uu[j]
+            H[u, vj] = H[vj, u] = uv[j]
+        return H
+
+
+def mlp(n):
+    """Regularised mean squared error of a tanh network with 8 inputs and 25 hidden units (251
+    parameters) on 200 fixed samples."""
+    p = _MLP()
+    return p.sumsq.problem("mlp", p.x0, tags=("ml",))
+
+
+# =============================================================================================
 # Registry
 # =============================================================================================
 
@@ -1181,6 +1684,28 @@ _REGISTRY = {
     "rosenbrock_minimum": _Entry(rosenbrock_minimum, 4, min_n=2),
     "saddle_point": _Entry(saddle_point, 4),
     "logsumexp": _Entry(logsumexp, 5),
+    # more finite-difference difficulties
+    "large_offset": _Entry(large_offset, 6),
+    "cosh_sum": _Entry(cosh_sum, 4),
+    "separable": _Entry(separable, 6),
+    "tridiagonal_quartic": _Entry(tridiagonal_quartic, 6, min_n=2),
+    "chained_biquadratic": _Entry(chained_biquadratic, 6, min_n=2),
+    "oscillatory_10": _Entry(oscillatory_10, 4),
+    "oscillatory_100": _Entry(oscillatory_100, 4),
+    "oscillatory_1000": _Entry(oscillatory_1000, 4),
+    "oscillatory_far": _Entry(oscillatory_far, 4),
+    "large_x_sin": _Entry(large_x_sin, 4),
+    "large_x_gaussian": _Entry(large_x_gaussian, 3),
+    "noisy_rosenbrock": _Entry(noisy_rosenbrock, 4),
+    "noisy_separable": _Entry(noisy_separable, 6),
+    "float32_rosenbrock": _Entry(float32_rosenbrock, 4),
+    "float32_separable": _Entry(float32_separable, 6),
+    "log_barrier": _Entry(log_barrier, 4),
+    "sqrt_edge": _Entry(sqrt_edge, 4),
+    "cbrt_edge": _Entry(cbrt_edge, 4),
+    "wide_range_quadratic": _Entry(wide_range_quadratic, 9, min_n=2),
+    "logistic_regression": _Entry(logistic_regression, 200),
+    "mlp": _Entry(mlp, _MLP.n, fixed=True),
 }
 PROBLEM_NAMES = tuple(_REGISTRY)
 
