@@ -246,12 +246,14 @@ def test_goals_from_facts_counts_and_memory():
 
 
 def test_accuracy_goal_uses_the_accuracy_suite_scores():
-    score = MethodScore("fdcore richardson=True", "accurate", componentwise=[1e-15, 1e-14, 1e-13],
-                        normwise={"a": 1e-12, "b": 1e-10}, evals_per_coordinate=20.0,
-                        evals_per_problem={"a": 8.0, "b": 8.0, "c": 20.0}, covered=99, estimated=100)
+    score = MethodScore("fdcore richardson=True", "accurate", errors={"a": 1e-15, "b": 1e-13, "c": 1e-10},
+                        evals={"a": 8.0, "b": 8.0, "c": 20.0}, covered=99, estimated=100)
     accuracy = {score.method: score}
-    assert _goal([], "G3c", suites=("accuracy",), accuracy=accuracy).status == "MET"
+    met = _goal([], "G3c", suites=("accuracy",), accuracy=accuracy)
+    assert met.status == "MET" and met.figure.startswith("median 1.0e-13, max 1.0e-10")
     score.covered = 90
+    assert _goal([], "G3c", suites=("accuracy",), accuracy=accuracy).status == "NOT MET"
+    score.covered, score.errors["c"] = 99, math.nan  # a NaN case is the worst error
     assert _goal([], "G3c", suites=("accuracy",), accuracy=accuracy).status == "NOT MET"
     assert _goal([], "G3c", suites=()).status.startswith("not run")
 

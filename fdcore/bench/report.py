@@ -78,8 +78,9 @@ def markdown_table(header, lines, numeric=()):
     return "\n".join(out)
 
 
-def format_markdown(rows, missing, accuracy, goals, quick):
-    """The whole report as Markdown: suite tables, the accuracy summary, the goals."""
+def format_markdown(rows, missing, accuracy, goals, quick, accuracy_problems=None):
+    """The whole report as Markdown: suite tables, the accuracy suite's tables (its per-case and
+    tag-class tables need ``accuracy_problems``, the problems it ran on), the goals."""
     from fdcore.bench import accuracy as accuracy_suite  # both import this module
     from fdcore.bench import goals as goal_table
 
@@ -93,6 +94,6 @@ def format_markdown(rows, missing, accuracy, goals, quick):
     if missing:
         parts.append(f"Not installed (skipped): {', '.join(missing)}.")
     if accuracy is not None:
-        parts += ["### accuracy", accuracy_suite.format_markdown(accuracy)]
+        parts += ["### accuracy", accuracy_suite.format_markdown(accuracy, accuracy_problems)]
     parts += ["### performance goals", goal_table.format_markdown(goals, quick)]
     return "\n\n".join(parts) + "\n"

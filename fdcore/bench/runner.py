@@ -265,7 +265,7 @@ def main(args):
     show = sys.stderr.isatty()
     rows, missing = run(suites, quick=args.quick, progress=show)
     print(reporting.format_table(rows, missing))
-    accuracy = None
+    accuracy = problems = None
     if "accuracy" in suites:
         from fdcore.bench import accuracy as accuracy_suite
 
@@ -285,7 +285,7 @@ def main(args):
         print(f"\nwrote {args.json}")
     if args.markdown:
         with open(args.markdown, "w") as fh:
-            fh.write(reporting.format_markdown(rows, missing, accuracy, goals, args.quick))
+            fh.write(reporting.format_markdown(rows, missing, accuracy, goals, args.quick, problems))
         print(f"wrote {args.markdown}")
     if args.plot:
         try:
