@@ -258,6 +258,35 @@ def test_accuracy_goal_uses_the_accuracy_suite_scores():
     assert _goal([], "G3c", suites=()).status.startswith("not run")
 
 
+def test_accuracy_goals_against_the_peers_per_case():
+    ours = MethodScore("fdcore richardson=True", "accurate", errors={"a": 1e-14, "b": 5e-9, "c": 1e-6},
+                       evals={"a": 8.0, "b": 8.0, "c": 24.0}, covered=99, estimated=100)
+    peer = MethodScore("jacobi.jacobi", "jacobi", errors={"a": 1e-15, "b": 1e-10, "c": 2e-7})
+    accuracy = {ours.method: ours, peer.method: peer}
+    result = _goal([], "G3d", suites=("accuracy",), accuracy=accuracy)
+    # b: 5e-9 where a peer reaches 1e-10 (<= 1e-9); c: 1e-6 within 10x of the best peer's 2e-7
+    assert result.status == "NOT MET" and "behind the best peer on 1 of 3 cases: b 5.0e-09" in result.figure
+    ours.errors["b"] = 1e-9
+    ours.errors["a"] = 1e-14
+    assert _goal([], "G3d", suites=("accuracy",), accuracy=accuracy).status == "NOT MET"  # median 1e-9 > 1e-13
+    ours.errors.update(a=1e-15, b=1e-14)
+    assert _goal([], "G3d", suites=("accuracy",), accuracy=accuracy).status == "MET"
+    ours.evals["c"] = 25.0  # more than 24 evaluations per coordinate somewhere
+    assert _goal([], "G3d", suites=("accuracy",), accuracy=accuracy).status == "NOT MET"
+    # the Hessian goal has no scores in this run
+    assert _goal([], "G3e", suites=("accuracy",), accuracy=accuracy).status == "reported"
+
+
+def test_accuracy_goal_on_error_estimates_per_class():
+    score = MethodScore("fdcore richardson=True", "accurate", coverage={"mgh": [99, 100], "noisy": [3, 10]},
+                        ratios=[10.0, 100.0, 1000.0], errors={"a": 1e-14}, evals={"a": 8.0}, covered=102,
+                        estimated=110)
+    result = _goal([], "G3f", suites=("accuracy",), accuracy={score.method: score})
+    assert result.status == "NOT MET" and "noisy 30%" in result.figure and "mgh" not in result.figure
+    score.coverage["noisy"] = [10, 10]
+    assert _goal([], "G3f", suites=("accuracy",), accuracy={score.method: score}).status == "MET"
+
+
 # --- the command line -----------------------------------------------------------------------------
 
 def test_markdown_and_json_hold_the_tables_and_the_goals(monkeypatch, tmp_path, capsys):

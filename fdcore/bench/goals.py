@@ -14,10 +14,14 @@ memory). Status:
 (errors of the same size, not merely the same order); timing-based statuses of a --quick run rest on short timings.
 """
 
+import math
 from dataclasses import dataclass
 from statistics import median
 from typing import Callable
 
+import numpy as np
+
+from fdcore.bench.accuracy import ACCURATE
 from fdcore.bench.report import format_time, markdown_table
 
 ACCURACY_FACTOR = 2.0
@@ -157,6 +161,50 @@ def _accuracy_suite(scores):
     return figure, median_err <= 1e-12 and worst <= 1e-9 and evals <= 8 and covered >= 0.95
 
 
+def _against_peers(label, median_bound, evals_bound, evals_max=None):
+    """The accurate mode against the best peer per case (the peers: every scored method not
+    labelled 'fdcore'): median per-case error, cases above 1e-9 where a peer reaches it or more
+    than 10x the best peer where none does, NaN cases, evaluations (per coordinate or entry)."""
+
+    def measure(scores):
+        if label not in scores:
+            return f"not scored (no '{label}' in this run)", None
+        ours = scores[label]
+        peers = [s for name, s in scores.items() if not name.startswith("fdcore") and s.kind == ours.kind]
+        behind = []
+        for case, error in ours.errors.items():
+            best = min((s.errors[case] for s in peers if case in s.errors and not math.isnan(s.errors[case])),
+                       default=math.nan)
+            if math.isnan(error) or (best <= ACCURATE and error > ACCURATE) or (best > ACCURATE and error > 10 * best):
+                behind.append(f"{case} {error:.1e} (best peer {best:.1e})")
+        evals = list(ours.evals.values())
+        met = (ours.median_error() <= median_bound and not behind and median(evals) <= evals_bound
+               and (evals_max is None or max(evals) <= evals_max))
+        figure = (f"median {ours.median_error():.1e}; behind the best peer on {len(behind)} of {len(ours.errors)} cases"
+                  f"{': ' + ', '.join(behind) if behind else ''}; {ours.nan_cases()} NaN; evaluations median "
+                  f"{median(evals):.1f}, max {max(evals):.1f}")
+        return figure, met
+
+    return measure
+
+
+def _coverage_per_class(label):
+    """Share of components whose error estimate >= the true error, in every tag class (>= 95%),
+    and the median estimate / true error (<= 1e3)."""
+
+    def measure(scores):
+        if label not in scores:
+            return f"not scored (no '{label}' in this run)", None
+        s = scores[label]
+        short = {tag: c / e for tag, (c, e) in s.coverage.items() if e and c / e < 0.95}
+        ratio = float(np.median(s.ratios)) if s.ratios else math.nan
+        figure = (f"classes under 95%: {', '.join(f'{t} {100 * v:.0f}%' for t, v in short.items()) or 'none'}; "
+                  f"median estimate / true error {ratio:.0f}")
+        return figure, not short and ratio <= 1e3
+
+    return measure
+
+
 GOALS = [
     Goal("G2a", "rosen gradient n=1000, Python f: within 1.05x of the floor (2n bare calls)",
          "gradient", "rosenbrock", 1000, _within("fdcore gradient", "floor", 1.05)),
@@ -171,6 +219,16 @@ GOALS = [
          "accurate", "rosenbrock", 50, _accurate_hessian),
     Goal("G3c", "accurate mode on the problem suite: median error <= 1e-12, max <= 1e-9, <= 8 evaluations/"
          "coordinate, estimate >= error for >= 95%", "accuracy", "", 0, _accuracy_suite),
+    Goal("G3d", "accurate gradient vs the peers, per case: median <= 1e-13; <= 1e-9 where a peer reaches it, "
+         "else within 10x of the best; no NaN; <= 8 evaluations/coordinate median, <= 24 max", "accuracy", "", 0,
+         _against_peers("fdcore richardson=True", 1e-13, 8, 24)),
+    Goal("G3e", "accurate Hessian vs the peers, per case: median <= 1e-11; within 10x of the best peer; no NaN; "
+         "<= 10 evaluations per unique entry median", "accuracy", "", 0,
+         _against_peers("fdcore hessian richardson=True", 1e-11, 10)),
+    Goal("G3f", "accurate gradient error estimates: >= the true error for >= 95% of components in every class, "
+         "median estimate / true error <= 1e3", "accuracy", "", 0, _coverage_per_class("fdcore richardson=True")),
+    Goal("G3g", "accurate Hessian error estimates: as G3f", "accuracy", "", 0,
+         _coverage_per_class("fdcore hessian richardson=True")),
     Goal("G4a", "compiled rosen n=1000, 1 thread: within 1.15x of a numba njit loop",
          "compiled", "rosenbrock", 1000, _within("fdcore compiled, 1 thread", "numba njit loop", 1.15)),
     Goal("G4b", "compiled rosen n=1000: 2 threads >= 1.7x faster than 1", "compiled", "rosenbrock", 1000,

@@ -1436,9 +1436,10 @@ def _float32_problem(name, x0, f, gradient, hessian, tags):
 
 
 def float32_rosenbrock(n):
-    """Chained Rosenbrock computed in float32 at x0 = (-1.25, 1, -1.25, 1, ...) (exact in float32);
-    the derivatives are those of the exact (float64) function."""
-    return _float32_problem("float32_rosenbrock", _alternating(n, -1.25, 1.0), _rosen, _rosen_grad, _rosen_hess,
+    """Chained Rosenbrock computed in float32 at x0 = (-1.2, 1.1, -1.2, 1.1, ...); the derivatives
+    are those of the exact (float64) function at x0. (At a dyadic x0 such as (-1.25, 1), dyadic
+    steps would make the float32 polynomial exact and hide its rounding.)"""
+    return _float32_problem("float32_rosenbrock", _alternating(n, -1.2, 1.1), _rosen, _rosen_grad, _rosen_hess,
                             ("float32",))
 
 
