@@ -160,6 +160,14 @@ def _extrapolate(estimates, roundoff, plan, select):
         # one level coarser| / (r^q - 1); TRUNCATION_SAFETY makes that an estimate from above.
         shrink = plan.ratio ** (plan.order + j * plan.error_step) - 1.0
         if cur.shape[1] >= 2:
+            # The column's coarsest entry too: its error is r^q / (r^q - 1) times its difference
+            # from the next one. Where truncation is negligible (a polynomial or separable f, a
+            # structural zero of a Hessian), it carries the least round-off of the column.
+            candidates.append(cur[:, :1])
+            errors.append(TRUNCATION_SAFETY * np.abs(cur[:, 1:2] - cur[:, :1]) * (1.0 + 1.0 / shrink) + cur_round[:, :1])
+            reported.append(errors[-1])
+            roundings.append(cur_round[:, :1])
+            levels.append(j)
             candidates.append(cur[:, 1:])
             errors.append(TRUNCATION_SAFETY * np.abs(cur[:, 1:] - cur[:, :-1]) / shrink + cur_round[:, 1:])
             reported.append(errors[-1])
