@@ -53,13 +53,13 @@ def run_plan(evaluator, plan, h, coords, f0, noise, m, select=True):
 
 
 def axis_derivative(evaluator, d, order, method, levels, ratio, h, noise, vector, f0=None,
-                    retry_tolerance=None):
+                    retry_tolerance=None, scale_given=False):
     """First-order (d = 1) or axis (d >= 1) derivatives of every coordinate by an axis plan.
 
     ``vector``: f returns (m,) arrays; the value is then (n, m). ``f0``: f(x) if the caller
     has it. ``retry_tolerance``: coordinates whose relative error estimate exceeds it are tried
-    again at other step scales (see `_search_scales`).
-    Returns an AxisOutcome.
+    again at other step scales (see `_search_scales`); ``scale_given``: h follows the user's
+    typical_x, so no unit-scale check is made. Returns an AxisOutcome.
     """
     plan = axis_plan(d, order, method, levels, ratio)
     n = evaluator.x.shape[0]
@@ -107,12 +107,14 @@ def axis_derivative(evaluator, d, order, method, levels, ratio, h, noise, vector
                 attempt(poor, axis_plan(d, order, "backward", levels, ratio), h)
     outcome = AxisOutcome(value, error, step, nfev)
     if retry_tolerance is not None:
-        nfev += _search_scales(evaluator, plan, h, f0, noise, m, outcome, rounding, claimed, retry_tolerance, nfev)
+        nfev += _search_scales(evaluator, plan, h, f0, noise, m, outcome, rounding, claimed, retry_tolerance, nfev,
+                               scale_given)
         outcome.nfev = nfev
     return outcome
 
 
-def _search_scales(evaluator, plan, h, f0, noise, m, outcome, rounding, claimed, tolerance, spent_before):
+def _search_scales(evaluator, plan, h, f0, noise, m, outcome, rounding, claimed, tolerance, spent_before,
+                   scale_given):
     """The accurate mode's step-scale search (fdcore.numerics.scale_search) after the default
     window: updates outcome (and rounding, claimed) in place; returns the evaluations spent
     (``spent_before``: those of the default window and its domain retries).
@@ -125,7 +127,7 @@ def _search_scales(evaluator, plan, h, f0, noise, m, outcome, rounding, claimed,
     last_h = h.copy()  # per coordinate: the coarsest step of its last window
     last_value = outcome.value.copy()
     last_error = outcome.error.copy()
-    unit_checked = ~scale_search.ambiguous_scale(x, h)
+    unit_checked = np.full(n, scale_given) | ~scale_search.ambiguous_scale(x, h)
     moved_down = np.zeros(n, dtype=bool)
     confirmed = np.zeros(n, dtype=bool)  # two consecutive windows agreed, the finer one good
     # The kept estimate is good but disagrees with a good window above it: one of them aliases.

@@ -26,6 +26,12 @@ PARAMETERS = {
     ``EPS**(1/3)`` for the central and ``EPS**(1/2)`` for the one-sided two-point difference;
     EPS is the machine epsilon of x's dtype. 'adaptive': chosen per coordinate from estimates
     of f's higher derivative and noise (see `noise`).""",
+    "typical_x": """typical_x : float or array_like of shape (n,), optional
+    The magnitude on which f varies in each coordinate: the default steps use the scale
+    ``max(|typical_x_i|, |x_i|)`` in place of ``max(1, |x_i|)`` (Dennis & Schnabel's typx;
+    SciPy's ``x_scale`` and optimagic's scaling play the same part). For coordinates of a
+    different order than 1, e.g. parameters near 1e-6 or 1e4. Not with an explicit ``step``,
+    ``method='complex'``, ``step='adaptive'``, ``bounds=`` or ``sparsity=``.""",
     "richardson": """richardson : bool or int, optional
     Richardson extrapolation over the steps h, h/r, h/r^2, ...: an int is the number of
     levels; ``True`` is the accurate mode, 4 levels of the central two-point difference

@@ -17,6 +17,7 @@ from fdcore.derivatives.result import finish
 from fdcore.derivatives.sparse import sparse_first_derivative
 from fdcore.derivatives.validation import (
     check_out,
+    dense_typical_scale,
     flag_nonfinite,
 )
 from fdcore.evaluators.protocol import BatchOptions, make_evaluator
@@ -28,7 +29,7 @@ from fdcore.numerics.steps import is_adaptive, resolve_step
 
 
 @document
-def gradient(f, x, *, method="central", order=None, step=None, richardson=False, step_ratio=2.0,
+def gradient(f, x, *, method="central", order=None, step=None, typical_x=None, richardson=False, step_ratio=2.0,
              noise=None, args=(), kwargs=None, out=None, full_output=False, num_threads=None,
              vectorized=False, workers=None, max_batch_bytes=None, progress=False, bounds=None):
     """Gradient of a scalar function by finite differences.
@@ -81,6 +82,7 @@ def gradient(f, x, *, method="central", order=None, step=None, richardson=False,
     """
     evaluator = make_evaluator(f, x, args, kwargs, num_threads, BatchOptions(vectorized, workers, max_batch_bytes, progress))
     opts = parse(method, order, richardson, step_ratio, noise, FIRST_DERIVATIVE_METHODS)
+    typical = dense_typical_scale(typical_x, evaluator.x, method, step, bounds)
     n = evaluator.x.shape[0]
     target = np.empty(n, evaluator.x.dtype)  # the caller's out receives only a complete result
     out = target if out is None else check_out(out, (n,), evaluator.x.dtype)
@@ -98,7 +100,7 @@ def gradient(f, x, *, method="central", order=None, step=None, richardson=False,
         outcome = adaptive_axis_derivative(evaluator, opts, vector=False)
         out[...] = outcome.value
     elif opts.two_point and not full_output:
-        h = resolve_step(step, evaluator.x, 1, method)
+        h = resolve_step(step, evaluator.x, 1, method, typical=typical)
         plus, minus = TWO_POINT_NODES[method]
         f0 = evaluator.scalar() if method != "central" else np.nan
         evaluator.two_point_gradient(h, plus, minus, f0, target)
@@ -106,16 +108,17 @@ def gradient(f, x, *, method="central", order=None, step=None, richardson=False,
             out[...] = target
         return flag_nonfinite(out, "gradient")
     else:
-        h = resolve_step(step, evaluator.x, 1, method, opts.order, opts.levels, opts.ratio)
+        h = resolve_step(step, evaluator.x, 1, method, opts.order, opts.levels, opts.ratio, typical)
         outcome = axis_derivative(evaluator, 1, opts.order, method, opts.levels, opts.ratio, h, opts.noise, False,
-                                  retry_tolerance=retry_tolerance(opts.accurate, step, evaluator.x.dtype))
+                                  retry_tolerance=retry_tolerance(opts.accurate, step, evaluator.x.dtype),
+                                  scale_given=typical is not None)
         out[...] = outcome.value
     flag_nonfinite(out, "gradient")
     return finish(out, outcome, opts, full_output)
 
 
 @document
-def jacobian(f, x, *, method="central", order=None, step=None, richardson=False, step_ratio=2.0,
+def jacobian(f, x, *, method="central", order=None, step=None, typical_x=None, richardson=False, step_ratio=2.0,
              noise=None, args=(), kwargs=None, out=None, full_output=False, num_threads=None,
              vectorized=False, workers=None, max_batch_bytes=None, progress=False, bounds=None,
              sparsity=None):
@@ -151,6 +154,7 @@ def jacobian(f, x, *, method="central", order=None, step=None, richardson=False,
     """
     evaluator = make_evaluator(f, x, args, kwargs, num_threads, BatchOptions(vectorized, workers, max_batch_bytes, progress))
     opts = parse(method, order, richardson, step_ratio, noise, FIRST_DERIVATIVE_METHODS)
+    typical = dense_typical_scale(typical_x, evaluator.x, method, step, bounds, sparsity)
     n = evaluator.x.shape[0]
     if bounds is not None and method == "complex":
         raise ValueError("bounds= works with the real stencils, not with method='complex'")
@@ -158,7 +162,7 @@ def jacobian(f, x, *, method="central", order=None, step=None, richardson=False,
         return sparse_first_derivative(evaluator, opts, step, sparsity, out, full_output, bounds)
     by_column = lambda bad: np.flatnonzero(bad.any(axis=0))
     if opts.two_point and not full_output and not is_adaptive(step) and bounds is None:
-        h = resolve_step(step, evaluator.x, 1, method)
+        h = resolve_step(step, evaluator.x, 1, method, typical=typical)
         plus, minus = TWO_POINT_NODES[method]
         f0 = evaluator.vector() if method != "central" else None
         if out is not None:  # m is known here only for one-sided stencils
@@ -179,9 +183,10 @@ def jacobian(f, x, *, method="central", order=None, step=None, richardson=False,
         elif is_adaptive(step):
             outcome = adaptive_axis_derivative(evaluator, opts, vector=True)
         else:
-            h = resolve_step(step, evaluator.x, 1, method, opts.order, opts.levels, opts.ratio)
+            h = resolve_step(step, evaluator.x, 1, method, opts.order, opts.levels, opts.ratio, typical)
             outcome = axis_derivative(evaluator, 1, opts.order, method, opts.levels, opts.ratio, h, opts.noise, True,
-                                      retry_tolerance=retry_tolerance(opts.accurate, step, evaluator.x.dtype))
+                                      retry_tolerance=retry_tolerance(opts.accurate, step, evaluator.x.dtype),
+                                      scale_given=typical is not None)
         outcome.value, outcome.error = outcome.value.T, outcome.error.T
     shape = outcome.value.shape
     out = np.empty(shape, evaluator.x.dtype) if out is None else check_out(out, shape, evaluator.x.dtype)

@@ -21,6 +21,7 @@ from fdcore.derivatives.validation import (
     as_float_array,
     check_out,
     check_pattern_values,
+    dense_typical_scale,
     flag_nonfinite,
     require_memory,
 )
@@ -39,7 +40,7 @@ from fdcore.numerics.steps import is_adaptive, resolve_step
 
 
 @document
-def hessian(f, x, *, method="central", order=None, step=None, richardson=False, step_ratio=2.0,
+def hessian(f, x, *, method="central", order=None, step=None, typical_x=None, richardson=False, step_ratio=2.0,
             noise=None, args=(), kwargs=None, out=None, full_output=False, num_threads=None,
             vectorized=False, workers=None, max_batch_bytes=None, progress=False, grad=None,
             sparsity=None, bounds=None):
@@ -101,24 +102,26 @@ def hessian(f, x, *, method="central", order=None, step=None, richardson=False, 
         _require_dense_hessian(x if isinstance(x, np.ndarray) else as_float_array(x))
     if grad is not None:
         if bounds is not None:
-            return _hessian_from_gradient(grad, x, method=method, order=order, step=step, richardson=richardson,
-                                          step_ratio=step_ratio, noise=noise, args=args, kwargs=kwargs, out=out,
-                                          full_output=full_output, bounds=bounds)
+            return _hessian_from_gradient(grad, x, method=method, order=order, step=step, typical_x=typical_x,
+                                          richardson=richardson, step_ratio=step_ratio, noise=noise, args=args,
+                                          kwargs=kwargs, out=out, full_output=full_output, bounds=bounds)
         if sparsity is not None:
             check_pattern_values(sparsity)
             # Either triangle (or both) stands for the symmetric pattern: the Jacobian of the
             # gradient needs both, or (J + J^T) / 2 halves the entries of the triangle given.
             n_pattern = (sparsity.shape if hasattr(sparsity, "shape") else np.shape(sparsity))[0]
-            J = jacobian(grad, x, method=method, order=order, step=step, richardson=richardson, noise=noise,
-                         args=args, kwargs=kwargs, num_threads=num_threads, vectorized=vectorized,
+            J = jacobian(grad, x, method=method, order=order, step=step, typical_x=typical_x, richardson=richardson,
+                         noise=noise, args=args, kwargs=kwargs, num_threads=num_threads, vectorized=vectorized,
                          workers=workers, sparsity=symmetric_pattern(sparsity, n_pattern))
             return ((J + J.T) * 0.5).tocsr()
-        return _hessian_from_gradient(grad, x, method=method, order=order, step=step, richardson=richardson,
-                                      step_ratio=step_ratio, noise=noise, args=args, kwargs=kwargs, out=out,
-                                      full_output=full_output, num_threads=num_threads, vectorized=vectorized,
-                                      workers=workers, max_batch_bytes=max_batch_bytes, progress=progress)
+        return _hessian_from_gradient(grad, x, method=method, order=order, step=step, typical_x=typical_x,
+                                      richardson=richardson, step_ratio=step_ratio, noise=noise, args=args,
+                                      kwargs=kwargs, out=out, full_output=full_output, num_threads=num_threads,
+                                      vectorized=vectorized, workers=workers, max_batch_bytes=max_batch_bytes,
+                                      progress=progress)
     evaluator = make_evaluator(f, x, args, kwargs, num_threads, BatchOptions(vectorized, workers, max_batch_bytes, progress))
     opts = parse(method, order, richardson, step_ratio, noise, FIRST_DERIVATIVE_METHODS, ACCURATE_HESSIAN_LEVELS)
+    typical = dense_typical_scale(typical_x, evaluator.x, method, step, bounds, sparsity)
     n = evaluator.x.shape[0]
     if sparsity is not None:
         if method != "central" or opts.levels > 1 or opts.order != 2 or out is not None or full_output:
@@ -144,7 +147,7 @@ def hessian(f, x, *, method="central", order=None, step=None, richardson=False, 
         outcome = _complex_hessian(evaluator, step)
     else:
         target = staged() if opts.levels == 1 and not full_output else None
-        outcome = hessian_levels(evaluator, opts, step, target)
+        outcome = hessian_levels(evaluator, opts, step, target, typical)
         if outcome is None:  # the plain stencil wrote into target
             return flag_nonfinite(_deliver(target, out), "Hessian", index_of=by_row)
     out[...] = outcome.value
@@ -187,14 +190,15 @@ def _nfev_per_level(n, central):
     return n * n + n if central else n * (n - 1) // 2 + 2 * n
 
 
-def hessian_levels(evaluator, opts, step, out):
+def hessian_levels(evaluator, opts, step, out, typical=None):
     """The Hessian by the central or one-sided stencil, extrapolated over Richardson levels.
 
     Plain (one level, no full output): writes into ``out`` and returns None. Otherwise returns an
     AxisOutcome with value (n, n), error (n, n), step (n,) and nfev.
 
     ``order`` p > base order is reached with p/2 (central) or p (one-sided) levels and the top
-    tableau entry; ``richardson`` levels pick the best entry per component.
+    tableau entry; ``richardson`` levels pick the best entry per component. ``typical``: the
+    coordinates' scales (typical_x) for the default steps.
     """
     central = opts.method == "central"
     base_order = 2 if central else 1
@@ -213,7 +217,7 @@ def hessian_levels(evaluator, opts, step, out):
         nfev += spent
         out = None  # full output: report the steps and nfev
     else:
-        h = resolve_step(step, evaluator.x, 2, opts.method, base_order, levels, opts.ratio)
+        h = resolve_step(step, evaluator.x, 2, opts.method, base_order, levels, opts.ratio, typical)
     sign = 1 if opts.method == "forward" else -1
 
     def run(h_level, target):

@@ -13,6 +13,7 @@ from fdcore.evaluators.points import (
 )
 from fdcore.evaluators.protocol import call_arguments, check_callable
 from fdcore.numerics.arrays import all_finite
+from fdcore.numerics.steps import is_adaptive, typical_scale
 
 
 def check_pattern_values(sparsity, name="sparsity"):
@@ -86,3 +87,14 @@ def refuse_compiled(f, entry, name="f"):
 # the entry points and the applications take them from here.
 __all__ = ["as_float_array", "call_arguments", "check_callable", "check_out", "check_pattern_values",
            "flag_nonfinite", "is_compiled_callback", "read_only_view", "refuse_compiled", "require_memory"]
+
+
+def dense_typical_scale(typical_x, x, method, step, bounds=None, sparsity=None):
+    """typical_x checked (fdcore.numerics.steps.typical_scale), or ValueError where it meets an
+    option whose steps follow other rules."""
+    typical = typical_scale(typical_x, x)
+    if typical is not None:
+        if method == "complex" or is_adaptive(step) or bounds is not None or sparsity is not None:
+            raise ValueError("typical_x sets the default steps of the dense real stencils; it does not combine "
+                             "with method='complex', step='adaptive', bounds= or sparsity=")
+    return typical

@@ -33,17 +33,43 @@ def accuracy_order(order, method):
     return order
 
 
-def default_step(x, d, method, order=None, levels=1, ratio=2.0):
+def default_step(x, d, method, order=None, levels=1, ratio=2.0, typical=None):
     """The default (coarsest-level) step for every coordinate of x, in x's dtype.
 
     With final accuracy order q (the base order plus what the Richardson levels remove) the
     error is ~ C h^q + EPS / h^d, minimised near h ~ EPS^(1/(q + d)); the coarsest level is that
-    step times ratio^(levels - 1), so that the finest level sits at it.
+    step times ratio^(levels - 1), so that the finest level sits at it. The scale of coordinate
+    i is max(1, |x_i|), or, given the typical magnitudes ``typical`` (see `typical_scale`),
+    max(typical_i, |x_i|) (Dennis & Schnabel, Numerical Methods for Unconstrained Optimization,
+    1983, sec. 5.4: typx).
     """
+    relative = _relative_step(x.dtype, d, accuracy_order(order, method), method == "central", levels, ratio)
+    if typical is not None:
+        return (relative * np.maximum(typical, np.abs(x.astype(np.float64)))).astype(x.dtype)
     h = np.empty_like(x)
-    scaled_steps(x, _relative_step(x.dtype, d, accuracy_order(order, method),
-                                              method == "central", levels, ratio), h)
+    scaled_steps(x, relative, h)
     return h
+
+
+def typical_scale(typical_x, x):
+    """typical_x as a float64 array of shape x.shape, positive and finite (None stays None); an
+    error naming typical_x otherwise."""
+    if typical_x is None:
+        return None
+    if isinstance(typical_x, str) or np.asarray(typical_x).dtype == bool:
+        raise TypeError(f"typical_x must be a positive number or an array of shape {x.shape}, got {typical_x!r:.60}")
+    try:
+        typical = np.abs(np.asarray(typical_x, dtype=np.float64))
+    except (TypeError, ValueError):
+        raise TypeError(f"typical_x must be a positive number or an array of shape {x.shape}, "
+                        f"got {typical_x!r:.60}") from None
+    if typical.ndim == 0:
+        typical = np.full(x.shape, float(typical))
+    elif typical.shape != x.shape:
+        raise ValueError(f"typical_x must be a scalar or have shape {x.shape}, got shape {typical.shape}")
+    if not np.all(np.isfinite(typical)) or not np.all(typical > 0):
+        raise ValueError("typical_x must be nonzero and finite (its magnitudes are the coordinates' scales)")
+    return typical
 
 
 @lru_cache(maxsize=256)
@@ -53,14 +79,17 @@ def _relative_step(dtype, d, order, central, levels, ratio):
     return min(eps ** (1.0 / (q + d)) * ratio ** (levels - 1), MAX_RELATIVE_STEP)
 
 
-def resolve_step(step, x, d, method, order=None, levels=1, ratio=2.0):
-    """The step array for x: the default rule when ``step`` is None, else the user's step.
+def resolve_step(step, x, d, method, order=None, levels=1, ratio=2.0, typical=None):
+    """The step array for x: the default rule when ``step`` is None (on the scales ``typical``
+    where given), else the user's step.
 
     A user step is a positive finite scalar or an array of shape (n,); it is taken as absolute
     (the coarsest level's step when Richardson levels are used).
     """
     if step is None:
-        return default_step(x, d, method, order, levels, ratio)
+        return default_step(x, d, method, order, levels, ratio, typical)
+    if typical is not None:
+        raise ValueError("typical_x sets the default steps' scales: give step or typical_x, not both")
     if isinstance(step, str):
         raise ValueError(f"step must be a positive number, an array of shape {x.shape} or None; got {step!r}")
     if np.asarray(step).dtype == bool:  # True would be taken as 1.0
