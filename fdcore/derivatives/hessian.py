@@ -279,7 +279,8 @@ HESSIAN_RETRY = 1e-7
 
 def _entries_to_retry(value, claimed, rounding):
     """Entries whose estimate is non-finite, or truncation-bound with a relative claimed error
-    above HESSIAN_RETRY (relative to the entry or, for tiny entries, 1e-4 of the largest)."""
+    above HESSIAN_RETRY (relative to the entry or, for tiny entries, to RELATIVE_FLOOR of the largest:
+    fdcore.numerics.scale_search)."""
     finite = np.isfinite(value)
     floor = scale_search.relative_floor(value[finite]) if finite.any() else 0.0
     with np.errstate(divide="ignore", invalid="ignore"):
