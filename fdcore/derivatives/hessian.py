@@ -72,8 +72,9 @@ def hessian(f, x, *, method="central", order=None, step=None, typical_x=None, ri
         Richardson levels of the basic stencil, the best tableau entry per component;
         ``True`` (the accurate mode) means 3 levels: 3 (n^2 + n) + 1 evaluations, about 1e-11
         relative error; where entries meet non-finite values of f (the edge of its domain) or
-        are poorly resolved, the Hessian is computed again one window below (the scale |x_i|, or
-        8x smaller steps), after measuring f's noise: another 3 (n^2 + n) + 24 at most.
+        are poorly resolved, or belong to coordinates with |x_i| >> 1 (checked on the unit
+        scale), the Hessian is computed again at other steps (the unit scale, the scale |x_i|,
+        or 8x smaller), after measuring f's noise: another 3 (n^2 + n) + 24 at most.
     grad : callable, optional
         An analytic gradient ``grad(x, *args, **kwargs) -> (n,)``: the Hessian is then its
         Jacobian (2n gradient evaluations central, n + 1 one-sided), symmetrised as
@@ -247,7 +248,11 @@ def hessian_levels(evaluator, opts, step, out, typical=None):
     nfev += levels * _nfev_per_level(n, central)
     step_used = h.astype(np.float64) * scales[np.diagonal(level.reshape(n, n))]
     if opts.accurate and step is None:
-        retry = _entries_to_retry(value, claimed, rounding)
+        # coordinates whose steps are long on the unit scale (|x_i| >> 1): their entries are
+        # checked with a window on the unit scale, as the gradient's are (scale_search)
+        ambiguous = np.zeros(n, dtype=bool) if typical is not None else scale_search.ambiguous_scale(evaluator.x, h)
+        pairs = (ambiguous[:, None] | ambiguous[None, :]).ravel()
+        retry = _entries_to_retry(value, claimed, rounding) | pairs
         if retry.any() and opts.noise is None:
             # f's noise first (as the gradient's step-scale search does): rounding the model
             # missed makes smaller steps look better than they are
@@ -257,16 +262,20 @@ def hessian_levels(evaluator, opts, step, out, typical=None):
                 excess = measured / per_value
                 error, claimed = error + rounding * excess, claimed + rounding * excess
                 rounding, per_value = rounding * (1.0 + excess), per_value + measured
-                retry = _entries_to_retry(value, claimed, rounding)
+                retry = _entries_to_retry(value, claimed, rounding) | pairs
         if retry.any():
             # Entries that met f's domain edge (non-finite), or whose truncation-bound estimate is
             # poor: the whole Hessian again one window below (fdcore.numerics.scale_search: the
             # scale |x_i|, else r^L smaller), keeping per entry the better claimed estimate (the
             # stencils and the choice are symmetric, so the result stays exactly symmetric).
-            h_retry = scale_search.smaller_steps(evaluator.x, h, levels, opts.ratio, first=np.ones(n, dtype=bool))
-            v, e, lv, _, cl = levels_at(h_retry, per_value)
+            h_retry = np.where(ambiguous, scale_search.unit_scale_steps(evaluator.x, h, levels, opts.ratio),
+                               scale_search.smaller_steps(evaluator.x, h, levels, opts.ratio, first=np.ones(n, dtype=bool)))
+            v, e, lv, _, cl = levels_at(h_retry.astype(evaluator.x.dtype), per_value)
             nfev += levels * _nfev_per_level(n, central)
-            take = retry & (cl < claimed)
+            # an ambiguous pair's unit-scale estimate wins where the two disagree (aliasing)
+            with np.errstate(invalid="ignore"):
+                disagree = np.abs(v - value) > e + error
+            take = retry & ((cl < claimed) | (pairs & disagree & np.isfinite(v)))
             value, error = np.where(take, v, value), np.where(take, e, error)
             diagonal = np.diagonal(take.reshape(n, n))
             step_used = np.where(diagonal, h_retry * scales[np.diagonal(lv.reshape(n, n))], step_used)
