@@ -362,7 +362,18 @@ def test_top_entry_claims_no_gain_in_its_error():
     E = np.array([[-1.415885770299774e-04, -4.295990315328346e-05, -1.1212718568673341e-05,
                    -2.8326765676711663e-06]])
     rounding = np.array([[3.48e-14, 6.96e-14, 1.39e-13, 2.78e-13]])
-    best, error, level, top_rounding, claimed = extrapolate(E, rounding, Tableau(2, 2.0, 2), full=True)
+    best, error, level, top_rounding, claimed, _ = extrapolate(E, rounding, Tableau(2, 2.0, 2), full=True)
     assert level[0] == 3 and abs(best[0]) == pytest.approx(7.31e-11, rel=1e-2)
     assert claimed[0] < 1e-12 and (error[0] - top_rounding[0]) == pytest.approx(255 * (claimed[0] - top_rounding[0]))
     assert 10 * error[0] > abs(best[0])
+
+
+def test_erratic_columns_flag_unmodelled_noise():
+    """Noise far above the modelled round-off makes a column's last step grow (it scales as
+    noise / h); a converging column's steps shrink by ~r^q."""
+    h = 0.1 / 2.0 ** np.arange(4)
+    smooth = 1.0 + 0.3 * h**2 + 0.1 * h**4
+    noisy = smooth + 1e-5 * np.array([1.0, -1.0, 1.0, -1.0]) / h  # noise / h, alternating
+    E = np.stack([smooth, noisy])
+    *_, erratic = extrapolate(E, np.full_like(E, 1e-15), Tableau(2, 2.0, 2), full=True)
+    assert erratic.tolist() == [False, True]

@@ -30,8 +30,8 @@ class AxisOutcome:
 
 
 def run_plan(evaluator, plan, h, coords, f0, noise, m, select=True):
-    """Level estimates -> extrapolated value, error, chosen level, the error's round-off part and
-    the claimed error (see fdcore.numerics.richardson.extrapolate)."""
+    """Level estimates -> extrapolated value, error, chosen level, the error's round-off part, the
+    claimed error and the erratic flags (see fdcore.numerics.richardson.extrapolate)."""
     check_noise_size(noise, m)
     K = len(plan.nodes)
     if m is None:
@@ -73,7 +73,7 @@ def axis_derivative(evaluator, d, order, method, levels, ratio, h, noise, vector
         f0 = np.nan
     if vector:
         m = f0.shape[0]
-    value, error, level, rounding, claimed = run_plan(evaluator, plan, h, coords, f0, noise, m)
+    value, error, level, rounding, claimed, erratic = run_plan(evaluator, plan, h, coords, f0, noise, m)
     nfev += n * len(plan.nodes)
     step = _finest_step(h, coords, plan, level)
 
@@ -81,7 +81,7 @@ def axis_derivative(evaluator, d, order, method, levels, ratio, h, noise, vector
         """Run attempt_plan on the coordinates in mask; keep its estimates where they are better."""
         nonlocal nfev
         retry = coords[mask]
-        v, e, lv, rd, cl = run_plan(evaluator, attempt_plan, attempt_h, retry, f0, noise, m)
+        v, e, lv, rd, cl, _ = run_plan(evaluator, attempt_plan, attempt_h, retry, f0, noise, m)
         nfev += len(retry) * len(attempt_plan.nodes)
         better = cl < claimed[mask]
         value[mask] = np.where(better, v, value[mask])
@@ -108,16 +108,17 @@ def axis_derivative(evaluator, d, order, method, levels, ratio, h, noise, vector
     outcome = AxisOutcome(value, error, step, nfev)
     if retry_tolerance is not None:
         nfev += _search_scales(evaluator, plan, h, f0, noise, m, outcome, rounding, claimed, retry_tolerance, nfev,
-                               scale_given)
+                               scale_given, bool(np.any(erratic)))
         outcome.nfev = nfev
     return outcome
 
 
 def _search_scales(evaluator, plan, h, f0, noise, m, outcome, rounding, claimed, tolerance, spent_before,
-                   scale_given):
+                   scale_given, erratic):
     """The accurate mode's step-scale search (fdcore.numerics.scale_search) after the default
     window: updates outcome (and rounding, claimed) in place; returns the evaluations spent
-    (``spent_before``: those of the default window and its domain retries).
+    (``spent_before``: those of the default window and its domain retries; ``erratic``: the
+    default window shows the signature of unmodelled noise somewhere, see extrapolate).
 
     Decisions (is an estimate good, is a window better) use the tableau's claimed errors, the
     ones by which it ranks its entries; agreement between windows uses the error estimates."""
@@ -140,7 +141,7 @@ def _search_scales(evaluator, plan, h, f0, noise, m, outcome, rounding, claimed,
         unit = ~unit_checked & ~confirmed
         todo = np.flatnonzero(poor | unit | unconfirmed)
         budget = scale_search.MAX_WINDOWS * len(plan.nodes) * n - spent_before - 2 * len(plan.nodes) * todo.size
-        if window == 0 and todo.size and noise is None and budget >= noise_measurement.MAX_EVALUATIONS:
+        if window == 0 and (todo.size or erratic) and noise is None and budget >= noise_measurement.MAX_EVALUATIONS:
             # Before searching, f's noise: the round-off model (F_ULPS ulps of |f|) misses the
             # rounding of an f that cancels (a small sum of large terms) or computes cos(w x) at
             # large w x, and smaller steps would chase it. Measured once (where the evaluations
@@ -158,7 +159,7 @@ def _search_scales(evaluator, plan, h, f0, noise, m, outcome, rounding, claimed,
                             scale_search.smaller_steps(x, last_h, plan.levels, plan.ratio, first=~moved_down))
         moved_down[todo] |= ~unit[todo]
         unit_checked[todo] = True
-        v, e, lv, rd, cl = run_plan(evaluator, plan, window_h, todo, f0, noise, m)
+        v, e, lv, rd, cl, _ = run_plan(evaluator, plan, window_h, todo, f0, noise, m)
         nfev += todo.size * len(plan.nodes)
         agreed = scale_search.agree(v, e, last_value[todo], last_error[todo])
         good = ~scale_search.improvable(v, cl, rd, tolerance, floor)

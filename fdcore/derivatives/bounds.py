@@ -86,7 +86,7 @@ def bounded_axis_derivative(evaluator, d, order, method, levels, ratio, h, noise
         if coords.size == 0:
             continue
         plan = plans[kind]
-        v, e, level, _, _ = run_plan(evaluator, plan, h, coords, np.nan if f0 is None else f0, noise, m_out)
+        v, e, level, _, _, _ = run_plan(evaluator, plan, h, coords, np.nan if f0 is None else f0, noise, m_out)
         nfev += coords.size * len(plan.nodes)
         value[coords], error[coords] = v, e
         finest = level if level.ndim == 1 else level.max(axis=1)

@@ -233,7 +233,7 @@ def hessian_levels(evaluator, opts, step, out, typical=None):
     scales = opts.ratio ** -np.arange(levels, dtype=np.float64)
 
     def levels_at(h_coarse, per_value):
-        """(value, error, finest level, rounding, claimed) per entry, flattened, at coarsest steps
+        """(value, error, finest level, rounding, claimed, erratic) per entry, flattened, at coarsest steps
         h_coarse, for an absolute error ``per_value`` of one value of f."""
         H = np.empty((levels, n, n))
         target = np.empty((n, n), evaluator.x.dtype)
@@ -244,7 +244,7 @@ def hessian_levels(evaluator, opts, step, out, typical=None):
         roundoff = HESSIAN_VALUES_PER_ENTRY * per_value / (np.outer(h_coarse, h_coarse)[None] * scales[:, None, None] ** 2)
         return extrapolate(H.reshape(levels, -1).T, roundoff.reshape(levels, -1).T, tableau, select, full=True)
 
-    value, error, level, rounding, claimed = levels_at(h, per_value)
+    value, error, level, rounding, claimed, _ = levels_at(h, per_value)
     nfev += levels * _nfev_per_level(n, central)
     step_used = h.astype(np.float64) * scales[np.diagonal(level.reshape(n, n))]
     if opts.accurate and step is None:
@@ -270,7 +270,7 @@ def hessian_levels(evaluator, opts, step, out, typical=None):
             # stencils and the choice are symmetric, so the result stays exactly symmetric).
             h_retry = np.where(ambiguous, scale_search.unit_scale_steps(evaluator.x, h, levels, opts.ratio),
                                scale_search.smaller_steps(evaluator.x, h, levels, opts.ratio, first=np.ones(n, dtype=bool)))
-            v, e, lv, _, cl = levels_at(h_retry.astype(evaluator.x.dtype), per_value)
+            v, e, lv, _, cl, _ = levels_at(h_retry.astype(evaluator.x.dtype), per_value)
             nfev += levels * _nfev_per_level(n, central)
             # an ambiguous pair's unit-scale estimate wins where the two disagree (aliasing)
             with np.errstate(invalid="ignore"):

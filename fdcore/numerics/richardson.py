@@ -135,19 +135,22 @@ def extrapolate(estimates, roundoff, plan, select=True, full=False):
     Returns (best, error_estimate, level): arrays of estimates.shape without axis 1; ``level`` is
     the finest Richardson level the chosen entry uses. ``full`` adds the round-off part of the
     error estimate and the *claimed* error, the tableau's own estimate by which entries are
-    ranked; it is below the error estimate where the top entry's last gain cannot be verified.
+    ranked; it is below the error estimate where the top entry's last gain cannot be verified;
+    and *erratic*: where a column's last step grows instead of shrinking, clear of the modelled
+    round-off (the signature of noise that the model does not include, or of aliasing).
     Non-finite entries never win; a component with no finite entry is NaN with an infinite
     error estimate.
     """
     with np.errstate(invalid="ignore", over="ignore"):  # NaN/inf from f are handled below
-        value, error, level, rounding, claimed = _extrapolate(estimates, roundoff, plan, select)
-    return (value, error, level, rounding, claimed) if full else (value, error, level)
+        value, error, level, rounding, claimed, erratic = _extrapolate(estimates, roundoff, plan, select)
+    return (value, error, level, rounding, claimed, erratic) if full else (value, error, level)
 
 
 def _extrapolate(estimates, roundoff, plan, select):
     L = estimates.shape[1]
     candidates, errors, levels, roundings = [], [], [], []
     reported = []  # the error reported for each candidate, where it differs from the ranking one
+    erratic = np.zeros(estimates.shape[:1] + estimates.shape[2:], dtype=bool)
     cur, cur_round = estimates, roundoff
     for j in range(L):
         if j > 0:
@@ -159,6 +162,9 @@ def _extrapolate(estimates, roundoff, plan, select):
         # shrinks by r^q, so an entry's error is about |its difference from the same-order entry
         # one level coarser| / (r^q - 1); TRUNCATION_SAFETY makes that an estimate from above.
         shrink = plan.ratio ** (plan.order + j * plan.error_step) - 1.0
+        if cur.shape[1] >= 3:
+            last, before = np.abs(cur[:, -1] - cur[:, -2]), np.abs(cur[:, -2] - cur[:, -3])
+            erratic |= (last > before) & (last > 10.0 * cur_round[:, -1])
         if cur.shape[1] >= 2:
             # The column's coarsest entry too: its error is r^q / (r^q - 1) times its difference
             # from the next one. Where truncation is negligible (a polynomial or separable f, a
@@ -211,4 +217,4 @@ def _extrapolate(estimates, roundoff, plan, select):
 
     value, error, rounding = pick(values), pick(reported), pick(np.concatenate(roundings, axis=1))
     value = np.where(np.isfinite(error), value, np.nan)
-    return value, error, np.asarray(levels)[best], rounding, pick(errs)
+    return value, error, np.asarray(levels)[best], rounding, pick(errs), erratic
