@@ -35,8 +35,11 @@ PARAMETERS = {
     "richardson": """richardson : bool or int, optional
     Richardson extrapolation over the steps h, h/r, h/r^2, ...: an int is the number of
     levels; ``True`` is the accurate mode, 4 levels of the central two-point difference
-    (8 evaluations per coordinate, typically 1e-13 relative error). Each component gets the
-    tableau entry with the smallest estimated error.""",
+    (8 evaluations per coordinate, typically 1e-12 relative error). Each component gets the
+    tableau entry with the smallest estimated error. The accurate mode also searches other
+    step scales where needed, up to 24 evaluations per coordinate: coordinates with
+    |x_i| >> 1 are checked on the unit scale, poorly resolved ones at smaller steps, and f's
+    noise is measured (up to 24 evaluations per call) where it shows.""",
     "step_ratio": """step_ratio : float, optional
     r, the ratio of consecutive Richardson steps (default 2: stencil points are shared
     between levels where the stencil allows).""",
