@@ -129,7 +129,7 @@ class _Probe:
 
     def __init__(self, evaluator, vector=False, noise=None):
         self.evaluator, self.nfev, self.vector = evaluator, 0, vector
-        self.noise = noise  # the user's noise of one value of f (None: measured by the probes)
+        self.noise = noise  # noise of one value of f: the user's, or measured (None: the probes' own)
         self.x = evaluator.x
         self.point = np.empty_like(self.x)  # one work vector for x + t v
         self.u = None
@@ -147,7 +147,7 @@ class _Probe:
         return float(self.u @ self.F0) if self.vector else self.F0
 
     def noise_of_value(self):
-        """The user's noise of one probed value (of u . f for a vector f), or 0."""
+        """The known noise of one probed value (of u . f for a vector f), or 0."""
         if self.noise is None:
             return 0.0
         if self.vector:
@@ -378,7 +378,7 @@ def check_grad(f, grad, x, *, mode="auto", k=8, rtol=None, atol=None, noise=None
     if mode == "coordinates":
         return _check_coordinates(probe, g, rng, k, rtol, atol)
     if mode == "taylor":
-        return _check_taylor(probe, g, rng, _measured(probe, noise))
+        return _check_taylor(probe, g, rng, _measured(probe))
     return _check_directions(probe, g, rng, k, rtol, atol, localize, min_block)
 
 
@@ -431,23 +431,28 @@ def _rule(rtol, atol, probes=False):
     return f"atol + rtol |reference| (atol = {atol or 0.0:g}, rtol = {rtol or 0.0:g})"
 
 
-def _measured(probe, noise):
-    """The user's noise, else f's noise measured along a line (NaN, unmeasurable: 0); counts the
-    evaluations on the probe."""
+def _noise_or_measured(noise, evaluator, f0, vector=False):
+    """(noise, evaluations): the user's noise, else f's noise measured along a line through x
+    (0 where it could not be measured)."""
     if noise is not None:
-        return noise
-    measured, nfev = measure_noise(probe.evaluator, probe.F0, probe.vector)
+        return noise, 0
+    measured, nfev = measure_noise(evaluator, f0, vector)
+    return np.nan_to_num(measured, nan=0.0)[()], nfev
+
+
+def _measured(probe):
+    """The probe's noise (the user's, else measured and kept on the probe, its evaluations counted
+    there), of one value of f or of each output."""
+    probe.noise, nfev = _noise_or_measured(probe.noise, probe.evaluator, probe.F0, probe.vector)
     probe.nfev += nfev
-    return np.nan_to_num(measured, nan=0.0)
+    return probe.noise
 
 
 def _check_full(f, g, x, evaluator, f0, rtol, atol, noise, options):
     from fdcore.derivatives.first import gradient
 
-    nfev = 1
-    if noise is None:
-        noise, spent = measure_noise(evaluator, f0)
-        noise, nfev = float(np.nan_to_num(noise, nan=0.0)), nfev + spent
+    noise, spent = _noise_or_measured(noise, evaluator, f0)
+    nfev = 1 + spent
     r = gradient(f, x, richardson=True, full_output=True, noise=noise, args=evaluator.args, kwargs=evaluator.kwargs,
                  **options)
     _require_finite_reference(np.isfinite(r.value))
@@ -655,7 +660,7 @@ def check_jacobian(f, jac, x, *, mode="auto", k=8, rtol=None, atol=None, noise=N
     if mode == "full":
         from fdcore.derivatives.first import jacobian
 
-        noise = _measured(probe, noise)
+        noise = _measured(probe)
         r = jacobian(f, x, richardson=True, full_output=True, noise=noise, args=evaluator.args,
                      kwargs=evaluator.kwargs, num_threads=num_threads, vectorized=vectorized, workers=workers)
         _require_finite_reference(np.isfinite(r.value).all(axis=0))
@@ -675,8 +680,8 @@ def check_jacobian(f, jac, x, *, mode="auto", k=8, rtol=None, atol=None, noise=N
     u = np.empty(J.shape[0])
     if mode == "taylor":
         probe.set_weights(_directions(rng, J.shape[0], np.float64, out=u))
-        measured = _measured(probe, noise)
-        return _check_taylor(probe, J.T @ u, rng, float(np.sqrt(np.sum((u * measured) ** 2))))
+        _measured(probe)
+        return _check_taylor(probe, J.T @ u, rng, probe.noise_of_value())
     if mode == "coordinates":
         probe.set_weights(_directions(rng, J.shape[0], np.float64, out=u))
         return _check_coordinates(probe, J.T @ u, rng, k, rtol, atol)

@@ -12,7 +12,7 @@ import numpy as np
 from fdcore.derivatives import noise as noise_measurement
 from fdcore.numerics import scale_search
 from fdcore.numerics.adaptive import adaptive_steps
-from fdcore.numerics.errors import roundoff_per_value
+from fdcore.numerics.errors import roundoff_per_value, unmodelled_noise
 from fdcore.numerics.options import check_noise_size
 from fdcore.numerics.richardson import axis_plan, extrapolate, level_estimates
 from fdcore.numerics.steps import is_adaptive  # noqa: F401
@@ -150,8 +150,8 @@ def _search_scales(evaluator, plan, h, f0, noise, m, outcome, rounding, claimed,
             noise, spent = _noise_for_search(evaluator, f0, m, outcome, rounding, claimed)
             nfev += spent
             last_error = outcome.error.copy()
-            last_good = ~scale_search.improvable(outcome.value, claimed, rounding, tolerance, floor)
             poor = scale_search.improvable(outcome.value, claimed, rounding, tolerance, floor)
+            last_good = ~poor
             todo = np.flatnonzero(poor | unit)
         if not todo.size:
             break
@@ -192,9 +192,8 @@ def _noise_for_search(evaluator, f0, m, outcome, rounding, claimed):
         f0 = evaluator.scalar()
         nfev += 1
     noise, spent = noise_measurement.measure_noise(evaluator, f0, vector=m is not None)
-    modelled = roundoff_per_value(np.abs(np.asarray(f0, dtype=np.float64)), np.finfo(evaluator.x.dtype).eps)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        excess = np.where(np.isfinite(noise) & (noise > modelled), noise / np.maximum(modelled, np.finfo(float).tiny), 0.0)
+    excess = unmodelled_noise(noise, roundoff_per_value(np.abs(np.asarray(f0, dtype=np.float64)),
+                                                        np.finfo(evaluator.x.dtype).eps))
     if not np.any(excess > 0):
         return None, nfev + spent
     outcome.error += rounding * excess

@@ -28,7 +28,11 @@ from fdcore.derivatives.validation import (
 from fdcore.evaluators.protocol import BatchOptions, make_evaluator
 from fdcore.numerics import scale_search
 from fdcore.numerics.adaptive import adaptive_steps
-from fdcore.numerics.errors import HESSIAN_VALUES_PER_ENTRY, roundoff_per_value
+from fdcore.numerics.errors import (
+    HESSIAN_VALUES_PER_ENTRY,
+    roundoff_per_value,
+    unmodelled_noise,
+)
 from fdcore.numerics.options import (
     ACCURATE_HESSIAN_LEVELS,
     FIRST_DERIVATIVE_METHODS,
@@ -258,8 +262,8 @@ def hessian_levels(evaluator, opts, step, out, typical=None):
             # missed makes smaller steps look better than they are
             measured, spent = noise_measurement.measure_noise(evaluator, f0)
             nfev += spent
-            if np.isfinite(measured) and measured > per_value:
-                excess = measured / per_value
+            excess = float(unmodelled_noise(measured, per_value))
+            if excess > 0:
                 error, claimed = error + rounding * excess, claimed + rounding * excess
                 rounding, per_value = rounding * (1.0 + excess), per_value + measured
                 retry = _entries_to_retry(value, claimed, rounding) | pairs
@@ -292,8 +296,8 @@ def _entries_to_retry(value, claimed, rounding):
     fdcore.numerics.scale_search)."""
     finite = np.isfinite(value)
     floor = scale_search.relative_floor(value[finite]) if finite.any() else 0.0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        poor = (claimed / np.maximum(np.abs(value), floor) > HESSIAN_RETRY) & (claimed > 2.0 * rounding)
+    with np.errstate(invalid="ignore"):
+        poor = scale_search.improvable(value, claimed, rounding, HESSIAN_RETRY, floor)
     return ~finite | ~np.isfinite(claimed) | poor
 
 

@@ -103,6 +103,13 @@ def noise_from_values(values):
     return float(noise[0]) if scalar else noise
 
 
+def unmodelled_noise(noise, modelled):
+    """noise / modelled where f's measured noise exceeds the round-off model's error per value
+    (``modelled``), 0 elsewhere: the factor by which the model's round-off bounds must grow."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(np.isfinite(noise) & (noise > modelled), noise / np.maximum(modelled, np.finfo(float).tiny), 0.0)
+
+
 def complex_step_error(value):
     """Error estimate of a complex-step derivative: round-off only (truncation is O(h^2) ~ 0)."""
     return SINGLE_ESTIMATE_SAFETY * np.finfo(np.float64).eps * np.abs(value)
