@@ -1053,3 +1053,34 @@ def test_linearize_and_classify_accept_compiled_callbacks():
     assert fdcore.classify_critical_point(p.compiled, np.ones(4)).kind == "minimum"
     q = fdcore.get_problem("broyden_tridiagonal", 6)
     np.testing.assert_allclose(fdcore.linearize(q.compiled, q.x0).jacobian, q.derivative(q.x0), atol=1e-8)
+
+
+@pytest.mark.parametrize("num_threads", [1, 2])
+def test_pair_values_agree_across_evaluator_kinds(num_threads, lib):
+    """Evaluator.pair_values (the accurate Hessian's four-corner points): the compiled kernel (nogil,
+    OpenMP over the points), the Python-callable loop and the batched evaluator give the same values
+    bit for bit, for pairs and for axis points (second < 0), and leave the work copy of x as it was."""
+    from fdcore.evaluators.protocol import BatchOptions, make_evaluator
+
+    x, c = point(N_HESSIAN_THREADED)
+    rng = np.random.default_rng(3)
+    P = 64  # >= SERIAL_BELOW: the compiled kernel runs on num_threads
+    first = rng.integers(0, x.size, P).astype(np.intp)
+    second = np.where(rng.random(P) < 0.25, -1, (first + 1 + rng.integers(0, x.size - 1, P)) % x.size).astype(np.intp)
+    first_step, second_step = rng.normal(size=P) * 0.1, rng.normal(size=P) * 0.1
+    expected = np.empty(P)
+    for k in range(P):
+        p = x.copy()
+        p[first[k]] += first_step[k]
+        if second[k] >= 0:
+            p[second[k]] += second_step[k]
+        expected[k] = rosen_cubic_np(p, c)
+    evaluators = [make_evaluator(fdcore.Callback(lib.scalar("rosen_cubic"), c), x, num_threads=num_threads),
+                  make_evaluator(python_twin(rosen_cubic_np, c), x),
+                  make_evaluator(lambda X: np.array([rosen_cubic_np(X[:, k], c) for k in range(X.shape[1])]), x,
+                                 batch=BatchOptions(vectorized=True))]
+    for evaluator in evaluators:
+        values = np.empty(P)
+        evaluator.pair_values(first, first_step, second, second_step, values)
+        np.testing.assert_array_equal(values, expected)
+        np.testing.assert_array_equal(evaluator.x, x)

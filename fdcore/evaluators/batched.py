@@ -146,6 +146,9 @@ class Batched:
         values[...] = self.evaluate(self.x, first, steps, vector=True).reshape(values.shape)
         offsets[...] = realized
 
+    def pair_values(self, first, first_step, second, second_step, values):
+        values[...] = self.evaluate(self.x, first, first_step, second, second_step)
+
     def two_point_gradient(self, h, plus, minus, f0, out):
         out[...] = self._two_point(self.x, h, plus, minus, f0, vector=False)
 

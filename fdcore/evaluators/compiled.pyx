@@ -271,6 +271,36 @@ cdef int hessian_c(scalar_fn f, void *user_data, int n, const double *x, const d
     return _status(nomem[0], &watch, 0)
 
 
+cdef int pair_values_c(scalar_fn f, void *user_data, int n, const double *x, const Py_ssize_t *first,
+                       const double *first_step, const Py_ssize_t *second, const double *second_step,
+                       Py_ssize_t P, double *values, int num_threads) noexcept nogil:
+    """values[k] = f(x + first_step[k] e_i + second_step[k] e_j), i = first[k], j = second[k]
+    (j < 0: an axis point); see fdcore.evaluators.python_callable.pair_values."""
+    cdef Py_ssize_t k, i, j
+    cdef double *x_work
+    cdef int nomem[1], thread
+    cdef SignalWatch watch
+    nomem[0] = 0
+    watch_start(&watch)
+    with parallel(num_threads=num_threads):
+        x_work = work_copy(x, n, nomem)
+        thread = threadid()
+        for k in prange(P, schedule="static"):
+            if x_work == NULL or interrupted(&watch, thread):
+                continue
+            i = first[k]
+            j = second[k]
+            x_work[i] = x[i] + first_step[k]
+            if j >= 0:
+                x_work[j] = x[j] + second_step[k]
+            values[k] = f(n, x_work, user_data)
+            x_work[i] = x[i]
+            if j >= 0:
+                x_work[j] = x[j]
+        free(x_work)
+    return _status(nomem[0], &watch, 0)
+
+
 cdef int central_hessian_c(scalar_fn f, void *user_data, int n, const double *x, const double *h,
                            double f0, double *out, int num_threads) noexcept nogil:
     """The central Hessian stencil (n^2 + n evaluations besides f0); see hessian_c."""
@@ -421,6 +451,20 @@ cdef class CompiledCallback:
                                  <int>nodes.shape[0], &coords[0], B, <int>values.shape[2],
                                  &values[0, 0, 0], &offsets[0, 0], nt, &failed_index, &failed_status)
         _check(rc, failed_index, failed_status)
+
+    def pair_values(self, const Py_ssize_t[::1] first, const double[::1] first_step,
+                    const Py_ssize_t[::1] second, const double[::1] second_step, double[::1] values):
+        self._need(False)
+        cdef const double[::1] x_work = self.x
+        cdef int n = <int>x_work.shape[0], rc
+        cdef Py_ssize_t P = first.shape[0]
+        cdef int nt = self._threads(P)
+        if P == 0:
+            return
+        with nogil:
+            rc = pair_values_c(self.scalar_f, self.user_data, n, &x_work[0], &first[0], &first_step[0], &second[0],
+                               &second_step[0], P, &values[0], nt)
+        _check(rc, 0, 0)
 
     def hessian(self, const double[::1] h, int sign, double f0, out):
         self._need(False)

@@ -70,6 +70,11 @@ class Evaluator(Protocol):
                            offsets: np.ndarray) -> None:
         """values[b, k, :] for a vector f; see axis_values."""
 
+    def pair_values(self, first: np.ndarray, first_step: np.ndarray, second: np.ndarray,
+                    second_step: np.ndarray, values: np.ndarray) -> None:
+        """values[k] = f(x + first_step[k] e_i + second_step[k] e_j) for a scalar f, i = first[k],
+        j = second[k] (j < 0: the axis point x + first_step[k] e_i); the steps are added in x's dtype."""
+
     def hessian(self, h: np.ndarray, sign: int, f0: float, out: np.ndarray) -> None:
         """The Hessian stencil into out (n, n): sign 0 central (n^2 + n evaluations), +1 / -1
         forward / backward (n(n + 1)/2 + n); f0 = f(x)."""

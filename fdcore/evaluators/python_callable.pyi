@@ -26,6 +26,11 @@ def axis_values(
     nodes: NDArray[np.float64], coords: NDArray[np.intp], values: NDArray[np.float64],
     offsets: NDArray[np.float64], scalar: bool, extra_args: tuple, kwargs: dict | None,
 ) -> None: ...
+def pair_values(
+    f: Callable[..., Any], x_work: NDArray[_Float], x_view: NDArray[_Float], first: NDArray[np.intp],
+    first_step: NDArray[np.float64], second: NDArray[np.intp], second_step: NDArray[np.float64],
+    values: NDArray[np.float64], extra_args: tuple, kwargs: dict | None,
+) -> None: ...
 def complex_step_gradient(
     f: Callable[..., Any], x_work: NDArray[np.complex64 | np.complex128], x_view: NDArray[Any],
     h: NDArray[np.float64], out: NDArray[np.float64], extra_args: tuple, kwargs: dict | None,

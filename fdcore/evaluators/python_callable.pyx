@@ -280,6 +280,34 @@ def axis_values(f, floating[::1] x_work, x_view, const floating[::1] h, const do
         x_work[i] = xi
 
 
+def pair_values(f, floating[::1] x_work, x_view, const Py_ssize_t[::1] first, const double[::1] first_step,
+                const Py_ssize_t[::1] second, const double[::1] second_step, double[::1] values,
+                tuple extra_args, dict kwargs):
+    """values[k] = f(x + first_step[k] e_i + second_step[k] e_j), i = first[k], j = second[k]
+    (j < 0: the axis point x + first_step[k] e_i). Holds the GIL.
+
+    The points of any stencil on coordinate pairs (the accurate Hessian's four-corner check).
+    x is restored even when f raises, so that a caller may treat the exception as a failed probe.
+    Evaluations: len(first).
+    """
+    cdef Py_ssize_t k, i, j
+    cdef floating xi, xj
+    cdef tuple callargs = (x_view,) + extra_args
+    for k in range(first.shape[0]):
+        i, j = first[k], second[k]
+        xi = x_work[i]
+        x_work[i] = <floating>(xi + first_step[k])
+        if j >= 0:
+            xj = x_work[j]
+            x_work[j] = <floating>(xj + second_step[k])
+        try:
+            values[k] = call_scalar(f, callargs, kwargs)
+        finally:
+            x_work[i] = xi
+            if j >= 0:
+                x_work[j] = xj
+
+
 # ---------------------------------------------------------------------------------------------
 # Complex step
 # ---------------------------------------------------------------------------------------------
@@ -417,6 +445,10 @@ cdef class PythonCallable:
 
     def hessian(self, h, int sign, double f0, out):
         hessian(self.f, self.x, self.x_view, h, sign, f0, out, self.args, self.kwargs)
+
+    def pair_values(self, first, first_step, second, second_step, values):
+        pair_values(self.f, self.x, self.x_view, first, first_step, second, second_step, values, self.args,
+                    self.kwargs)
 
     cdef _complex_copy(self):
         """The complex work copy of x (complex64 for float32 x), made on first use."""
