@@ -1,12 +1,15 @@
 """SciPy-compatible finite differences, evaluated by fdcore's evaluators.
 
-``from fdcore.compat.scipy import approx_derivative, approx_fprime, check_grad`` replaces the SciPy
-functions of the same names with the same documented semantics: SciPy's default relative steps
-(EPS^(1/2) for '2-point' and 'cs', EPS^(1/3) for '3-point'), signed steps h = rel_step * sign(x0) *
-max(1, |x0|) made representable, steps flipped or stencils made one-sided near bounds, the same
-return shapes (a 1-D gradient for scalar functions; csr for ``sparsity``; a LinearOperator for
-``as_linear_operator``) and the same errors for bad input. The evaluation loop is fdcore's (no
-per-evaluation copy of x), which is where the time goes.
+``from fdcore.compat.scipy import approx_derivative, approx_fprime, check_derivative, check_grad``
+replaces the SciPy functions of the same names with the same documented semantics: SciPy's default
+relative steps (EPS^(1/2) for '2-point' and 'cs', EPS^(1/3) for '3-point', EPS of the less precise
+of x0's and f0's floating types), signed steps h = rel_step * sign(x0) * max(1, |x0|) made
+representable, steps flipped or stencils made one-sided near bounds, the same return shapes and
+types (a 1-D float64 gradient for scalar functions; csr for ``sparsity``, csr_matrix for a
+spmatrix pattern; a LinearOperator for ``as_linear_operator``) and the same errors for bad input.
+The dense real stencils run in fdcore's kernels (no per-evaluation copy of x), which is where the
+time goes; the sparse stencils and the complex step under ``workers`` evaluate SciPy's points
+through the workers' map, as SciPy does. A float16 x0 gets float16's steps, evaluated in float64.
 
 Examples
 --------
@@ -31,17 +34,48 @@ from fdcore.derivatives.validation import (
     refuse_compiled,
 )
 
-__all__ = ["approx_derivative", "approx_fprime", "check_grad"]
+__all__ = ["approx_derivative", "approx_fprime", "check_derivative", "check_grad"]
 _EPS = np.finfo(np.float64).eps
 _METHODS = ("2-point", "3-point", "cs")
 
 
-def _relative_step(method):
-    return _EPS ** 0.5 if method in ("2-point", "cs") else _EPS ** (1 / 3)
+def _relative_step(method, x0_dtype=np.float64, f0_dtype=np.float64):
+    """SciPy's default relative step: EPS^(1/2) ('2-point', 'cs') or EPS^(1/3) ('3-point'), EPS of
+    x0's floating type, or of f0's where that is the smaller one (float64 for other types)."""
+    eps = _EPS
+    if np.issubdtype(x0_dtype, np.inexact):
+        eps = np.finfo(x0_dtype).eps
+        if np.issubdtype(f0_dtype, np.inexact) and np.dtype(f0_dtype).itemsize < np.dtype(x0_dtype).itemsize:
+            eps = np.finfo(f0_dtype).eps
+    return eps ** 0.5 if method in ("2-point", "cs") else eps ** (1 / 3)
+
+
+class _Fun:
+    """fun(x, *args, **kwargs) as a 1-D array checked by SciPy's rule (picklable, for workers)."""
+
+    def __init__(self, fun, args, kwargs, kinds):
+        self.fun, self.args, self.kwargs, self.kinds = fun, args, kwargs, kinds
+
+    def __call__(self, x):
+        return _checked_value(self.fun(x, *self.args, **self.kwargs), kinds=self.kinds)
+
+
+class _SingleValue:
+    """A one-output fun as a scalar function for the gradient kernels (picklable)."""
+
+    def __init__(self, fun, shape):
+        self.fun, self.shape = fun, shape
+
+    def __call__(self, x):
+        value = self.fun(x)
+        if value.shape != (1,):
+            raise ValueError(f"`fun` returned shape {value.shape}, but {self.shape} at x0")
+        return value[0]
 
 
 def _as_x0(x0, name="x0"):
-    """x0 as SciPy takes it (at most 1-D; a scalar is one variable) as a private, checked copy.
+    """x0 as SciPy takes it (at most 1-D; a scalar is one variable) as a private, checked copy,
+    and the floating type SciPy would keep (its steps' precision: float16, float32 or float64).
 
     Unlike SciPy, a NaN or inf x0, a complex x0 or entries that are not numbers are refused
     (naming the argument), and the function never receives the caller's array.
@@ -52,9 +86,10 @@ def _as_x0(x0, name="x0"):
         raise TypeError(f"`{name}` must be an array of real numbers: {exc}") from None
     if xp.ndim > 1:
         raise ValueError(f"`{name}` must have at most 1 dimension.")
+    kept = xp.dtype if xp.dtype.kind == "f" else np.dtype(np.float64)
     if xp.size == 0:  # SciPy's empty Jacobian
-        return np.zeros(0)
-    return as_float_array(np.atleast_1d(xp), f"`{name}`")
+        return np.zeros(0), kept
+    return as_float_array(np.atleast_1d(xp), f"`{name}`"), kept
 
 
 def _checked_value(raw, name="fun", kinds="biuf"):
@@ -75,10 +110,11 @@ def _step_array(step, x0, name):
     return np.asarray(step, dtype=float)
 
 
-def _absolute_step(rel_step, abs_step, x0, method):
-    """SciPy's step rule: signed, representable, with the default wherever a step vanishes."""
+def _absolute_step(rel_step, abs_step, x0, method, relative):
+    """SciPy's step rule: signed, representable, with the default relative step ``relative``
+    wherever a step vanishes."""
     sign = (x0 >= 0).astype(float) * 2 - 1
-    default = _relative_step(method) * sign * np.maximum(1.0, np.abs(x0))
+    default = relative * sign * np.maximum(1.0, np.abs(x0))
     if abs_step is not None:
         h = np.broadcast_to(_step_array(abs_step, x0, "abs_step"), x0.shape).copy()
     elif rel_step is not None:
@@ -161,7 +197,7 @@ def approx_derivative(fun, x0, method="3-point", rel_step=None, abs_step=None, f
         raise TypeError(f"`fun` must be callable, got {type(fun).__name__}")
     refuse_compiled(fun, "approx_derivative", "fun")
     kwargs = {} if kwargs is None else kwargs
-    x0 = _as_x0(x0)
+    x0, x0_dtype = _as_x0(x0)
     lb, ub = _prepare_bounds(bounds, x0)
     if lb.shape != x0.shape or ub.shape != x0.shape:
         raise ValueError("Inconsistent shapes between bounds and `x0`.")
@@ -170,17 +206,12 @@ def approx_derivative(fun, x0, method="3-point", rel_step=None, abs_step=None, f
     if as_linear_operator and not (np.all(np.isinf(lb)) and np.all(np.isinf(ub))):
         raise ValueError("Bounds not supported when `as_linear_operator` is True.")
 
-    kinds = "biufc" if method == "cs" else "biuf"
-
-    def fun_wrapped(x):
-        return _checked_value(fun(x, *args, **kwargs), kinds=kinds)
-
+    fun_wrapped = _Fun(fun, args, kwargs, "biufc" if method == "cs" else "biuf")
     nfev = 0
-    scalar_fun = False
     if f0 is None:
         raw = fun(read_only_view(x0), *args, **kwargs)
         scalar_fun = np.ndim(raw) == 0
-        f0 = _checked_value(raw, kinds=kinds)
+        f0 = _checked_value(raw, kinds=fun_wrapped.kinds)
         nfev += 1
     else:
         scalar_fun = np.ndim(f0) == 0
@@ -193,10 +224,11 @@ def approx_derivative(fun, x0, method="3-point", rel_step=None, abs_step=None, f
         J = np.zeros((f0.shape[0], 0))
         J = np.ravel(J) if f0.shape[0] == 1 else J
         return (J, {"nfev": nfev}) if full_output else J
+    relative = _relative_step(method, x0_dtype, f0.dtype)
     if as_linear_operator:
-        return _linear_operator(fun_wrapped, x0, f0, method, rel_step)
+        return _linear_operator(fun_wrapped, x0, f0, method, relative if rel_step is None else rel_step)
 
-    h = _absolute_step(rel_step, abs_step, x0, method)
+    h = _absolute_step(rel_step, abs_step, x0, method, relative)
     one_sided = np.zeros(x0.shape, dtype=bool)
     if method == "2-point":
         # A step that leaves the box is reversed if it fits on the other side; a step that fits
@@ -221,26 +253,28 @@ def approx_derivative(fun, x0, method="3-point", rel_step=None, abs_step=None, f
         h = np.where(one_sided, one_sided_h, np.where(back_to_central, smaller, h))
 
     m = f0.shape[0]
-    if scalar_fun and not kwargs and not args:
-        f = fun  # a scalar function goes to the kernels as it is: no wrapper per evaluation
-    elif m > 1:
-        f = fun_wrapped  # the kernels check that every value has the same shape
-    else:
-        def f(x):
-            value = fun_wrapped(x)
-            if value.shape != (1,):
-                raise ValueError(f"`fun` returned shape {value.shape}, but {np.shape(f0)} at x0")
-            return value[0]
     if sparsity is not None:
-        J, spent = _sparse(fun_wrapped, x0, h, method, sparsity, f0, one_sided)
+        with _point_map(workers) as mapper:
+            J, spent = _sparse(fun_wrapped, x0, f0, h, one_sided, sparsity, method, mapper)
         nfev += spent
+        return (J, {"nfev": nfev}) if full_output else J
+    if method == "cs" and workers is not None:
+        with _point_map(workers) as mapper:
+            J, spent = _complex_step_mapped(fun_wrapped, x0, h, mapper)
     else:
+        if scalar_fun and not kwargs and not args:
+            f = fun  # a scalar function goes to the kernels as it is: no wrapper per evaluation
+        elif m > 1:
+            f = fun_wrapped  # the kernels check that every value has the same shape
+        else:
+            f = _SingleValue(fun_wrapped, np.shape(f0))
         J, spent = _dense(f, x0, h, method, f0, one_sided, m, workers)
-        nfev += spent
-        if J.shape[0] != m:
-            raise ValueError(f"`fun` returned {J.shape[0]} values near x0, but {m} at x0: its shape changed")
-        if m == 1:
-            J = np.ravel(J)
+    nfev += spent
+    if J.shape[0] != m:
+        raise ValueError(f"`fun` returned {J.shape[0]} values near x0, but {m} at x0: its shape changed")
+    J = np.asarray(J, dtype=np.float64)  # SciPy's J is float64 whatever x0's type
+    if m == 1:
+        J = np.ravel(J)
     return (J, {"nfev": nfev}) if full_output else J
 
 
@@ -264,6 +298,11 @@ def _dense(f, x0, h, method, f0, one_sided, m, workers):
     return np.asarray(J), nfev
 
 
+def _one_sided_three_point(f0, f1, f2):
+    """The numerator of the one-sided 3-point difference with nodes 0, h, 2h over the span 2h."""
+    return -3.0 * f0 + 4 * f1 - f2
+
+
 def _three_point_mixed(objective, h, f0, one_sided, m):
     """3-point differences where the bounds force some coordinates one-sided (h_i signed, towards
     the roomier side): (-3 f0 + 4 f(x + h_i e_i) - f(x + 2 h_i e_i)) / (realized 2 h_i) there,
@@ -281,32 +320,142 @@ def _three_point_mixed(objective, h, f0, one_sided, m):
             values = np.empty((coords.size, 2, m))
             objective.axis_values_vector(h, np.array(nodes), coords, values, offsets)
         if nodes[0] > 0:
-            J[:, coords] = ((-3.0 * f0 + 4 * values[:, 0] - values[:, 1]) / offsets[:, 1:]).T
+            J[:, coords] = (_one_sided_three_point(f0, values[:, 0], values[:, 1]) / offsets[:, 1:]).T
         else:
             span = (x[coords] + h[coords]) - (x[coords] - h[coords])
             J[:, coords] = ((values[:, 1] - values[:, 0]) / span[:, None]).T
     return J
 
 
-def _sparse(fun, x0, h, method, sparsity, f0, one_sided):
-    from fdcore.derivatives.sparse import as_pattern, sparse_jacobian
+class _point_map:
+    """``with _point_map(workers) as mapper``: map(fun, points) in order, for SciPy's workers (None:
+    the builtin map; an int: a process pool for this call, as SciPy's MapWrapper makes; an Executor:
+    its map; a dask Client; any map-like callable)."""
 
-    if one_sided.any():
-        raise NotImplementedError("sparsity with bounds that force one-sided 3-point stencils is not supported yet")
-    structure = sparsity[0] if isinstance(sparsity, tuple) else sparsity
-    evaluator = bind_objective(fun, x0)
-    m = f0.shape[0]
-    J, nfev, _ = sparse_jacobian(evaluator, np.abs(h).astype(x0.dtype), as_pattern(structure, (m, x0.shape[0])),
-                                 "forward" if method == "2-point" else "central")
-    return J, nfev
+    def __init__(self, workers):
+        self.workers, self.pool = workers, None
+
+    def __enter__(self):
+        workers = self.workers
+        if workers is None:
+            return map
+        if isinstance(workers, bool):
+            raise TypeError("workers must be an int, an Executor, a dask Client or a map-like callable, not a bool")
+        if isinstance(workers, (int, np.integer)):
+            from concurrent.futures import ProcessPoolExecutor
+
+            if workers < 1 and workers != -1:
+                raise ValueError(f"workers must be >= 1 or -1 (every core), got {workers}")
+            self.pool = ProcessPoolExecutor(max_workers=None if workers == -1 else int(workers))
+            return self.pool.map
+        if hasattr(workers, "map") and type(workers).__name__ == "Client":  # dask.distributed
+            return lambda fn, items: workers.gather(workers.map(fn, list(items), pure=False))
+        if hasattr(workers, "submit") and hasattr(workers, "map"):  # a concurrent.futures.Executor
+            return workers.map
+        if callable(workers):
+            return workers
+        raise TypeError(f"workers must be an int, an Executor, a dask Client or a map-like callable; "
+                        f"got {type(workers).__name__}")
+
+    def __exit__(self, *exc):
+        if self.pool is not None:
+            self.pool.shutdown()
 
 
-def _linear_operator(fun, x0, f0, method, rel_step):
+def _complex_step_mapped(fun, x0, h, mapper):
+    """The dense complex-step Jacobian Im fun(x0 + i |h_i| e_i) / |h_i| with the points evaluated
+    by ``mapper`` (SciPy's points; fdcore's own complex kernel takes no workers); (J, n)."""
+    n = x0.shape[0]
+    step = np.abs(h)
+
+    def points():
+        for i in range(n):
+            z = x0.astype(complex)
+            z[i] += step[i] * 1j
+            yield z
+
+    columns = [np.atleast_1d(value).imag / step[i] for i, value in enumerate(mapper(fun, points()))]
+    return np.stack(columns, axis=1), n
+
+
+def _sparse(fun, x0, f0, h, one_sided, sparsity, method, mapper):
+    """SciPy's sparse differences: the columns of each group perturbed together (signed steps
+    h_i; one-sided 3-point where the bounds force it; the complex step along i |h_i|), the points
+    evaluated by ``mapper``. Groups: those given in ``sparsity = (structure, groups)``, else
+    fdcore's colouring (never more groups than SciPy's group_columns). Returns (csr, nfev); a
+    csr_matrix where the structure is a scipy.sparse matrix (spmatrix), as SciPy does."""
+    from scipy import sparse as sp
+
+    from fdcore.derivatives.sparse import as_pattern, color_columns
+
+    if isinstance(sparsity, tuple) and len(sparsity) == 2 and not sp.issparse(sparsity):
+        structure, groups = sparsity
+        groups = np.atleast_1d(np.asarray(groups)).astype(np.intp)
+    else:
+        structure, groups = sparsity, None
+    m, n = f0.shape[0], x0.shape[0]
+    pattern = as_pattern(structure, (m, n))
+    if groups is None:
+        groups = color_columns(pattern)
+    elif groups.shape != (n,):
+        raise ValueError(f"`groups` must have shape ({n},), got {groups.shape}")
+    pattern = sp.csc_array(pattern)
+    masks = [groups == g for g in range(int(groups.max()) + 1)] if n else []
+    step = np.abs(h) if method == "cs" else h
+
+    def points():
+        for e in masks:
+            if method == "2-point":
+                yield x0 + h * e
+            elif method == "3-point":
+                lower, upper = x0.copy(), x0.copy()
+                sided, both = one_sided & e, ~one_sided & e
+                lower[sided] += h[sided]
+                upper[sided] += 2 * h[sided]
+                lower[both] -= h[both]
+                upper[both] += h[both]
+                yield lower
+                yield upper
+            else:
+                yield x0 + step * e * 1j
+
+    values = iter(mapper(fun, points()))
+    evaluated = iter(points())
+    rows, cols, fractions = [], [], []
+    for e in masks:
+        columns = np.flatnonzero(e)
+        block = pattern[:, columns].tocoo()
+        i, j = block.row, columns[block.col]
+        if method == "2-point":
+            dx = next(evaluated) - x0
+            df = next(values) - f0
+        elif method == "3-point":
+            lower, upper = next(evaluated), next(evaluated)
+            f_lower, f_upper = next(values), next(values)
+            dx = np.where(one_sided, upper - x0, upper - lower)
+            df = np.where(one_sided[j], _one_sided_three_point(f0[i], f_lower[i], f_upper[i]), f_upper[i] - f_lower[i])
+            rows.append(i)
+            cols.append(j)
+            fractions.append(df / dx[j])
+            continue
+        else:
+            df = np.atleast_1d(next(values)).imag
+            dx = step * e
+        rows.append(i)
+        cols.append(j)
+        fractions.append(df[i] / dx[j])
+    nfev = len(masks) * (2 if method == "3-point" else 1)
+    data = (np.concatenate(fractions) if fractions else np.empty(0),
+            (np.concatenate(rows) if rows else np.empty(0, int), np.concatenate(cols) if cols else np.empty(0, int)))
+    kind = sp.csr_matrix if sp.isspmatrix(structure) else sp.csr_array
+    return kind(data, shape=(m, n)), nfev
+
+
+def _linear_operator(fun, x0, f0, method, rstep):
     """J as a LinearOperator: J p by one directional difference along p (SciPy's semantics)."""
     from scipy.sparse.linalg import LinearOperator
 
     m, n = f0.size, x0.size
-    rstep = _relative_step(method) if rel_step is None else rel_step
 
     def matvec(p):
         p = np.asarray(p).ravel()
@@ -328,7 +477,7 @@ def approx_fprime(xk, f, epsilon=_EPS ** 0.5, *args):
     Parameters
     ----------
     xk : array_like, shape (n,) or scalar
-        The point (finite reals).
+        The point (finite reals); computed in float64, as SciPy does, whatever its type.
     f : callable
         ``f(xk, *args)`` returning a real scalar or a 1-D array of shape (m,).
     epsilon : float or array_like of shape (n,), optional
@@ -341,8 +490,15 @@ def approx_fprime(xk, f, epsilon=_EPS ** 0.5, *args):
     -------
     ndarray
         The gradient, shape (n,), for scalar f; the Jacobian, shape (m, n), otherwise.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fdcore.compat.scipy import approx_fprime
+    >>> approx_fprime(np.array([1.0, 2.0], dtype=np.float32), lambda x: x @ x).round(5)
+    array([2., 4.])
     """
-    xk = _as_x0(xk, "xk")
+    xk = _as_x0(xk, "xk")[0].astype(np.float64)
     if not callable(f):
         raise TypeError(f"`f` must be callable, got {type(f).__name__}")
     refuse_compiled(f, "approx_fprime")
@@ -355,17 +511,20 @@ def approx_fprime(xk, f, epsilon=_EPS ** 0.5, *args):
     return approx_derivative(f, xk, method="2-point", abs_step=epsilon, args=args, f0=f0)
 
 
-def check_grad(func, grad, x0, *args, epsilon=_EPS ** 0.5, direction="all", seed=None):
+_UNSET = object()
+
+
+def check_grad(func, grad, x0, *args, epsilon=_EPS ** 0.5, direction="all", rng=None, seed=_UNSET):
     """scipy.optimize.check_grad: the 2-norm of grad(x0) - approx_fprime(x0, func, epsilon).
 
-    direction='random' compares along one random direction (seeded by ``seed``).
+    direction='random' compares along one random direction v, drawn as SciPy 1.17 draws it.
 
     Parameters
     ----------
     func : callable
-        The scalar function ``func(x, *args)``.
+        ``func(x, *args)``, scalar or vector valued (then ``grad`` returns its Jacobian).
     grad : callable
-        ``grad(x, *args)``, the gradient to check, returning an array of x0's shape.
+        ``grad(x, *args)``, the gradient (or Jacobian) to check.
     x0 : array_like, shape (n,) or scalar
         The point (finite reals).
     *args
@@ -374,40 +533,103 @@ def check_grad(func, grad, x0, *args, epsilon=_EPS ** 0.5, direction="all", seed
         Absolute forward-difference step (default sqrt(EPS)), as for `approx_fprime`.
     direction : {'all', 'random'}, optional
         'all' compares the whole gradient with forward differences; 'random' compares
-        grad(x0) @ v with the forward difference of func along one standard-normal vector v.
+        grad(x0) @ v with the forward difference of func along v = standard normal (scalar func only).
+    rng : None, int, numpy.random.Generator, ..., optional
+        The source of v: ``numpy.random.default_rng(rng)``. When neither rng nor seed is
+        given, v comes from NumPy's global RandomState (``numpy.random.seed`` applies), as in SciPy.
     seed : None, int, numpy.random.RandomState or numpy.random.Generator, optional
-        Source of v for ``direction='random'``: an int or None seeds a legacy RandomState, as
-        SciPy does; a RandomState or Generator is used as it is.
+        SciPy's legacy name (keyword only, not with rng): an int seeds a RandomState, None means
+        the global RandomState, a RandomState or Generator is used as it is.
 
     Returns
     -------
     float
         The 2-norm of the difference.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fdcore.compat.scipy import check_grad
+    >>> bool(check_grad(lambda x: x @ x, lambda x: 2 * x, [1.0, 2.0], direction="random", rng=0) < 1e-6)
+    True
     """
-    x0 = _as_x0(x0)
-    if direction not in ("all", "random"):
-        raise ValueError(f"{direction} is not a valid string for ``direction``.")
+    x0 = _as_x0(x0)[0]
+    if seed is not _UNSET and rng is not None:
+        raise TypeError("check_grad() got both `seed` and `rng`; pass one")
     for name, function in (("func", func), ("grad", grad)):
         if not callable(function):
             raise TypeError(f"`{name}` must be callable, got {type(function).__name__}")
         refuse_compiled(function, "check_grad", name)
     _step_array(epsilon, x0, "epsilon")
-    g = grad(read_only_view(x0), *args)
-    if g is None or isinstance(g, (str, bytes)) or np.asarray(g).dtype.kind not in "biuf":
-        raise TypeError(f"`grad` must return an array of real numbers, got {g!r:.60}")
-    g = np.asarray(g, dtype=float)
-    if g.shape not in (x0.shape, ()) or (g.shape == () and x0.size != 1):
-        raise ValueError(f"`grad` must return an array of x0's shape {x0.shape}, got shape {g.shape}")
-    if direction == "all":
-        f0 = _checked_value(func(read_only_view(x0), *args), "func")
-        if f0.shape != (1,):
-            raise ValueError(f"`func` must return a scalar, got shape {np.shape(f0)}")
-        numerical = approx_derivative(func, x0, method="2-point", abs_step=epsilon, args=args, f0=f0)
-        return float(np.sqrt(np.sum((g - numerical) ** 2)))
-    # SciPy draws the direction with check_random_state(seed).normal(0, 1, n): a legacy
-    # RandomState for an int or None seed, the Generator itself when one is given.
-    rng = seed if isinstance(seed, (np.random.Generator, np.random.RandomState)) else np.random.RandomState(seed)
-    v = rng.normal(0, 1, size=x0.shape)
-    along = lambda t: func(x0 + t * v, *args)  # noqa: E731
-    numerical = approx_fprime(np.array([0.0]), along, epsilon)
-    return float(np.sqrt(np.sum((g @ v - numerical) ** 2)))
+    if direction == "random":
+        g = np.asanyarray(grad(read_only_view(x0), *args))
+        if g.ndim > 1:
+            raise ValueError("'random' can only be used with scalar valued func")
+        source = seed if seed is not _UNSET else (None if rng is None else np.random.default_rng(rng))
+        v = _random_state(source).standard_normal(size=x0.shape)
+        analytical = np.dot(g, v)
+        along = lambda t: func(x0 + t * v, *args)  # noqa: E731
+        numerical = approx_fprime(np.zeros(1), along, epsilon)
+    elif direction == "all":
+        analytical = grad(read_only_view(x0), *args)
+        numerical = approx_fprime(x0, func, epsilon, *args)
+    else:
+        raise ValueError(f"{direction} is not a valid string for ``direction`` argument")
+    return np.sqrt(np.sum(np.abs((analytical - numerical) ** 2)))
+
+
+def _random_state(source):
+    """numpy's check_random_state: None -> the global RandomState, an int -> a new RandomState, a
+    RandomState or Generator as it is."""
+    if source is None or source is np.random:
+        return np.random.mtrand._rand
+    if isinstance(source, (int, np.integer)):
+        return np.random.RandomState(source)
+    if isinstance(source, (np.random.RandomState, np.random.Generator)):
+        return source
+    raise ValueError(f"{source!r} cannot be used to seed a numpy.random.RandomState instance")
+
+
+def check_derivative(fun, jac, x0, bounds=(-np.inf, np.inf), args=(), kwargs=None):
+    """scipy.optimize._numdiff.check_derivative: how far jac(x0) is from the finite-difference
+    Jacobian (3-point, SciPy's steps), as max |J - J_fd| / max(1, |J_fd|) over the entries (over
+    the nonzeros of a sparse jac, whose pattern then gives the sparsity).
+
+    Parameters
+    ----------
+    fun : callable
+        ``fun(x, *args, **kwargs)`` returning a scalar or a 1-D array.
+    jac : callable
+        ``jac(x, *args, **kwargs)`` returning the Jacobian to check: an array or a scipy.sparse
+        matrix.
+    x0 : array_like, shape (n,) or scalar
+        The point.
+    bounds, args, kwargs
+        As for `approx_derivative`.
+
+    Returns
+    -------
+    float
+        The largest relative difference: ~1e-9 or smaller for a correct jac.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fdcore.compat.scipy import check_derivative
+    >>> f = lambda x: np.array([x[0] * np.sin(x[1]), x[0] * np.cos(x[1])])
+    >>> J = lambda x: np.array([[np.sin(x[1]), x[0] * np.cos(x[1])], [np.cos(x[1]), -x[0] * np.sin(x[1])]])
+    >>> bool(check_derivative(f, J, np.array([1.0, 0.5])) < 1e-9)
+    True
+    """
+    from scipy import sparse as sp
+
+    kwargs = {} if kwargs is None else kwargs
+    to_test = jac(x0, *args, **kwargs)
+    if sp.issparse(to_test):
+        differences = approx_derivative(fun, x0, bounds=bounds, sparsity=to_test, args=args, kwargs=kwargs)
+        error = sp.csr_array(to_test) - differences
+        i, j, values = sp.find(error)
+        reference = np.asarray(differences[i, j]).ravel()
+        return np.max(np.abs(values) / np.maximum(1, np.abs(reference)))
+    differences = approx_derivative(fun, x0, bounds=bounds, args=args, kwargs=kwargs)
+    return np.max(np.abs(to_test - differences) / np.maximum(1, np.abs(differences)))
