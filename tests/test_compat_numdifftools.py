@@ -62,9 +62,43 @@ def test_directionaldiff_uses_the_unit_vector():
 def test_methods_and_bad_input():
     f = lambda x: np.sum(np.exp(x))  # noqa: E731
     x = np.array([0.1, 0.2])
-    for method in ("forward", "backward", "complex"):
+    for method in ("forward", "backward", "complex", "multicomplex"):
         np.testing.assert_allclose(nd.Gradient(f, method=method)(x), np.exp(x), rtol=1e-8)
     with pytest.raises(ValueError, match="method"):
-        nd.Gradient(f, method="multicomplex")
+        nd.Gradient(f, method="central3")
     with pytest.raises(TypeError, match="unsupported"):
         nd.Gradient(f, bogus=1)
+
+
+def test_complex_valued_f_by_the_real_methods_and_refused_by_the_complex_step():
+    """numdifftools' rules: the real methods differentiate Re f and Im f; the complex-step methods
+    refuse a complex-valued f after one evaluation (no perturbation) and complex x."""
+    calls = []
+
+    def f(x):
+        calls.append(x.copy())
+        return (1 + 1j) * x**2
+
+    J = nd.Jacobian(f, method="central")([1.0, 2.0])
+    np.testing.assert_allclose(J, np.diag([2 + 2j, 4 + 4j]), rtol=1e-10)
+    g = nd.Gradient(lambda x: np.sum((1 + 1j) * x**3))([1.0, 2.0])
+    np.testing.assert_allclose(g, [3 + 3j, 12 + 12j], rtol=1e-10)
+    calls.clear()
+    with pytest.raises(ValueError, match="complex valued"):
+        nd.Jacobian(f, method="multicomplex")([1.0, 2.0])
+    assert len(calls) == 1
+    with pytest.raises(ValueError, match="complex variable"):
+        nd.Gradient(lambda x: np.sum(x**2), method="complex")([1j, 2.0])
+    np.testing.assert_allclose(nd.Jacobian(lambda x: np.sum(x**2) + 0j, method="complex")([1.0, 2.0]), [[2, 4]])
+
+
+def test_step_generators_give_the_richardson_levels():
+    """MinStepGenerator / MaxStepGenerator as step=: their steps are the accurate engine's levels;
+    numdifftools' own step values (EPS^(1/2.5) for a first derivative by forward differences)."""
+    gen = nd.MinStepGenerator(num_steps=1, offset=0)
+    np.testing.assert_allclose(list(gen(0))[-1], nd.EPS ** (1 / 2.5))  # the smallest step comes last
+    steps = nd.MaxStepGenerator(base_step=0.5, num_steps=6, step_ratio=2)(1.0)
+    np.testing.assert_allclose(list(steps), 0.5 * 2.0 ** -np.arange(6))
+    r = nd.Derivative(np.exp, step=nd.MaxStepGenerator(base_step=0.5, num_steps=6), full_output=True)(1.0)
+    np.testing.assert_allclose(r.estimate, np.e, rtol=1e-12)
+    assert r.final_step <= 0.5

@@ -4,7 +4,10 @@
 call signatures, return shapes and ``full_output`` results (an `EstimateResult` with estimate,
 error_estimate, final_step, best_index). Every estimate uses fdcore's Richardson accurate mode
 (8 evaluations per coordinate instead of numdifftools' ~30). Supported methods: 'central',
-'forward', 'backward', 'complex'; numdifftools' other methods raise ValueError.
+'forward', 'backward', 'complex' and, for first derivatives and Hessians, 'multicomplex' (computed
+by the complex step, whose first-derivative formula is the multicomplex step's); numdifftools'
+other methods raise ValueError. Gradient and Jacobian take complex-valued f with the real methods
+(the derivatives of its real and imaginary parts).
 
 Examples
 --------
@@ -21,12 +24,22 @@ from typing import NamedTuple
 import numpy as np
 
 import fdcore as _api
+from fdcore.compat.numdifftools_steps import (
+    EPS,
+    MaxStepGenerator,
+    MinStepGenerator,
+    default_scale,
+)
 from fdcore.derivatives.docs import document
 from fdcore.derivatives.hessian import accurate_hessian_diagonal
 from fdcore.derivatives.validation import as_float_array, flag_nonfinite, read_only_view
 
-__all__ = ["Derivative", "EstimateResult", "Gradient", "Hessdiag", "Hessian", "Jacobian", "directionaldiff"]
-_METHODS = ("central", "forward", "backward", "complex")
+__all__ = ["EPS", "Derivative", "EstimateResult", "Gradient", "Hessdiag", "Hessian", "Jacobian", "MaxStepGenerator",
+           "MinStepGenerator", "default_scale", "directionaldiff"]
+_METHODS = ("central", "forward", "backward", "complex", "multicomplex")
+# The complex-step methods: f must be real-valued for real x (and analytic); a first derivative
+# by the multicomplex (bicomplex) step is the complex step's, Im f(x + i h) / h.
+_COMPLEX_METHODS = ("complex", "multicomplex")
 
 
 def _function_entry(name):
@@ -37,11 +50,14 @@ def _function_entry(name):
 # The constructor parameters the estimators share, composed into each docstring by @document.
 _PARAMETERS = {
     "fun": _function_entry("fun"),
-    "step": """step : float or array_like, optional
+    "step": """step : float, array_like, MinStepGenerator or MaxStepGenerator, optional
     Absolute base step (the coarsest Richardson level's step); default None, fdcore's
-    default step. numdifftools' step generators are not supported.""",
-    "method": """method : {'central', 'forward', 'backward', 'complex'}, optional
-    Difference scheme; numdifftools' other methods raise ValueError.""",
+    default step. A step generator's steps become the Richardson levels (its largest step,
+    ratio and length).""",
+    "method": """method : {'central', 'forward', 'backward', 'complex', 'multicomplex'}, optional
+    Difference scheme ('multicomplex': the complex step, first derivatives only); the
+    complex-step methods refuse complex x and a complex-valued f (after one evaluation of f);
+    numdifftools' other methods raise ValueError.""",
     "order": """order : int, optional
     Accuracy order of the basic stencil before Richardson extrapolation (default 2; even
     for 'central' and 'complex'). One-sided methods use order - 1 (at least 1); 'complex'
@@ -58,10 +74,10 @@ _PARAMETERS = {
 _HESSIAN_PARAMETERS = {
     **_PARAMETERS,
     "f": _function_entry("f"),
-    "method": """method : {'central', 'forward', 'backward', 'complex'}, optional
+    "method": """method : {'central', 'forward', 'backward', 'complex', 'multicomplex'}, optional
     The accurate mode of `fdcore.hessian` for the real methods, its complex-step Hessian for
-    'complex' (Hessdiag raises ValueError for 'complex' when called); numdifftools' other
-    methods raise ValueError.""",
+    'complex' and 'multicomplex' (Hessdiag raises ValueError for them when called);
+    numdifftools' other methods raise ValueError.""",
     "order": """order : int, optional
     Checked as numdifftools' order (positive, even for 'central' and 'complex'; Hessian takes
     None for 2) but without effect: the basic stencil is fdcore's order 2 (central) or 1.""",
@@ -111,10 +127,23 @@ class _Estimator:
             raise ValueError(f"order must be even for method={method!r}, got {order}")
         self.fun, self.step, self.method, self.order, self.n, self.full_output = fun, step, method, order, n, full_output
 
-    def _options(self):
-        if self.method == "complex":
-            return dict(method="complex", step=self.step)
+    def _fdcore_method(self):
+        return "complex" if self.method in _COMPLEX_METHODS else self.method
+
+    def _options(self, x):
+        """fdcore's options for the estimator at the point x. A step generator sets the
+        Richardson levels: its largest step is the coarsest level's, its ratio the step ratio,
+        its length the number of levels (numdifftools evaluates the same steps)."""
+        if self.method in _COMPLEX_METHODS:
+            return dict(method="complex", step=self.step if not isinstance(self.step, MinStepGenerator) else None)
         order = self.order if self.method == "central" else max(1, self.order - 1)
+        if isinstance(self.step, MinStepGenerator):
+            steps = self.step.steps(np.asarray(x, dtype=np.float64), self.method, self.n, self.order)
+            if not steps:
+                raise ValueError("the step generator gave no nonzero step")
+            ratio = float(np.max(steps[0] / steps[1])) if len(steps) > 1 else 2.0
+            return dict(method=self.method, order=order, richardson=len(steps), step_ratio=ratio,
+                        step=np.broadcast_to(np.abs(steps[0]), np.shape(x)).copy())
         return dict(method=self.method, order=order, richardson=True, step=self.step)
 
     def _finish(self, r):
@@ -133,16 +162,65 @@ def _point(x):
     return as_float_array(x, ndim=None).ravel()
 
 
-def _vector_value(value):
-    """f's value for Jacobian: a scalar or a 1-D array of reals (a scalar is one output)."""
+def _vector_value(value, kinds="biuf"):
+    """f's value for Jacobian: a scalar or a 1-D array (a scalar is one output), of reals unless
+    ``kinds`` admits complex numbers (f at the complex step's points)."""
     if value is None or isinstance(value, (str, bytes)):
-        raise TypeError(f"f must return a real number or a 1-D array of them, got {type(value).__name__}")
+        raise TypeError(f"f must return a number or a 1-D array of them, got {type(value).__name__}")
     arr = np.asarray(value)
-    if arr.dtype.kind not in "biuf":
+    if arr.dtype.kind not in kinds:
         raise TypeError(f"f must return real numbers, got dtype {arr.dtype}")
     if arr.ndim > 1:
         raise ValueError(f"f must return a scalar or a 1-D array, got shape {arr.shape}")
-    return np.atleast_1d(arr).astype(np.float64)
+    return np.atleast_1d(arr).astype(np.complex128 if arr.dtype.kind == "c" else np.float64)
+
+
+class _RealAndImaginary:
+    """A complex-valued f as the real vector [Re f, Im f], for the real stencils."""
+
+    def __init__(self, f):
+        self.f = f
+
+    def __call__(self, z):
+        value = _vector_value(self.f(z), "biufc")
+        return np.concatenate([value.real, value.imag])
+
+
+def _first_derivatives(estimator, f, x, entry):
+    """``entry`` (fdcore.gradient or fdcore.jacobian, in the accurate mode) of f at x under
+    numdifftools' rules: f is evaluated once at x first; the complex-step methods refuse complex x
+    and a complex-valued f (before any perturbation), the real methods differentiate a
+    complex-valued f's real and imaginary parts. Returns an FDResult-like (value, error, step)."""
+    if np.iscomplexobj(np.asarray(x)) and estimator.method in _COMPLEX_METHODS:
+        raise ValueError("a complex variable was given: the complex-step methods differentiate at real x only")
+    x = _point(x)
+    value = np.asarray(f(read_only_view(x)))
+    complex_valued = value.dtype.kind == "c" and bool(np.any(value.imag != 0))
+    options = estimator._options(x)
+    if estimator.method in _COMPLEX_METHODS:
+        if complex_valued:
+            raise ValueError("the function given is complex valued: the complex-step methods need an f that is "
+                             "real for real x")
+        target = f if entry is _api.gradient else (lambda z: _vector_value(f(z), "biufc"))
+        r = entry(target, x, full_output=True, **options)
+    elif value.dtype.kind == "c":
+        r = _api.jacobian(_RealAndImaginary(f), x, full_output=True, **options)
+        m = r.value.shape[0] // 2
+        J, error = r.value[:m] + 1j * r.value[m:], r.error[:m] + r.error[m:]
+        r = _Result(J[0], error[0], r.step) if entry is _api.gradient else _Result(J, error, r.step)
+    else:
+        target = f if entry is _api.gradient else (lambda z: _vector_value(f(z)))
+        r = entry(target, x, full_output=True, **options)
+    outputs = 1 if entry is _api.gradient else r.value.shape[0]
+    if value.size != outputs:
+        raise ValueError(f"f returned shape {value.shape} at x, but {outputs} values near x: its shape changed")
+    return r
+
+
+class _Result(NamedTuple):
+    value: object
+    error: object
+    step: object
 
 
 @document(shared=_PARAMETERS)
@@ -157,9 +235,9 @@ class Derivative(_Estimator):
     """
 
     def __call__(self, x, *args, **kwds):
-        options = self._options()
-        if self.method == "complex" and self.n != 1:
-            raise ValueError("method='complex' supports n=1 only here")
+        options = self._options(x)
+        if self.method in _COMPLEX_METHODS and self.n != 1:
+            raise ValueError(f"method={self.method!r} supports n=1 only here")
         r = _api.derivative(self._bind(args, kwds), x, n=self.n, full_output=True, **options)
         return self._finish(r)
 
@@ -170,9 +248,9 @@ class Gradient(_Estimator):
 
     def __call__(self, x, *args, **kwds):
         f = self._bind(args, kwds)
-        if np.ndim(x) == 0:
+        if np.ndim(x) == 0 and self.method != "multicomplex":
             return Derivative(self.fun, self.step, self.method, self.order, 1, self.full_output)(x, *args, **kwds)
-        return self._finish(_api.gradient(f, _point(x), full_output=True, **self._options()))
+        return self._finish(_first_derivatives(self, f, x, _api.gradient))
 
 
 @document(shared=_PARAMETERS)
@@ -181,9 +259,7 @@ class Jacobian(_Estimator):
     shape (m,); a scalar function gives shape (1, n), as numdifftools does."""
 
     def __call__(self, x, *args, **kwds):
-        f = self._bind(args, kwds)
-        vector = lambda z: _vector_value(f(z))  # noqa: E731
-        return self._finish(_api.jacobian(vector, _point(x), full_output=True, **self._options()))
+        return self._finish(_first_derivatives(self, self._bind(args, kwds), x, _api.jacobian))
 
 
 @document(shared=_HESSIAN_PARAMETERS)
@@ -194,10 +270,11 @@ class Hessian(_Estimator):
         super().__init__(f, step, method, 2 if order is None else order, 2, full_output, **options)
 
     def __call__(self, x, *args, **kwds):
-        options = self._options()
-        if self.method != "complex":
+        x = _point(x)
+        options = self._options(x)
+        if self.method not in _COMPLEX_METHODS:
             options["order"] = 2 if self.method == "central" else 1
-        return self._finish(_api.hessian(self._bind(args, kwds), _point(x), full_output=True, **options))
+        return self._finish(_api.hessian(self._bind(args, kwds), x, full_output=True, **options))
 
 
 @document(shared=_HESSIAN_PARAMETERS)
@@ -212,7 +289,7 @@ class Hessdiag(_Estimator):
         super().__init__(f, step, method, order, 2, full_output, **options)
 
     def __call__(self, x, *args, **kwds):
-        if self.method == "complex":
+        if self.method in _COMPLEX_METHODS:
             raise ValueError("Hessdiag supports the real methods only here")
         f = self._bind(args, kwds)
         r = accurate_hessian_diagonal(f, _point(x), self.method, self.step)

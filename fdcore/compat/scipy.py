@@ -571,8 +571,14 @@ def check_grad(func, grad, x0, *args, epsilon=_EPS ** 0.5, direction="all", rng=
         along = lambda t: func(x0 + t * v, *args)  # noqa: E731
         numerical = approx_fprime(np.zeros(1), along, epsilon)
     elif direction == "all":
-        analytical = grad(read_only_view(x0), *args)
+        _checked_value(func(read_only_view(x0), *args), "func")  # errors name func, not f
         numerical = approx_fprime(x0, func, epsilon, *args)
+        analytical = np.asarray(grad(read_only_view(x0), *args))
+        if analytical.dtype.kind not in "biufc":
+            raise TypeError(f"`grad` must return an array of numbers, got {analytical.dtype}")
+        if analytical.shape != numerical.shape and analytical.size != numerical.size:
+            raise ValueError(f"`func`'s finite-difference derivative has shape {numerical.shape}, but `grad` "
+                             f"returns shape {analytical.shape}")
     else:
         raise ValueError(f"{direction} is not a valid string for ``direction`` argument")
     return np.sqrt(np.sum(np.abs((analytical - numerical) ** 2)))
