@@ -3,6 +3,7 @@
     python benchmarks/conformance.py            # every suite; prints the table, exit 0
     python benchmarks/conformance.py --strict   # exit 1 where fdcore.compat fails a test the peer passes
     python benchmarks/conformance.py --suite scipy-numdiff -v   # one suite, with pytest's failure report
+    python benchmarks/conformance.py --backend  # also SciPy's optimize tests with fdcore as its backend
 
 At run time each suite's test module is copied from the installed peer package into a temporary
 directory (nothing of the peers is stored in this repository) and run twice with pytest, in a
@@ -14,6 +15,11 @@ the peer, not fdcore. ``import peer.module as nd`` becomes ``import fdcore.compa
 attribute fdcore.compat lacks then fails the test that uses it. Attribute calls on a peer module
 imported under another name (``optimize.check_grad``) are rewritten per suite (`Suite.calls`).
 A suite whose compat module does not exist is reported as such and not run against fdcore.
+
+With ``--backend``, SciPy's optimize test modules that exercise its finite differences run in
+place (from the installed SciPy, with SciPy's conftest) twice: as shipped, and with a pytest plugin
+that calls ``fdcore.compat.scipy.install()`` first, so that every scipy.optimize module's
+``approx_derivative`` is fdcore's; the report lists tests that fail only with the backend.
 """
 
 import argparse
@@ -152,13 +158,18 @@ def _package_dir(package):
 
 def _run_pytest(directory, module, tests, verbose):
     """pytest on directory/module (only ``tests`` if given) in a subprocess: an Outcome."""
-    report = directory / f"{module}.xml"
     targets = [f"{module}::{t}" for t in tests] if tests else [module]
     (directory / "pytest.ini").write_text("[pytest]\n")  # not the repository's configuration
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning",
-               f"--junitxml={report}", "--rootdir", str(directory), "-c", str(directory / "pytest.ini"), *targets]
+    options = ["-W", "ignore::DeprecationWarning", "--rootdir", str(directory), "-c", str(directory / "pytest.ini")]
+    return _pytest(directory, directory / f"{module}.xml", options + targets, verbose)
+
+
+def _pytest(directory, report, arguments, verbose, env=None):
+    """``python -m pytest arguments`` in a subprocess, from directory: an Outcome read from its
+    JUnit report (failures named class::test)."""
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={report}", *arguments]
     start = time.perf_counter()
-    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", **(env or {}))
     done = subprocess.run(command, cwd=directory, capture_output=True, text=True, env=env)
     outcome = Outcome(seconds=time.perf_counter() - start)
     if verbose:
@@ -171,6 +182,8 @@ def _run_pytest(directory, module, tests, verbose):
     for case in ET.parse(report).getroot().iter("testcase"):
         kinds = {child.tag for child in case}
         name = case.get("name")
+        if case.get("classname", "").rsplit(".", 1)[-1][:1].isupper():  # a test class
+            name = case.get("classname").rsplit(".", 1)[-1] + "::" + name
         if "failure" in kinds:
             outcome.failed += 1
             outcome.failures.append(name)
@@ -208,6 +221,33 @@ def run_suite(suite, verbose=False):
     return peer, ours, kept
 
 
+# SciPy's optimize test modules that exercise its finite differences (minimize without jac,
+# least_squares, root, SLSQP, trust-constr, L-BFGS-B, TNC, approx_fprime, check_grad, ...), run in
+# place from the installed SciPy, with and without fdcore's backend (fdcore.compat.scipy.install).
+BACKEND_MODULES = ("test_least_squares", "test_minimize_constrained", "test_slsqp", "test_differentiable_functions",
+                   "test__root", "test_lbfgsb_hessinv", "test_lbfgsb_setulb", "test_constraint_conversion",
+                   "test__numdiff", "test_trustregion", "test_trustregion_krylov", "test_trustregion_exact",
+                   "test_optimize", "test_tnc", "test_constraints", "test_hessian_update_strategy", "test_minpack",
+                   "test_cobyla", "test_regression")
+_BACKEND_PLUGIN = """def pytest_configure(config):
+    import fdcore.compat.scipy
+    fdcore.compat.scipy.install()
+"""
+
+
+def run_backend(verbose=False):
+    """(SciPy's optimize tests as shipped, the same with fdcore's backend installed): Outcomes."""
+    targets = ["--pyargs"] + [f"scipy.optimize.tests.{module}" for module in BACKEND_MODULES]
+    with tempfile.TemporaryDirectory(prefix="fdcore-backend-") as tmp:
+        directory = pathlib.Path(tmp)
+        (directory / "fdcore_scipy_backend.py").write_text(_BACKEND_PLUGIN)
+        plain = _pytest(directory, directory / "plain.xml", targets, verbose)
+        path = os.pathsep.join(filter(None, [str(directory), os.environ.get("PYTHONPATH")]))
+        routed = _pytest(directory, directory / "routed.xml", ["-p", "fdcore_scipy_backend"] + targets, verbose,
+                         env={"PYTHONPATH": path})
+    return plain, routed
+
+
 def _counts(outcome):
     if outcome is None:
         return "not run"
@@ -225,6 +265,8 @@ def main(argv=None):
                         help="run only this suite (repeatable)")
     parser.add_argument("--strict", action="store_true",
                         help="exit 1 where fdcore.compat fails a test that passes against the peer")
+    parser.add_argument("--backend", action="store_true",
+                        help="also run SciPy's optimize tests with fdcore as scipy.optimize's finite-difference backend")
     parser.add_argument("-v", "--verbose", action="store_true", help="print pytest's output")
     args = parser.parse_args(argv)
     chosen = [s for s in SUITES if not args.suite or s.name in args.suite]
@@ -245,6 +287,13 @@ def main(argv=None):
                 print(f"{'':22s} failing against fdcore.compat only: {', '.join(behind)}")
         else:
             regressions += peer.passed
+    if args.backend and _module_available("scipy"):
+        plain, routed = run_backend(args.verbose)
+        print(f"{'scipy-optimize-backend':22s} {_counts(plain):34s} {_counts(routed)}  (fdcore.compat.scipy.install())")
+        behind = sorted(set(routed.failures) - set(plain.failures))
+        regressions += len(behind)
+        if behind:
+            print(f"{'':22s} failing with the backend only: {', '.join(behind)}")
     return 1 if args.strict and regressions else 0
 
 

@@ -102,3 +102,13 @@ def test_step_generators_give_the_richardson_levels():
     r = nd.Derivative(np.exp, step=nd.MaxStepGenerator(base_step=0.5, num_steps=6), full_output=True)(1.0)
     np.testing.assert_allclose(r.estimate, np.e, rtol=1e-12)
     assert r.final_step <= 0.5
+
+
+def test_default_max_step_generator_and_shape_one_values():
+    """MaxStepGenerator's 15 default steps (2 down to 2^-13): the 12 largest become the levels.
+    A scalar function returning shape (1,) is a scalar for Gradient; a vector one is refused."""
+    np.testing.assert_allclose(nd.Derivative(np.exp, step=nd.MaxStepGenerator())(1.0), np.e, rtol=1e-10)
+    g = nd.Gradient(lambda x: np.array([np.sum(x**2)]))([1.0, 2.0])
+    np.testing.assert_allclose(g, [2.0, 4.0], rtol=1e-10)
+    with pytest.raises(ValueError, match="scalar function"):
+        nd.Gradient(lambda x: x**2)([1.0, 2.0])

@@ -15,7 +15,9 @@ import pytest
 
 import fdcore
 import fdcore.compat.numdifftools
+import fdcore.compat.numdifftools_steps
 import fdcore.compat.scipy
+import fdcore.compat.statsmodels
 import fdcore.testing
 
 _ENTRY = re.compile(r"^(\*{0,2}[A-Za-z_]\w*(?:\s*,\s*\*{0,2}[A-Za-z_]\w*)*)\s*(?::.*)?$")
@@ -60,7 +62,8 @@ def public(module, names=None):
 
 
 CALLABLES = [*public(fdcore, fdcore.__all__), *public(fdcore.testing, fdcore.testing.__all__),
-             *public(fdcore.compat.scipy), *public(fdcore.compat.numdifftools)]
+             *public(fdcore.compat.scipy), *public(fdcore.compat.numdifftools), *public(fdcore.compat.statsmodels),
+             *public(fdcore.compat.numdifftools_steps)]
 
 
 @pytest.mark.parametrize("name, obj", CALLABLES, ids=[name for name, _ in CALLABLES])

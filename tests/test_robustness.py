@@ -299,6 +299,13 @@ class NaNs:
 
 
 @dataclass
+class NonFinite:
+    """No exception, every entry non-finite: SciPy's approx_derivative proceeds with a non-finite x0
+    (its optimizers then report failure), so the drop-in does too; NumPy's own "invalid value"
+    warnings from f and from the differences come as they come under SciPy."""
+
+
+@dataclass
 class Same:
     """The exception f raised reaches the caller: the same object."""
 
@@ -552,6 +559,7 @@ OVERRIDES = {
     **{(name, case): Correct() for name in ("scipy.approx_derivative", "scipy.approx_fprime", "scipy.check_grad")
        for case in ("step-zero", "step-negative")},
     **{("scipy.approx_derivative", f"sparsity-entry-{kind}"): Correct() for kind in ("two", "negative", "half", "nan")},
+    **{("scipy.approx_derivative", f"x-{kind}"): NonFinite() for kind in ("nan", "inf")},
     # numdifftools: Gradient of a scalar x is the derivative; Gradient, Jacobian, Hessian and
     # Hessdiag flatten x (numdifftools' Gradient does; the compat layer does so for all four).
     **{(name, case): Correct() for name in ("nd.Gradient", "nd.Jacobian", "nd.Hessian", "nd.Hessdiag")
@@ -649,6 +657,10 @@ def test_robustness(entry, case, expected):
     if excinfo is not None:
         raise excinfo
     value = np.asarray(entry.value(result), dtype=np.float64)
+    if isinstance(expected, NonFinite):
+        assert all("invalid value" in message for message in runtime_warnings), runtime_warnings
+        assert not np.any(np.isfinite(value)), value
+        return
     xf = _exact_x(entry, x)
     exact = np.asarray(entry.exact(xf), dtype=np.float64)
     assert value.shape == exact.shape, (value.shape, exact.shape)

@@ -33,6 +33,7 @@ from fdcore.compat.numdifftools_steps import (
 from fdcore.derivatives.docs import document
 from fdcore.derivatives.hessian import accurate_hessian_diagonal
 from fdcore.derivatives.validation import as_float_array, flag_nonfinite, read_only_view
+from fdcore.numerics.options import MAX_LEVELS
 
 __all__ = ["EPS", "Derivative", "EstimateResult", "Gradient", "Hessdiag", "Hessian", "Jacobian", "MaxStepGenerator",
            "MinStepGenerator", "default_scale", "directionaldiff"]
@@ -138,7 +139,9 @@ class _Estimator:
             return dict(method="complex", step=self.step if not isinstance(self.step, MinStepGenerator) else None)
         order = self.order if self.method == "central" else max(1, self.order - 1)
         if isinstance(self.step, MinStepGenerator):
-            steps = self.step.steps(np.asarray(x, dtype=np.float64), self.method, self.n, self.order)
+            # the largest steps, at most fdcore's MAX_LEVELS of them (MaxStepGenerator gives 15 by
+            # default, from 2 down: the last three are far into the round-off)
+            steps = self.step.steps(np.asarray(x, dtype=np.float64), self.method, self.n, self.order)[:MAX_LEVELS]
             if not steps:
                 raise ValueError("the step generator gave no nonzero step")
             ratio = float(np.max(steps[0] / steps[1])) if len(steps) > 1 else 2.0
@@ -195,13 +198,18 @@ def _first_derivatives(estimator, f, x, entry):
         raise ValueError("a complex variable was given: the complex-step methods differentiate at real x only")
     x = _point(x)
     value = np.asarray(f(read_only_view(x)))
+    if entry is _api.gradient and value.size != 1:
+        raise ValueError(f"Gradient needs a scalar function; f returned shape {value.shape} (use Jacobian)")
     complex_valued = value.dtype.kind == "c" and bool(np.any(value.imag != 0))
     options = estimator._options(x)
     if estimator.method in _COMPLEX_METHODS:
         if complex_valued:
             raise ValueError("the function given is complex valued: the complex-step methods need an f that is "
                              "real for real x")
-        target = f if entry is _api.gradient else (lambda z: _vector_value(f(z), "biufc"))
+        if entry is _api.gradient:
+            target = f if value.ndim == 0 else (lambda z: _vector_value(f(z), "biufc")[0])  # a (1,) value is a scalar
+        else:
+            target = lambda z: _vector_value(f(z), "biufc")  # noqa: E731
         r = entry(target, x, full_output=True, **options)
     elif value.dtype.kind == "c":
         r = _api.jacobian(_RealAndImaginary(f), x, full_output=True, **options)
@@ -209,7 +217,10 @@ def _first_derivatives(estimator, f, x, entry):
         J, error = r.value[:m] + 1j * r.value[m:], r.error[:m] + r.error[m:]
         r = _Result(J[0], error[0], r.step) if entry is _api.gradient else _Result(J, error, r.step)
     else:
-        target = f if entry is _api.gradient else (lambda z: _vector_value(f(z)))
+        if entry is _api.gradient:
+            target = f if value.ndim == 0 else (lambda z: _vector_value(f(z))[0])
+        else:
+            target = lambda z: _vector_value(f(z))  # noqa: E731
         r = entry(target, x, full_output=True, **options)
     outputs = 1 if entry is _api.gradient else r.value.shape[0]
     if value.size != outputs:

@@ -37,14 +37,26 @@ __all__ = ["EPS", "MaxStepGenerator", "MinStepGenerator", "default_scale", "get_
 
 
 def get_nominal_step(x=None):
-    """max(log(e - 1 + |x|), 1): numdifftools' nominal step (1 where x is None)."""
+    """max(log(e - 1 + |x|), 1): numdifftools' nominal step (1 where x is None).
+
+    Parameters
+    ----------
+    x : array_like, optional
+        The point.
+    """
     if x is None:
         return 1.0
     return np.log(np.e - 1.0 + np.abs(x)).clip(min=1)
 
 
 def get_base_step(scale):
-    """EPS ** (1 / scale)."""
+    """EPS ** (1 / scale).
+
+    Parameters
+    ----------
+    scale : float
+        The scale (see `default_scale`).
+    """
     return EPS ** (1.0 / scale)
 
 
@@ -55,6 +67,15 @@ def default_scale(method="forward", n=1, order=2):
     further derivative order, 3 (central) or 2 (one-sided) more per order step above 2; the
     complex step starts at 1.06, plus a correction for high derivatives (n > 1 or order >= 4)
     that cycles with n mod 4, as the complex step's accuracy does.
+
+    Parameters
+    ----------
+    method : str, optional
+        'forward' (default), 'backward', 'central', 'complex', 'multicomplex', ...
+    n : int, optional
+        The derivative order (default 1).
+    order : int, optional
+        The stencil's accuracy order (default 2).
     """
     high = n > 1 or order >= 4
     quarter, phase = divmod(n, 4)
@@ -156,8 +177,11 @@ class MaxStepGenerator(MinStepGenerator):
     """Steps step_nom * base_step * step_ratio ** (-i + offset), i = 0, ..., num_steps - 1: the
     largest, step_nom * base_step * step_ratio ** offset, comes first.
 
-    Parameters are those of `MinStepGenerator`, with numdifftools' defaults for this one:
-    base_step 2.0, num_steps 15, num_extrap 9, use_exact_steps False, scale 500.
+    Parameters
+    ----------
+    base_step, step_ratio, num_steps, step_nom, offset, num_extrap, use_exact_steps, check_num_steps, scale
+        As for `MinStepGenerator`, with numdifftools' defaults for this one: base_step 2.0 (the
+        largest step), num_steps 15, num_extrap 9, use_exact_steps False, scale 500.
     """
 
     _ascending_exponent = False

@@ -32,9 +32,10 @@ from fdcore.derivatives.validation import (
     as_float_array,
     read_only_view,
     refuse_compiled,
+    require_memory,
 )
 
-__all__ = ["approx_derivative", "approx_fprime", "check_derivative", "check_grad"]
+__all__ = ["approx_derivative", "approx_fprime", "backend", "check_derivative", "check_grad", "install", "uninstall"]
 _EPS = np.finfo(np.float64).eps
 _METHODS = ("2-point", "3-point", "cs")
 
@@ -73,12 +74,13 @@ class _SingleValue:
         return value[0]
 
 
-def _as_x0(x0, name="x0"):
+def _as_x0(x0, name="x0", finite=True):
     """x0 as SciPy takes it (at most 1-D; a scalar is one variable) as a private, checked copy,
     and the floating type SciPy would keep (its steps' precision: float16, float32 or float64).
 
-    Unlike SciPy, a NaN or inf x0, a complex x0 or entries that are not numbers are refused
-    (naming the argument), and the function never receives the caller's array.
+    Unlike SciPy, a complex x0 or entries that are not numbers are refused (naming the
+    argument), and the function never receives the caller's array; a NaN or inf entry is refused
+    too unless ``finite`` is false (approx_derivative proceeds with it, as SciPy does).
     """
     try:
         xp = np.asarray(x0)
@@ -89,6 +91,10 @@ def _as_x0(x0, name="x0"):
     kept = xp.dtype if xp.dtype.kind == "f" else np.dtype(np.float64)
     if xp.size == 0:  # SciPy's empty Jacobian
         return np.zeros(0), kept
+    if not finite and xp.dtype.kind in "biuf":
+        require_memory(8 * xp.size, f"`{name}` has {xp.size} entries: its float64 copy")
+        if not np.all(np.isfinite(xp)):
+            return np.array(np.atleast_1d(xp), dtype=np.float32 if xp.dtype == np.float32 else np.float64), kept
     return as_float_array(np.atleast_1d(xp), f"`{name}`"), kept
 
 
@@ -152,7 +158,8 @@ def approx_derivative(fun, x0, method="3-point", rel_step=None, abs_step=None, f
         ``fun(x, *args, **kwargs)`` with x of shape (n,), returning a real scalar or a 1-D array
         of shape (m,) (complex values are allowed for 'cs'). x must not be modified or kept.
     x0 : array_like, shape (n,) or scalar
-        The point (a scalar is one variable). Unlike SciPy, NaN, inf or complex entries raise.
+        The point (a scalar is one variable). Unlike SciPy, complex entries raise; NaN or inf
+        entries are accepted as SciPy accepts them (SciPy's points, NaN differences).
     method : {'3-point', '2-point', 'cs'}, optional
         Central differences (2 evaluations per variable, the default), forward differences
         (1 per variable) or the complex step (1 per variable; fun must be complex-analytic).
@@ -179,7 +186,8 @@ def approx_derivative(fun, x0, method="3-point", rel_step=None, abs_step=None, f
     kwargs : dict, optional
         Extra keyword arguments passed to fun (default none).
     full_output : bool, optional
-        Also return ``{"nfev": number of evaluations of fun}`` (not with ``as_linear_operator``).
+        Also return ``{"nfev": number of evaluations of fun}`` (with ``as_linear_operator``:
+        those made before the operator is returned, as SciPy counts).
     workers : int, Executor, dask.distributed.Client or map-like callable, optional
         Evaluate the points in parallel (dense J only): an int is a process pool that fdcore
         creates; or an Executor, a dask Client or a map-like callable.
@@ -197,7 +205,7 @@ def approx_derivative(fun, x0, method="3-point", rel_step=None, abs_step=None, f
         raise TypeError(f"`fun` must be callable, got {type(fun).__name__}")
     refuse_compiled(fun, "approx_derivative", "fun")
     kwargs = {} if kwargs is None else kwargs
-    x0, x0_dtype = _as_x0(x0)
+    x0, x0_dtype = _as_x0(x0, finite=False)
     lb, ub = _prepare_bounds(bounds, x0)
     if lb.shape != x0.shape or ub.shape != x0.shape:
         raise ValueError("Inconsistent shapes between bounds and `x0`.")
@@ -226,7 +234,8 @@ def approx_derivative(fun, x0, method="3-point", rel_step=None, abs_step=None, f
         return (J, {"nfev": nfev}) if full_output else J
     relative = _relative_step(method, x0_dtype, f0.dtype)
     if as_linear_operator:
-        return _linear_operator(fun_wrapped, x0, f0, method, relative if rel_step is None else rel_step)
+        J = _linear_operator(fun_wrapped, x0, f0, method, relative if rel_step is None else rel_step)
+        return (J, {"nfev": nfev}) if full_output else J
 
     h = _absolute_step(rel_step, abs_step, x0, method, relative)
     one_sided = np.zeros(x0.shape, dtype=bool)
@@ -253,10 +262,20 @@ def approx_derivative(fun, x0, method="3-point", rel_step=None, abs_step=None, f
         h = np.where(one_sided, one_sided_h, np.where(back_to_central, smaller, h))
 
     m = f0.shape[0]
+    if sparsity is None and not np.all(np.isfinite(x0)):
+        # fdcore's kernels take finite points only; SciPy's own points, one column per group,
+        # give what SciPy gives (NaN where the differences involve the non-finite entries).
+        sparsity = (np.ones((m, x0.shape[0]), dtype=bool), np.arange(x0.shape[0]))
+        dense = True
+    else:
+        dense = False
     if sparsity is not None:
         with _point_map(workers) as mapper:
             J, spent = _sparse(fun_wrapped, x0, f0, h, one_sided, sparsity, method, mapper)
         nfev += spent
+        if dense:
+            J = J.toarray()
+            J = np.ravel(J) if m == 1 else J
         return (J, {"nfev": nfev}) if full_output else J
     if method == "cs" and workers is not None:
         with _point_map(workers) as mapper:
@@ -394,11 +413,19 @@ def _sparse(fun, x0, f0, h, one_sided, sparsity, method, mapper):
     else:
         structure, groups = sparsity, None
     m, n = f0.shape[0], x0.shape[0]
+    if not sp.issparse(structure):
+        # SciPy takes np.atleast_2d(structure) unchecked (a scalar, e.g. 42, is one nonzero):
+        # broadcast to (m, n) here, so that such a pattern means "every entry may be nonzero".
+        try:
+            structure = np.broadcast_to(np.atleast_2d(np.asarray(structure)) != 0, (m, n))
+        except ValueError:
+            raise ValueError(f"`sparsity` must have shape ({m}, {n}) (m outputs, n inputs), got "
+                             f"{np.shape(structure)}") from None
     pattern = as_pattern(structure, (m, n))
-    if groups is None:
+    if groups is None or groups.shape != (n,):
+        # (groups of another length come with a structure SciPy broadcast, as above; SciPy
+        # broadcasts them too, perturbing columns at random: the colouring is made here instead)
         groups = color_columns(pattern)
-    elif groups.shape != (n,):
-        raise ValueError(f"`groups` must have shape ({n},), got {groups.shape}")
     pattern = sp.csc_array(pattern)
     masks = [groups == g for g in range(int(groups.max()) + 1)] if n else []
     step = np.abs(h) if method == "cs" else h
@@ -639,3 +666,86 @@ def check_derivative(fun, jac, x0, bounds=(-np.inf, np.inf), args=(), kwargs=Non
         return np.max(np.abs(values) / np.maximum(1, np.abs(reference)))
     differences = approx_derivative(fun, x0, bounds=bounds, args=args, kwargs=kwargs)
     return np.max(np.abs(to_test - differences) / np.maximum(1, np.abs(differences)))
+
+
+# --- SciPy's finite-difference backend ------------------------------------------------------------
+
+# The scipy.optimize modules that bind approx_derivative by name (from ._numdiff import
+# approx_derivative): each gets fdcore's while the backend is installed.
+_SCIPY_MODULES = ("scipy.optimize._numdiff", "scipy.optimize._optimize", "scipy.optimize._slsqp_py",
+                  "scipy.optimize._differentiable_functions", "scipy.optimize._root_scalar")
+_saved = {}
+
+
+def install():
+    """Route scipy.optimize's internal finite differences through fdcore: every module of
+    scipy.optimize that binds ``approx_derivative`` (minimize's jac='2-point' / '3-point' / 'cs',
+    least_squares, root, SLSQP, trust-constr, L-BFGS-B, approx_fprime, check_grad ...) gets
+    `approx_derivative` from this module. Idempotent; `uninstall` restores SciPy's own exactly.
+
+    Parameters
+    ----------
+    (none)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scipy.optimize import minimize, rosen
+    >>> from fdcore.compat import scipy as fd_scipy
+    >>> fd_scipy.install()
+    >>> bool(minimize(rosen, np.zeros(3), jac="3-point", method="BFGS").success)
+    True
+    >>> fd_scipy.uninstall()
+    """
+    import importlib
+
+    for name in _SCIPY_MODULES:
+        module = importlib.import_module(name)
+        if hasattr(module, "approx_derivative") and name not in _saved:
+            _saved[name] = module.approx_derivative
+            module.approx_derivative = approx_derivative
+
+
+def uninstall():
+    """Restore SciPy's own ``approx_derivative`` in every module `install` changed (a no-op when
+    the backend is not installed).
+
+    Parameters
+    ----------
+    (none)
+    """
+    import importlib
+
+    while _saved:
+        name, original = _saved.popitem()
+        importlib.import_module(name).approx_derivative = original
+
+
+class backend:
+    """``with fdcore.compat.scipy.backend(): ...``: `install` on entry, `uninstall` on exit (also
+    when the block raises), leaving SciPy exactly as it was; an already installed backend stays.
+
+    Parameters
+    ----------
+    (none)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scipy.optimize import least_squares
+    >>> from fdcore.compat.scipy import backend
+    >>> with backend():
+    ...     fit = least_squares(lambda p: [p[0] - 1.0, 10 * (p[1] - p[0] ** 2)], [0.0, 0.0])
+    >>> fit.x.round(6)
+    array([1., 1.])
+    """
+
+    def __enter__(self):
+        self._was_installed = bool(_saved)
+        install()
+        return self
+
+    def __exit__(self, *exc):
+        if not self._was_installed:
+            uninstall()
+        return False

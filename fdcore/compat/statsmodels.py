@@ -211,7 +211,10 @@ def approx_hess1(x, f, epsilon=None, args=(), kwargs=None, return_grad=False):
 def approx_hess2(x, f, epsilon=None, args=(), kwargs=None, return_grad=False):
     """Hessian by forward and backward differences averaged (Ridout's eq. 8): n^2 + 3n + 1 evaluations.
 
-    Parameters are those of `approx_hess1` (default step EPS^(1/3) max(|x|, 0.1)).
+    Parameters
+    ----------
+    x, f, epsilon, args, kwargs, return_grad
+        As for `approx_hess1` (default step EPS^(1/3) max(|x|, 0.1)).
 
     Returns
     -------
@@ -295,7 +298,14 @@ def approx_hess3(x, f, epsilon=None, args=(), kwargs=None):
 def approx_hess(x, f, epsilon=None, args=(), kwargs=None):
     """Hessian by the four-corner central stencil: `approx_hess3` (this is an alias for approx_hess3).
 
-    Parameters, returns: those of `approx_hess3`.
+    Parameters
+    ----------
+    x, f, epsilon, args, kwargs
+        As for `approx_hess3`.
+
+    Returns
+    -------
+    ndarray, shape (n, n)
     """
     return approx_hess3(x, f, epsilon=epsilon, args=args, kwargs=kwargs)
 

@@ -19,6 +19,9 @@ ACCURATE_LEVELS = 4
 # Hessians: 3 levels of the n^2 + n stencil (each level costs n^2 + n evaluations; 3 levels give
 # ~1e-11 relative error, 2 levels ~1e-10 but with poor error estimates).
 ACCURATE_HESSIAN_LEVELS = 3
+# The most Richardson levels: with r = 2, 12 levels span steps 2048x apart, far past where
+# round-off takes over from truncation.
+MAX_LEVELS = 12
 # The accurate mode tries a coordinate again, at another step scale, when the estimated relative
 # error of its estimate exceeds EPS^0.56 (1.7e-9 in float64; see fdcore.numerics.errors.retry_tolerance): badly scaled
 # coordinates, |x_i| << 1 or f varying much faster than |x_i|. Each retry costs 8 evaluations.
@@ -75,8 +78,8 @@ def _levels(richardson, accurate_levels):
         return 1
     if richardson is True:
         return accurate_levels
-    if not isinstance(richardson, (int, np.integer)) or not 1 <= richardson <= 12:
-        raise ValueError(f"richardson must be True, False or a number of levels 1..12; got {richardson!r}")
+    if not isinstance(richardson, (int, np.integer)) or not 1 <= richardson <= MAX_LEVELS:
+        raise ValueError(f"richardson must be True, False or a number of levels 1..{MAX_LEVELS}; got {richardson!r}")
     return int(richardson)
 
 
