@@ -317,8 +317,8 @@ FOUR_CORNER_STEP = 0.25
 
 
 def four_corner_check(evaluator, value, error, per_value, h):
-    """The off-diagonal entries whose estimate is consistent with zero (|value| <= error) computed
-    again by the four-corner stencil at the steps h:
+    """The off-diagonal entries whose estimate is consistent with zero (0 < |value| <= error)
+    computed again by the four-corner stencil at the steps h:
 
         H_ij = [(f(x + p_i e_i + p_j e_j) - f(x + p_i e_i - q_j e_j))
                 - (f(x - q_i e_i + p_j e_j) - f(x - q_i e_i - q_j e_j))] / ((p_i + q_i)(p_j + q_j)),
@@ -339,7 +339,9 @@ def four_corner_check(evaluator, value, error, per_value, h):
     n = value.shape[0]
     rows, cols = np.triu_indices(n, 1)
     with np.errstate(invalid="ignore"):
-        asked = np.isfinite(value[rows, cols]) & (np.abs(value[rows, cols]) <= error[rows, cols])
+        # (an entry already exactly 0 cannot come nearer zero: it is not evaluated)
+        asked = (np.isfinite(value[rows, cols]) & (np.abs(value[rows, cols]) <= error[rows, cols])
+                 & (value[rows, cols] != 0))
     i, j = rows[asked], cols[asked]
     if i.size == 0:
         return value, error, 0
