@@ -112,3 +112,20 @@ def test_default_max_step_generator_and_shape_one_values():
     np.testing.assert_allclose(g, [2.0, 4.0], rtol=1e-10)
     with pytest.raises(ValueError, match="scalar function"):
         nd.Gradient(lambda x: x**2)([1.0, 2.0])
+
+
+def test_step_options_configure_the_default_generator():
+    """numdifftools' step options make the default step MinStepGenerator(**options): its steps are
+    the levels (num_extrap = 5 adds 5 levels to the 2 a forward first derivative needs)."""
+    r = nd.Derivative(np.exp, method="forward", num_extrap=5, full_output=True)(1.0)
+    np.testing.assert_allclose(r.estimate, np.e, rtol=1e-9)
+    steps = nd.MinStepGenerator(num_extrap=5).steps(1.0, "forward", 1, 2)
+    assert len(steps) == 7 and r.final_step >= steps[-1]
+    with pytest.raises(TypeError, match="step options"):
+        nd.Derivative(np.exp, step=0.1, num_steps=3)
+
+
+def test_derivative_of_order_zero_is_f():
+    np.testing.assert_array_equal(nd.Derivative(np.exp, n=0)([0.0, 1.0]), np.exp([0.0, 1.0]))
+    r = nd.Derivative(lambda x: np.inf * np.ones_like(x), n=0, full_output=True)(0.0)
+    assert r.estimate == np.inf and r.error_estimate == 0

@@ -41,6 +41,9 @@ _METHODS = ("central", "forward", "backward", "complex", "multicomplex")
 # The complex-step methods: f must be real-valued for real x (and analytic); a first derivative
 # by the multicomplex (bicomplex) step is the complex step's, Im f(x + i h) / h.
 _COMPLEX_METHODS = ("complex", "multicomplex")
+# numdifftools' step options: keywords of the default step generator, MinStepGenerator.
+_STEP_OPTIONS = ("base_step", "step_ratio", "num_steps", "step_nom", "offset", "num_extrap", "use_exact_steps",
+                 "check_num_steps", "scale")
 
 
 def _function_entry(name):
@@ -68,7 +71,10 @@ _PARAMETERS = {
     "full_output": """full_output : bool, optional
     Return an `EstimateResult` instead of the estimate alone.""",
     "**options": """**options
-    Not supported: any other keyword (e.g. numdifftools' ``step_ratio``) raises TypeError.""",
+    numdifftools' step options (base_step, step_ratio, num_steps, step_nom, offset, num_extrap,
+    use_exact_steps, check_num_steps, scale): the default step becomes
+    ``MinStepGenerator(**options)``, whose steps are the Richardson levels. Any other keyword
+    raises TypeError.""",
 }
 
 # Hessian and Hessdiag: f, and method and order as they mean there.
@@ -120,8 +126,14 @@ class _Estimator:
         if method not in _METHODS:
             raise ValueError(f"method must be one of {', '.join(map(repr, _METHODS))} in fdcore's "
                              f"numdifftools interface; got {method!r}")
+        unknown = set(options) - set(_STEP_OPTIONS)
+        if unknown:
+            raise TypeError(f"unsupported options: {', '.join(sorted(unknown))}")
         if options:
-            raise TypeError(f"unsupported options: {', '.join(sorted(options))}")
+            if step is not None:
+                raise TypeError(f"the step options ({', '.join(sorted(options))}) configure the default step "
+                                "generator; with step= given, pass them to that generator")
+            step = MinStepGenerator(**options)  # numdifftools' default: MinStepGenerator(**step_options)
         if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or order < 1:
             raise ValueError(f"order must be a positive int, got {order!r}")
         if method in ("central", "complex") and order % 2:
@@ -242,10 +254,14 @@ class Derivative(_Estimator):
     Parameters
     ----------
     n : int, optional
-        Derivative order, 1 to 4 (default 1); 'complex' supports n = 1 only.
+        Derivative order, 0 to 4 (default 1; 0 is f itself, with error 0 and step 0); the
+        complex-step methods support n = 1 only.
     """
 
     def __call__(self, x, *args, **kwds):
+        if isinstance(self.n, (int, np.integer)) and not isinstance(self.n, bool) and self.n == 0:
+            value = np.asarray(self._bind(args, kwds)(read_only_view(as_float_array(x, ndim=None))))
+            return self._finish(_Result(value, np.zeros(value.shape), np.zeros(value.shape)))
         options = self._options(x)
         if self.method in _COMPLEX_METHODS and self.n != 1:
             raise ValueError(f"method={self.method!r} supports n=1 only here")
