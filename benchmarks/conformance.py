@@ -34,6 +34,7 @@ import sys
 import tempfile
 import time
 import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 
@@ -241,11 +242,12 @@ def run_backend(verbose=False):
     with tempfile.TemporaryDirectory(prefix="fdcore-backend-") as tmp:
         directory = pathlib.Path(tmp)
         (directory / "fdcore_scipy_backend.py").write_text(_BACKEND_PLUGIN)
-        plain = _pytest(directory, directory / "plain.xml", targets, verbose)
         path = os.pathsep.join(filter(None, [str(directory), os.environ.get("PYTHONPATH")]))
-        routed = _pytest(directory, directory / "routed.xml", ["-p", "fdcore_scipy_backend"] + targets, verbose,
-                         env={"PYTHONPATH": path})
-    return plain, routed
+        with ThreadPoolExecutor(2) as pool:  # two pytest processes at once
+            plain = pool.submit(_pytest, directory, directory / "plain.xml", targets, verbose)
+            routed = pool.submit(_pytest, directory, directory / "routed.xml", ["-p", "fdcore_scipy_backend"] + targets,
+                                 verbose, {"PYTHONPATH": path})
+            return plain.result(), routed.result()
 
 
 def _counts(outcome):
@@ -272,11 +274,14 @@ def main(argv=None):
     chosen = [s for s in SUITES if not args.suite or s.name in args.suite]
     regressions = 0
     print(f"{'suite':22s} {'peer (as shipped)':34s} fdcore.compat")
+    installed = [s for s in chosen if _module_available(s.package)]
+    with ThreadPoolExecutor(2) as pool:  # the suites are independent processes: two at a time
+        results = dict(zip([s.name for s in installed], pool.map(lambda s: run_suite(s, args.verbose), installed)))
     for suite in chosen:
-        if not _module_available(suite.package):
+        if suite.name not in results:
             print(f"{suite.name:22s} {suite.package} is not installed")
             continue
-        peer, ours, kept = run_suite(suite, args.verbose)
+        peer, ours, kept = results[suite.name]
         print(f"{suite.name:22s} {_counts(peer):34s} {_counts(ours)}")
         if kept:
             print(f"{'':22s} from the peer (no fdcore.compat counterpart): {', '.join(kept)}")
