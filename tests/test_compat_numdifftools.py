@@ -129,3 +129,41 @@ def test_derivative_of_order_zero_is_f():
     np.testing.assert_array_equal(nd.Derivative(np.exp, n=0)([0.0, 1.0]), np.exp([0.0, 1.0]))
     r = nd.Derivative(lambda x: np.inf * np.ones_like(x), n=0, full_output=True)(0.0)
     assert r.estimate == np.inf and r.error_estimate == 0
+
+
+@pytest.mark.parametrize("method", ["forward", "backward", "central", "complex", "multicomplex"])
+def test_hessians_of_an_elementwise_f_at_a_scalar_point(method):
+    """numdifftools' issue #9 case: f(x, a, b) = b a x^3 at scalar x; Hessdiag and Hessian take
+    f's shape-(1,) value as a scalar; the complex-step Hessdiag is the complex Hessian's diagonal."""
+    f = lambda x, a, b=1: b * a * x * x * x  # noqa: E731
+    for estimator in (nd.Hessdiag, nd.Hessian):
+        np.testing.assert_allclose(np.ravel(estimator(f, method=method)(1.0, 1.0, b=2)), 12.0, rtol=1e-6)
+        np.testing.assert_allclose(np.ravel(estimator(f, method=method)(0.0, 1.0, b=2)), 0.0, atol=1e-10)
+    with pytest.raises(ValueError, match="scalar function"):
+        nd.Hessdiag(lambda x: x**2)([1.0, 2.0])
+    with pytest.raises(ValueError, match="scalar function"):
+        nd.Hessian(lambda x: np.outer(x, x))([1.0, 2.0])
+
+
+def test_central2_and_generator_levels_for_hessdiag():
+    """'central2' (numdifftools' four-point central Hessian) is accepted by Hessian and Hessdiag
+    and computed as 'central'; a step generator gives Hessdiag its Richardson levels too."""
+    f = lambda x: x[0] ** 2 * x[1] + np.exp(x[1]) + x[2] ** 3  # noqa: E731
+    x = np.array([1.0, 0.5, 2.0])
+    exact = np.array([[1.0, 2.0, 0.0], [2.0, np.exp(0.5), 0.0], [0.0, 0.0, 12.0]])
+    np.testing.assert_allclose(nd.Hessian(f, method="central2")(x), exact, rtol=1e-9, atol=1e-9)
+    steps = nd.MinStepGenerator(num_steps=5, step_ratio=3.0, offset=0)
+    np.testing.assert_allclose(nd.Hessdiag(f, step=steps, method="central2")(x), np.diag(exact), rtol=1e-7)
+    with pytest.raises(ValueError, match="method"):
+        nd.Gradient(f, method="central2")
+
+
+def test_hessian_of_a_vector_valued_function_is_the_stack_of_its_outputs_hessians():
+    f = lambda v: np.array([np.cos(v[0] * v[1]), np.sin(v[0] * v[1])])  # noqa: E731
+    x, y = 3.0, 5.0
+    H = nd.Hessian(f)([x, y])
+    assert H.shape == (2, 2, 2)
+    c, s = np.cos(x * y), np.sin(x * y)
+    exact = [[[-y * y * c, -x * y * c - s], [-x * y * c - s, -x * x * c]],
+             [[-y * y * s, c - x * y * s], [c - x * y * s, -x * x * s]]]
+    np.testing.assert_allclose(H, exact, rtol=1e-7, atol=1e-7)

@@ -260,8 +260,9 @@ ENTRIES = [
     Entry("nd.Jacobian", lambda f, x, **o: nd.Jacobian(f, **o)(x), "vector", jac_vector,
           options=frozenset({"method", "order", "step"}), as_exact_x=_nd_x, scalar_ok=True,
           nan_mask=lambda x: np.broadcast_to(COORD1(x), (M, np.size(x)))),
+    # (a vector-valued f gives numdifftools' (m, n, n) stack of Hessians: its wrong value is 2-D)
     Entry("nd.Hessian", lambda f, x, **o: nd.Hessian(f, **o)(x), "scalar", hess_scalar, tol=1e-7,
-          options=frozenset({"method", "order", "step"}), as_exact_x=_nd_x, nan_mask=ROW_COL1),
+          options=frozenset({"method", "order", "step"}), as_exact_x=_nd_x, nan_mask=ROW_COL1, vector_ok=True),
     Entry("nd.Hessdiag", lambda f, x, **o: nd.Hessdiag(f, **o)(x), "scalar", lambda x: np.diag(hess_scalar(x)),
           tol=1e-7, options=frozenset({"method", "order", "step"}), as_exact_x=_nd_x, nan_mask=COORD1),
     Entry("nd.directionaldiff", lambda f, x, **o: nd.directionaldiff(f, x, V, **o), "scalar",

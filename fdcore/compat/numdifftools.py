@@ -6,8 +6,9 @@ error_estimate, final_step, best_index). Every estimate uses fdcore's Richardson
 (8 evaluations per coordinate instead of numdifftools' ~30). Supported methods: 'central',
 'forward', 'backward', 'complex' and, for first derivatives and Hessians, 'multicomplex' (computed
 by the complex step, whose first-derivative formula is the multicomplex step's); numdifftools'
-other methods raise ValueError. Gradient and Jacobian take complex-valued f with the real methods
-(the derivatives of its real and imaginary parts).
+other methods raise ValueError ('central2' is accepted by Hessian and Hessdiag, as 'central').
+Gradient and Jacobian take complex-valued f with the real methods (the derivatives of its real
+and imaginary parts).
 
 Examples
 --------
@@ -38,6 +39,9 @@ from fdcore.numerics.options import MAX_LEVELS
 __all__ = ["EPS", "Derivative", "EstimateResult", "Gradient", "Hessdiag", "Hessian", "Jacobian", "MaxStepGenerator",
            "MinStepGenerator", "default_scale", "directionaldiff"]
 _METHODS = ("central", "forward", "backward", "complex", "multicomplex")
+# numdifftools' 'central2' (its four-point central Hessian stencil): Hessian and Hessdiag only,
+# computed by the central method (fdcore's accurate central Hessian / diagonal).
+_HESSIAN_METHODS = _METHODS + ("central2",)
 # The complex-step methods: f must be real-valued for real x (and analytic); a first derivative
 # by the multicomplex (bicomplex) step is the complex step's, Im f(x + i h) / h.
 _COMPLEX_METHODS = ("complex", "multicomplex")
@@ -81,10 +85,11 @@ _PARAMETERS = {
 _HESSIAN_PARAMETERS = {
     **_PARAMETERS,
     "f": _function_entry("f"),
-    "method": """method : {'central', 'forward', 'backward', 'complex', 'multicomplex'}, optional
-    The accurate mode of `fdcore.hessian` for the real methods, its complex-step Hessian for
-    'complex' and 'multicomplex' (Hessdiag raises ValueError for them when called);
-    numdifftools' other methods raise ValueError.""",
+    "method": """method : {'central', 'central2', 'forward', 'backward', 'complex', 'multicomplex'}, optional
+    The accurate mode of `fdcore.hessian` for the real methods ('central2', numdifftools'
+    four-point central stencil, is computed as 'central'), its complex-step Hessian for
+    'complex' and 'multicomplex' (for Hessdiag: that Hessian's diagonal); numdifftools' other
+    methods raise ValueError.""",
     "order": """order : int, optional
     Checked as numdifftools' order (positive, even for 'central' and 'complex'; Hessian takes
     None for 2) but without effect: the basic stencil is fdcore's order 2 (central) or 1.""",
@@ -122,10 +127,13 @@ class EstimateResult(NamedTuple):
 class _Estimator:
     """Common constructor: fun, step (absolute base step or None), method, order, n, full_output."""
 
+    _methods = _METHODS
+
     def __init__(self, fun=None, step=None, method="central", order=2, n=1, full_output=False, **options):
-        if method not in _METHODS:
-            raise ValueError(f"method must be one of {', '.join(map(repr, _METHODS))} in fdcore's "
+        if method not in self._methods:
+            raise ValueError(f"method must be one of {', '.join(map(repr, self._methods))} in fdcore's "
                              f"numdifftools interface; got {method!r}")
+        method = "central" if method == "central2" else method
         unknown = set(options) - set(_STEP_OPTIONS)
         if unknown:
             raise TypeError(f"unsupported options: {', '.join(sorted(unknown))}")
@@ -240,6 +248,28 @@ def _first_derivatives(estimator, f, x, entry):
     return r
 
 
+def _scalar_function(f, x, name):
+    """f for the Hessian kernels: itself when f(x) is a scalar, else (a value of size 1, as an
+    elementwise f of a 1-element x returns) f with its value taken as a scalar; f of another size
+    is a ValueError naming the estimator. One evaluation of f at x."""
+    value = np.asarray(f(read_only_view(x)))
+    if value.ndim == 0:
+        return f
+    if value.size != 1:
+        raise ValueError(f"{name} needs a scalar function; f returned shape {value.shape}")
+    return lambda z: np.asarray(f(z)).reshape(())[()]
+
+
+class _Output:
+    """Output k of a vector-valued f, as a scalar function."""
+
+    def __init__(self, f, k):
+        self.f, self.k = f, k
+
+    def __call__(self, z):
+        return np.asarray(self.f(z))[self.k]
+
+
 class _Result(NamedTuple):
     value: object
     error: object
@@ -291,35 +321,54 @@ class Jacobian(_Estimator):
 
 @document(shared=_HESSIAN_PARAMETERS)
 class Hessian(_Estimator):
-    """Hessian (n, n) of a scalar function f(x), x of shape (n,); exactly symmetric."""
+    """Hessian (n, n) of a scalar function f(x), x of shape (n,); exactly symmetric. A
+    vector-valued f (shape (m,)) gives the (m, n, n) stack of its outputs' Hessians."""
+
+    _methods = _HESSIAN_METHODS
 
     def __init__(self, f=None, step=None, method="central", order=None, full_output=False, **options):
         super().__init__(f, step, method, 2 if order is None else order, 2, full_output, **options)
 
     def __call__(self, x, *args, **kwds):
         x = _point(x)
+        f = self._bind(args, kwds)
         options = self._options(x)
         if self.method not in _COMPLEX_METHODS:
             options["order"] = 2 if self.method == "central" else 1
-        return self._finish(_api.hessian(self._bind(args, kwds), x, full_output=True, **options))
+        value = np.asarray(f(read_only_view(x)))
+        if value.ndim == 1 and value.size > 1:
+            # a vector-valued f: the Hessian of each output, stacked (m, n, n) as numdifftools
+            # returns them; m times the evaluations of one Hessian
+            parts = [_api.hessian(_Output(f, k), x, full_output=True, **options) for k in range(value.size)]
+            return self._finish(_Result(np.stack([p.value for p in parts]), np.stack([p.error for p in parts]),
+                                        parts[0].step))
+        return self._finish(_api.hessian(_scalar_function(f, x, "Hessian"), x, full_output=True, **options))
 
 
 @document(shared=_HESSIAN_PARAMETERS)
 class Hessdiag(_Estimator):
     """Diagonal of the Hessian (n,): 8 evaluations per coordinate (4 Richardson levels of the
-    3-point second difference), not the n^2 of a full Hessian.
+    3-point second difference), not the n^2 of a full Hessian; with the complex-step methods,
+    the diagonal of fdcore's complex-step Hessian (2 n^2 evaluations).
 
     f is a scalar function f(x), x of shape (n,).
     """
+
+    _methods = _HESSIAN_METHODS
 
     def __init__(self, f=None, step=None, method="central", order=2, full_output=False, **options):
         super().__init__(f, step, method, order, 2, full_output, **options)
 
     def __call__(self, x, *args, **kwds):
+        x = _point(x)
+        f = _scalar_function(self._bind(args, kwds), x, "Hessdiag")
         if self.method in _COMPLEX_METHODS:
-            raise ValueError("Hessdiag supports the real methods only here")
-        f = self._bind(args, kwds)
-        r = accurate_hessian_diagonal(f, _point(x), self.method, self.step)
+            full = _api.hessian(f, x, method="complex", full_output=True)
+            r = _Result(np.diagonal(full.value).copy(), np.diagonal(full.error).copy(), full.step)
+        else:
+            options = self._options(x)
+            r = accurate_hessian_diagonal(f, x, self.method, options["step"], options["richardson"],
+                                          options.get("step_ratio", 2.0))
         flag_nonfinite(r.value, "Hessian diagonal")
         if self.full_output:
             return EstimateResult(r.value, r.error, r.step, np.zeros(r.value.shape, dtype=int))

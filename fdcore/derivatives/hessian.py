@@ -391,10 +391,11 @@ def _entries_to_retry(value, claimed, rounding):
     return ~finite | ~np.isfinite(claimed) | poor
 
 
-def accurate_hessian_diagonal(f, x, method="central", step=None):
+def accurate_hessian_diagonal(f, x, method="central", step=None, levels=True, ratio=2.0):
     """The Hessian's diagonal, d^2 f / d x_i^2, by the accurate mode's axis stencils (Richardson
-    levels of the 3-point second difference, or of the one-sided order-1 one): an AxisOutcome."""
+    levels of the 3-point second difference, or of the one-sided order-1 one): an AxisOutcome.
+    ``levels`` (True: the accurate mode's) and ``ratio`` as `richardson` and `step_ratio`."""
     evaluator = make_evaluator(f, x)
-    opts = parse(method, 2 if method == "central" else 1, True, 2.0, None)
+    opts = parse(method, 2 if method == "central" else 1, levels, ratio, None)
     h = resolve_step(step, evaluator.x, 2, opts.method, opts.order, opts.levels, opts.ratio)
     return axis_derivative(evaluator, 2, opts.order, opts.method, opts.levels, opts.ratio, h, None, False)
