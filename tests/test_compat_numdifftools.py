@@ -167,3 +167,12 @@ def test_hessian_of_a_vector_valued_function_is_the_stack_of_its_outputs_hessian
     exact = [[[-y * y * c, -x * y * c - s], [-x * y * c - s, -x * x * c]],
              [[-y * y * s, c - x * y * s], [c - x * y * s, -x * x * s]]]
     np.testing.assert_allclose(H, exact, rtol=1e-7, atol=1e-7)
+
+
+@pytest.mark.parametrize("estimator", [nd.Hessian, nd.Hessdiag])
+@pytest.mark.parametrize("method", ["complex", "multicomplex"])
+def test_complex_step_hessians_refuse_a_complex_valued_f(estimator, method):
+    """numdifftools' issue #35: f = 1j x.x. The complex step takes Im f(x + i h), so such an f gave
+    Im f(x) / h ~ 4e31 per entry, silently; now a ValueError, as numdifftools raises."""
+    with pytest.raises(ValueError, match="complex valued"):
+        estimator(lambda x: 1j * np.inner(x, x), method=method)([1.0, 2.0, 3.0])

@@ -220,12 +220,9 @@ def _first_derivatives(estimator, f, x, entry):
     value = np.asarray(f(read_only_view(x)))
     if entry is _api.gradient and value.size != 1:
         raise ValueError(f"Gradient needs a scalar function; f returned shape {value.shape} (use Jacobian)")
-    complex_valued = value.dtype.kind == "c" and bool(np.any(value.imag != 0))
     options = estimator._options(x)
     if estimator.method in _COMPLEX_METHODS:
-        if complex_valued:
-            raise ValueError("the function given is complex valued: the complex-step methods need an f that is "
-                             "real for real x")
+        _refuse_complex_values(estimator, value)
         if entry is _api.gradient:
             target = f if value.ndim == 0 else (lambda z: _vector_value(f(z), "biufc")[0])  # a (1,) value is a scalar
         else:
@@ -248,11 +245,19 @@ def _first_derivatives(estimator, f, x, entry):
     return r
 
 
-def _scalar_function(f, x, name):
+def _refuse_complex_values(estimator, value):
+    """The complex-step methods take Im f(x + i h): an f that is complex for real x would give
+    Im f(x) / h, garbage of size 1e30. ValueError, as numdifftools raises."""
+    if estimator.method in _COMPLEX_METHODS and value.dtype.kind == "c" and np.any(value.imag != 0):
+        raise ValueError("the function given is complex valued: the complex-step methods need an f that is "
+                         "real for real x")
+
+
+def _scalar_function(f, x, name, value=None):
     """f for the Hessian kernels: itself when f(x) is a scalar, else (a value of size 1, as an
     elementwise f of a 1-element x returns) f with its value taken as a scalar; f of another size
-    is a ValueError naming the estimator. One evaluation of f at x."""
-    value = np.asarray(f(read_only_view(x)))
+    is a ValueError naming the estimator. One evaluation of f at x unless ``value`` is f(x)."""
+    value = np.asarray(f(read_only_view(x))) if value is None else value
     if value.ndim == 0:
         return f
     if value.size != 1:
@@ -336,13 +341,14 @@ class Hessian(_Estimator):
         if self.method not in _COMPLEX_METHODS:
             options["order"] = 2 if self.method == "central" else 1
         value = np.asarray(f(read_only_view(x)))
+        _refuse_complex_values(self, value)
         if value.ndim == 1 and value.size > 1:
             # a vector-valued f: the Hessian of each output, stacked (m, n, n) as numdifftools
             # returns them; m times the evaluations of one Hessian
             parts = [_api.hessian(_Output(f, k), x, full_output=True, **options) for k in range(value.size)]
             return self._finish(_Result(np.stack([p.value for p in parts]), np.stack([p.error for p in parts]),
                                         parts[0].step))
-        return self._finish(_api.hessian(_scalar_function(f, x, "Hessian"), x, full_output=True, **options))
+        return self._finish(_api.hessian(_scalar_function(f, x, "Hessian", value), x, full_output=True, **options))
 
 
 @document(shared=_HESSIAN_PARAMETERS)
@@ -361,7 +367,10 @@ class Hessdiag(_Estimator):
 
     def __call__(self, x, *args, **kwds):
         x = _point(x)
-        f = _scalar_function(self._bind(args, kwds), x, "Hessdiag")
+        f = self._bind(args, kwds)
+        value = np.asarray(f(read_only_view(x)))
+        _refuse_complex_values(self, value)
+        f = _scalar_function(f, x, "Hessdiag", value)
         if self.method in _COMPLEX_METHODS:
             full = _api.hessian(f, x, method="complex", full_output=True)
             r = _Result(np.diagonal(full.value).copy(), np.diagonal(full.error).copy(), full.step)

@@ -4,6 +4,7 @@ partials (the gradient field over a grid)."""
 
 import numpy as np
 
+from fdcore.derivatives.complex_step import require_real_on_the_real_axis
 from fdcore.derivatives.docs import document
 from fdcore.derivatives.result import FDResult
 from fdcore.derivatives.validation import (
@@ -41,7 +42,8 @@ def derivative(f, x, *, n=1, method="central", order=None, step=None, richardson
     n : {1, 2, 3, 4}
         Derivative order.
     method : {'central', 'forward', 'backward', 'complex'}
-        'complex' (n = 1 only): ``Im f(x + i h) / h``, one call.
+        'complex' (n = 1 only): ``Im f(x + i h) / h``, two calls (f at x first, refused with
+        ValueError unless real there).
     step : float, array_like broadcastable to x's shape or 'adaptive', optional
         Absolute step per point (with Richardson levels: the coarsest level's step). Default
         ``EPS**(1/(q + n)) * max(1, |x|)`` for final accuracy order q and derivative order n,
@@ -93,8 +95,10 @@ def derivative(f, x, *, n=1, method="central", order=None, step=None, richardson
     adaptive_error, adaptive_nfev, f_x = 0.0, 0, None
     if method == "complex":
         h = _complex_step(step, flat)
+        complex_dtype = np.complex64 if flat.dtype == np.float32 else np.complex128
+        require_real_on_the_real_axis(call(flat.astype(complex_dtype), "complex"))  # f real for real x
         values = call(flat + 1j * h.astype(flat.dtype), "complex")
-        value, error, nfev, used = values.imag / h, _complex_error(values.imag / h), 1, h
+        value, error, nfev, used = values.imag / h, _complex_error(values.imag / h), 2, h
     else:
         if is_adaptive(step):
             if opts.levels > 1:

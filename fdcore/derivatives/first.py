@@ -9,6 +9,7 @@ from fdcore.derivatives.axis import (
     axis_derivative,
 )
 from fdcore.derivatives.bounds import bounded_first_derivative
+from fdcore.derivatives.complex_step import check_real_at_x
 from fdcore.derivatives.complex_step import (
     require_complex_input as _require_complex_input,
 )
@@ -47,7 +48,8 @@ def gradient(f, x, *, method="central", order=None, step=None, typical_x=None, r
     method : {'central', 'forward', 'backward', 'complex'}
         Central difference (2n evaluations, error O(h^2) for the default order), one-sided
         difference (n + 1 evaluations, error O(h)), or the complex step ``Im f(x + i h e_i) / h``
-        (n evaluations, no cancellation; f must be complex-analytic).
+        (n + 1 evaluations: f at x first, refused with ValueError unless real there; no
+        cancellation; f must be complex-analytic).
     out : ndarray, shape (n,), optional
         Array of x's computed dtype that receives the result.
 
@@ -93,9 +95,10 @@ def gradient(f, x, *, method="central", order=None, step=None, typical_x=None, r
         h = _complex_step(step, evaluator.x)
         value = np.empty(n)
         _require_complex_input(evaluator)
+        check_real_at_x(evaluator)
         evaluator.complex_gradient(h, value)
         out[...] = value
-        outcome = AxisOutcome(out, _complex_error(value), h, n)
+        outcome = AxisOutcome(out, _complex_error(value), h, n + 1)
     elif is_adaptive(step):
         outcome = adaptive_axis_derivative(evaluator, opts, vector=False)
         out[...] = outcome.value
@@ -131,7 +134,7 @@ def jacobian(f, x, *, method="central", order=None, step=None, typical_x=None, r
     x : array_like, shape (n,)
         The point (see `gradient` for dtypes). Never modified.
     method : {'central', 'forward', 'backward', 'complex'}
-        As for `gradient`: 'central' costs 2n evaluations, 'forward'/'backward' n + 1, 'complex' n.
+        As for `gradient`: 'central' costs 2n evaluations, 'forward'/'backward' n + 1, 'complex' n + 1.
     out : ndarray, shape (m, n), optional
         Array of x's computed dtype that receives the result.
 
@@ -175,8 +178,9 @@ def jacobian(f, x, *, method="central", order=None, step=None, typical_x=None, r
     if method == "complex":
         h = _complex_step(step, evaluator.x)
         _require_complex_input(evaluator)
+        check_real_at_x(evaluator)
         value = evaluator.complex_jacobian(h)
-        outcome = AxisOutcome(value, _complex_error(value), h, n)
+        outcome = AxisOutcome(value, _complex_error(value), h, n + 1)
     else:
         if bounds is not None:
             outcome = bounded_first_derivative(evaluator, opts, step, bounds, vector=True)

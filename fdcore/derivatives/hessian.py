@@ -61,7 +61,8 @@ def hessian(f, x, *, method="central", order=None, step=None, typical_x=None, ri
         mixed stencil that reuses those axis points, error O(h^2), **n^2 + n + 1 evaluations**
         (2 per coordinate pair, not 4). 'forward'/'backward': one-sided stencils, error O(h),
         **n(n + 1)/2 + n + 1 evaluations**. 'complex': central differences of the complex-step
-        gradient, symmetrised, **2 n^2 evaluations**, error O(h^2) without the second-difference
+        gradient, symmetrised, **2 n^2 + 1 evaluations** (f at x first, refused unless real
+        there), error O(h^2) without the second-difference
         round-off (f must be complex-analytic).
     order : int, optional
         2 (default) for 'central', 1 one-sided; 4, 6, 8 (central) or 2..8 (one-sided) are reached
