@@ -148,9 +148,6 @@ class _Estimator:
             raise ValueError(f"order must be even for method={method!r}, got {order}")
         self.fun, self.step, self.method, self.order, self.n, self.full_output = fun, step, method, order, n, full_output
 
-    def _fdcore_method(self):
-        return "complex" if self.method in _COMPLEX_METHODS else self.method
-
     def _options(self, x):
         """fdcore's options for the estimator at the point x. A step generator sets the
         Richardson levels: its largest step is the coarsest level's, its ratio the step ratio,

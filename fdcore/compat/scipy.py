@@ -116,7 +116,7 @@ def _step_array(step, x0, name):
     return np.asarray(step, dtype=float)
 
 
-def _absolute_step(rel_step, abs_step, x0, method, relative):
+def _absolute_step(rel_step, abs_step, x0, relative):
     """SciPy's step rule: signed, representable, with the default relative step ``relative``
     wherever a step vanishes."""
     sign = (x0 >= 0).astype(float) * 2 - 1
@@ -237,7 +237,7 @@ def approx_derivative(fun, x0, method="3-point", rel_step=None, abs_step=None, f
         J = _linear_operator(fun_wrapped, x0, f0, method, relative if rel_step is None else rel_step)
         return (J, {"nfev": nfev}) if full_output else J
 
-    h = _absolute_step(rel_step, abs_step, x0, method, relative)
+    h = _absolute_step(rel_step, abs_step, x0, relative)
     one_sided = np.zeros(x0.shape, dtype=bool)
     if method == "2-point":
         # A step that leaves the box is reversed if it fits on the other side; a step that fits

@@ -36,7 +36,7 @@ array([[0., 2.],
 
 import numpy as np
 
-import fdcore as _api
+from fdcore.compat.scipy import _dense
 from fdcore.derivatives.objective import bind_objective
 
 __all__ = ["approx_fprime", "approx_fprime_cs", "approx_hess", "approx_hess1", "approx_hess2", "approx_hess3",
@@ -101,7 +101,8 @@ def approx_fprime(x, f, epsilon=None, args=(), kwargs=None, centered=False):
     args, kwargs : optional
         Extra arguments of f.
     centered : bool, optional
-        Central differences (2n evaluations) instead of forward ones (n + 1).
+        Central differences (2n + 1 evaluations, f(x) included as in statsmodels) instead of
+        forward ones (n + 1).
 
     Returns
     -------
@@ -112,20 +113,20 @@ def approx_fprime(x, f, epsilon=None, args=(), kwargs=None, centered=False):
     n = x.shape[0]
     g = _bound(f, args, kwargs)
     h = np.asarray(_steps(x, 3, epsilon, n) / 2.0 if centered else _steps(x, 2, epsilon, n), dtype=np.float64)
-    scalar = np.ndim(g(x)) == 0
-
-    def differences(method):
-        if scalar:
-            return _api.gradient(g, x, method=method, step=np.abs(h))[None, :]
-        return _api.jacobian(lambda z: np.atleast_1d(g(z)), x, method=method, step=np.abs(h))
-
-    if centered:
-        J = differences("central")
-    else:  # a negative step is a backward difference
-        backward = h < 0
-        J = differences("backward") if backward.all() else differences("forward")
-        if backward.any() and not backward.all():
-            J[:, backward] = differences("backward")[:, backward]
+    value = g(x)
+    scalar = np.ndim(value) == 0
+    f0 = np.atleast_1d(np.asarray(value, dtype=np.float64))
+    m = f0.shape[0]
+    if scalar:
+        target = g
+    elif m == 1:
+        target = lambda z: np.atleast_1d(g(z))[0]  # noqa: E731 - a one-output f, for the gradient kernel
+    else:
+        target = lambda z: np.atleast_1d(g(z))  # noqa: E731
+    # compat.scipy's dense stencils: f(x) once (statsmodels evaluates it too), signed forward steps
+    # (a negative one is a backward difference, as statsmodels' is), central ones of |h|.
+    J, _ = _dense(target, x, np.abs(h) if centered else h, "3-point" if centered else "2-point", f0,
+                  np.zeros(n, dtype=bool), m, None)
     return _statsmodels_shape(J, n, scalar)
 
 
@@ -170,10 +171,6 @@ def _pair_values(g, x, first, a, second, b):
     evaluator.pair_values(np.asarray(first, dtype=np.intp), np.asarray(a, dtype=np.float64),
                           np.asarray(second, dtype=np.intp), np.asarray(b, dtype=np.float64), values)
     return values
-
-
-def _upper(n):
-    return np.triu_indices(n)
 
 
 def _twice(x, first, second):
@@ -231,7 +228,7 @@ def _forward_hessians(x, f, epsilon, args, kwargs, return_grad, both_sides):
     g = _bound(f, args, kwargs)
     h = np.asarray(_steps(x, 3, epsilon, n), dtype=np.float64)
     f0 = float(g(x))
-    i, j = _upper(n)
+    i, j = np.triu_indices(n)
     axis = np.arange(n)
     none = np.full(n, -1)
     # The axis points x + h_k e_k (and x - h_k e_k), then the pairs x + h_i e_i + h_j e_j (and
@@ -282,7 +279,7 @@ def approx_hess3(x, f, epsilon=None, args=(), kwargs=None):
     n = x.shape[0]
     g = _bound(f, args, kwargs)
     h = np.asarray(_steps(x, 4, epsilon, n), dtype=np.float64)
-    i, j = _upper(n)
+    i, j = np.triu_indices(n)
     diagonal = i == j
     corners = ((1.0, 1.0), (1.0, -1.0), (-1.0, 1.0), (-1.0, -1.0))
     first = np.concatenate([i] * 4)

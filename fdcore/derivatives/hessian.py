@@ -327,12 +327,12 @@ def four_corner_check(evaluator, value, error, per_value, h):
     p, q the realized steps; exact for any quadratic. Its two inner differences are each taken at
     a fixed x_i, so for an f separable in (x_i, x_j) they cancel exactly far more often than the
     central stencil's (over the problem suite's structural zeros, 4 steps each: exactly 0 in 62%
-    of entries against 41%). The new value replaces the old where it is finite, has less
-    round-off than the old error, agrees with the old value within that error plus its own
-    round-off, and is smaller in magnitude (of two estimates consistent with zero, the one nearer
-    zero: the old one may already be an exact cancellation); its error is then reported as the old
-    one plus their difference, so an estimate that covered still covers. 4 evaluations per entry checked; an exception from f at these
-    steps (the edge of its domain) abandons the check.
+    of entries against 41%). The new value replaces the old where it is finite, smaller in
+    magnitude (of two estimates consistent with zero, the one nearer zero), and either has less
+    round-off than the old error or is itself within its round-off of zero; its error is then
+    reported as the old one plus their difference, so an estimate that covered still covers.
+    4 evaluations per entry checked; an exception from f at these steps (the edge of its domain)
+    abandons the check.
 
     ``value`` and ``error`` (n, n) are not modified; ``per_value`` is the absolute error of one
     value of f near x. Returns (value, error, evaluations).
