@@ -218,23 +218,19 @@ def _first_derivatives(estimator, f, x, entry):
     if entry is _api.gradient and value.size != 1:
         raise ValueError(f"Gradient needs a scalar function; f returned shape {value.shape} (use Jacobian)")
     options = estimator._options(x)
-    if estimator.method in _COMPLEX_METHODS:
-        _refuse_complex_values(estimator, value)
-        if entry is _api.gradient:
-            target = f if value.ndim == 0 else (lambda z: _vector_value(f(z), "biufc")[0])  # a (1,) value is a scalar
-        else:
-            target = lambda z: _vector_value(f(z), "biufc")  # noqa: E731
-        r = entry(target, x, full_output=True, **options)
-    elif value.dtype.kind == "c":
+    _refuse_complex_values(estimator, value)
+    complex_step = estimator.method in _COMPLEX_METHODS
+    if value.dtype.kind == "c" and not complex_step:
         r = _api.jacobian(_RealAndImaginary(f), x, full_output=True, **options)
         m = r.value.shape[0] // 2
         J, error = r.value[:m] + 1j * r.value[m:], r.error[:m] + r.error[m:]
         r = _Result(J[0], error[0], r.step) if entry is _api.gradient else _Result(J, error, r.step)
     else:
+        kinds = "biufc" if complex_step else "biuf"  # complex values at the complex step's points
         if entry is _api.gradient:
-            target = f if value.ndim == 0 else (lambda z: _vector_value(f(z))[0])
+            target = f if value.ndim == 0 else (lambda z: _vector_value(f(z), kinds)[0])  # a (1,) value is a scalar
         else:
-            target = lambda z: _vector_value(f(z))  # noqa: E731
+            target = lambda z: _vector_value(f(z), kinds)  # noqa: E731
         r = entry(target, x, full_output=True, **options)
     outputs = 1 if entry is _api.gradient else r.value.shape[0]
     if value.size != outputs:
