@@ -3,9 +3,9 @@ so the result is exact to a few units of round-off)."""
 
 import numpy as np
 import pytest
+from helpers import Counted, smooth, smooth_hessian, vector_f, vector_jacobian
 
 import fdcore
-from helpers import Counted, smooth, smooth_hessian, vector_f, vector_jacobian
 
 EPS = np.finfo(np.float64).eps
 
@@ -99,9 +99,11 @@ def test_derivative_to_roundoff():
     assert max_rel(g, np.cos(t) * t**2 + 2 * t * np.sin(t)) <= 1e-15
 
 
-def test_derivative_complex_only_for_first_derivatives():
-    with pytest.raises(ValueError, match="method"):
-        fdcore.derivative(np.exp, [1.0], n=2, method="complex")
+def test_derivative_complex_of_higher_orders_is_the_contour_rule():
+    # n >= 2: f on a circle in the complex plane (fdcore.numerics.contour), 1 + 3 calls for n = 2
+    f = Counted(np.exp)
+    r = fdcore.derivative(f, [1.0], n=2, method="complex", full_output=True)
+    assert abs(r.value[0] - np.e) < 1e-9 and r.nfev == f.calls == 4
 
 
 def test_hessian():
@@ -191,19 +193,34 @@ ENTRY_POINTS = {
 }
 
 
-@pytest.mark.parametrize("entry", ENTRY_POINTS)
-@pytest.mark.parametrize("option", [{"order": 4}, {"order": 6}, {"order": 1}, {"richardson": 3}, {"richardson": 2}])
+# (The complex-step Hessian takes Richardson levels: test_complex_hessian_richardson.)
+@pytest.mark.parametrize("entry,option", [
+    (entry, option) for entry in ENTRY_POINTS
+    for option in ({"order": 4}, {"order": 6}, {"order": 1}, {"richardson": 3}, {"richardson": 2})
+    if not (entry == "hessian" and "richardson" in option)])
 def test_order_or_richardson_rejected(entry, option):
     with pytest.raises(ValueError, match="complex"):
         ENTRY_POINTS[entry](**option)
 
 
-@pytest.mark.parametrize("entry", ENTRY_POINTS)
+@pytest.mark.parametrize("entry", [e for e in ENTRY_POINTS if e != "hessian"])
 def test_accurate_mode_rejected(entry):
-    """Currently fails: richardson=True is accepted (and ignored) with method='complex', because the check
-    ``richardson not in (False, None, 0, 1)`` is false for True (True == 1 in Python)."""
+    # richardson=True (== 1 in Python) must not pass as one level: the complex step has none.
     with pytest.raises(ValueError, match="complex"):
         ENTRY_POINTS[entry](richardson=True)
+
+
+def test_complex_hessian_richardson():
+    # Levels of the outer central differences: 2 n^2 evaluations each (plus f at x), their
+    # truncation extrapolated away and in the error estimate.
+    f = Counted(smooth)
+    one = fdcore.hessian(smooth, X3, method="complex", step=0.05, full_output=True)
+    r = fdcore.hessian(f, X3, method="complex", step=0.05, richardson=3, full_output=True)
+    exact = smooth_hessian(X3)
+    assert np.abs(r.value - exact).max() < 1e-3 * np.abs(one.value - exact).max()
+    assert np.all(np.abs(r.value - exact) <= r.error) and np.array_equal(r.value, r.value.T)
+    assert r.nfev == f.calls == 2 * 9 * 3 + 1
+    assert fdcore.hessian(smooth, X3, method="complex", richardson=True, full_output=True).nfev == 2 * 9 * 3 + 1
 
 
 @pytest.mark.parametrize("entry", ENTRY_POINTS)

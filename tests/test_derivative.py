@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
+from helpers import METHODS, TOL_FIRST, TOL_FIRST_F32, TOL_SECOND, Counted
 
 import fdcore
-from helpers import METHODS, TOL_FIRST, TOL_FIRST_F32, TOL_SECOND, Counted
 
 FUNCS = [(np.sin, np.cos, lambda x: -np.sin(x)),
          (np.cos, lambda x: -np.sin(x), lambda x: -np.cos(x)),
@@ -103,13 +103,13 @@ def test_wrong_shape_from_f(bad):
 
 
 def test_bad_order_and_method():
-    for n in (0, 5, 1.5, True):
+    for n in (0, 11, 1.5, True):
         with pytest.raises(ValueError, match="n must be"):
             fdcore.derivative(np.sin, 1.0, n=n)
     with pytest.raises(ValueError, match="method"):
         fdcore.derivative(np.sin, 1.0, method="sideways")
-    with pytest.raises(ValueError, match="method"):
-        fdcore.derivative(np.sin, 1.0, n=2, method="complex")
+    with pytest.raises(ValueError, match="order"):
+        fdcore.derivative(np.sin, 1.0, n=2, method="complex", order=4)
     with pytest.raises(ValueError, match="order"):
         fdcore.derivative(np.sin, 1.0, order=3)
 
@@ -157,3 +157,44 @@ def test_a_point_where_f_is_zero_does_not_spoil_the_others():
     x = np.array([0.0, 100.0])
     r = fdcore.derivative(np.sin, x, step="adaptive", full_output=True)
     assert abs(r.value[1] - np.cos(100.0)) < 1e-9
+
+
+COS_DERIVATIVES = (np.cos, lambda t: -np.sin(t), lambda t: -np.cos(t), np.sin)
+POINTS = np.array([0.0, 0.3, 1.0, np.pi / 2, 5.0])
+
+
+@pytest.mark.parametrize("n", range(2, 11))
+def test_complex_contour_rule_for_high_orders(n):
+    # f on circles about x (Lyness & Moler): no cancellation, so even n = 10 keeps ~1e-6 and
+    # n <= 6 ~1e-10; the error estimate covers; 1 + levels (N/2 + 1) calls, N = 4 ceil(n / 4).
+    r = fdcore.derivative(np.cos, POINTS, n=n, method="complex", richardson=True, full_output=True)
+    error = np.abs(r.value - COS_DERIVATIVES[n % 4](POINTS))
+    assert np.all(error <= r.error)
+    assert error.max() < (1e-10 if n <= 6 else 1e-5)
+    nodes = 4 * -(-n // 4)
+    assert r.nfev == 1 + 4 * (nodes // 2 + 1) and r.order == nodes
+
+
+@pytest.mark.parametrize("n", [2, 3, 4, 5, 8])
+def test_contour_rule_is_exact_below_its_aliasing_degree(n):
+    # The rule aliases only the Taylor terms of degree n + N, n + 2N, ...: a polynomial of
+    # lower degree gives f^(n) up to rounding (for n = N the centre term is subtracted).
+    nodes = 4 * -(-n // 4)
+    coefficients = np.linspace(0.5, 1.5, n + nodes)
+    value = fdcore.derivative(lambda t: np.polyval(coefficients, t), 0.7, n=n, method="complex", step=0.5)
+    exact = np.polyval(np.polyder(coefficients, n), 0.7)
+    assert abs(value - exact) <= 1e-12 * abs(exact)
+
+
+@pytest.mark.parametrize("n", [5, 6, 8, 10])
+def test_real_stencils_for_high_orders(n):
+    # Real stencils lose accuracy as EPS / h^n; the Richardson error estimate says so.
+    r = fdcore.derivative(np.exp, POINTS, n=n, richardson=True, full_output=True)
+    error = np.abs(r.value - np.exp(POINTS))
+    assert np.all(error <= r.error)
+    assert np.all(error <= 0.05 * np.exp(POINTS))
+
+
+def test_contour_rule_refuses_a_complex_valued_f():
+    with pytest.raises(ValueError, match="real"):
+        fdcore.derivative(lambda t: np.exp(1j * t), 0.5, n=3, method="complex")

@@ -9,7 +9,7 @@ import numpy as np
 
 from fdcore.derivatives.axis import AxisOutcome
 from fdcore.evaluators.protocol import make_evaluator
-from fdcore.numerics.errors import SINGLE_ESTIMATE_SAFETY  # noqa: F401
+from fdcore.numerics.richardson import Tableau, extrapolate
 from fdcore.numerics.steps import complex_step, resolve_step
 
 
@@ -42,13 +42,16 @@ def check_real_at_x(evaluator):
     require_real_on_the_real_axis(value)
 
 
-def complex_hessian(evaluator, step):
+def complex_hessian(evaluator, step, levels=1, ratio=2.0):
     """Central differences (step EPS^(1/3)) of the complex-step gradient, symmetrised.
 
-    Each gradient costs n evaluations and the outer difference 2n gradients: 2 n^2 evaluations,
-    plus one of f at x (`check_real_at_x`).
+    Each gradient costs n evaluations and the outer difference 2n gradients: 2 n^2 evaluations
+    per Richardson level, plus one of f at x (`check_real_at_x`).
     The inner derivative has no cancellation, so the error is that of a central *first*
-    difference, O(h^2) + O(EPS / h), rather than the O(EPS / h^2) of a second difference.
+    difference, O(h^2) + O(EPS / h), rather than the O(EPS / h^2) of a second difference. With
+    levels > 1 the outer differences at h, h/r, ... are extrapolated (powers 2, 4, ...), and
+    their truncation enters the error estimate; one level has only its round-off and the
+    asymmetry |J - J^T|.
     """
     require_complex_input(evaluator)
     check_real_at_x(evaluator)
@@ -60,9 +63,18 @@ def complex_hessian(evaluator, step):
         make_evaluator(evaluator.f, point, evaluator.args, evaluator.kwargs).complex_gradient(inner, g)
         return g
 
-    h = resolve_step(step, evaluator.x, 1, "central")
-    jac = make_evaluator(complex_gradient, evaluator.x).two_point_jacobian(h, 1, -1, None, None)
-    H = 0.5 * (jac + jac.T)
+    h = resolve_step(step, evaluator.x, 1, "central", levels=levels, ratio=ratio)
+    outer = make_evaluator(complex_gradient, evaluator.x)
     eps = np.finfo(evaluator.x.dtype).eps
-    error = np.abs(jac - jac.T) + SINGLE_ESTIMATE_SAFETY * eps * np.abs(H) / np.minimum.outer(h, h)
-    return AxisOutcome(H, error, h.astype(np.float64), 2 * n * n + 1)
+    estimates, roundoff, asymmetry = (np.empty((n * n, levels)) for _ in range(3))
+    for level in range(levels):
+        h_level = (h / evaluator.x.dtype.type(ratio**level)).astype(evaluator.x.dtype)
+        jac = outer.two_point_jacobian(h_level, 1, -1, None, None)
+        estimates[:, level] = (0.5 * (jac + jac.T)).reshape(-1)
+        roundoff[:, level] = (eps * np.abs(estimates[:, level].reshape(n, n)) / np.minimum.outer(h_level, h_level)).reshape(-1)
+        asymmetry[:, level] = np.abs(jac - jac.T).reshape(-1)
+    H, error, level = extrapolate(estimates, roundoff, Tableau(2, ratio, 2), select=levels > 1)
+    error = error + np.take_along_axis(asymmetry, level[:, None], axis=1)[:, 0]
+    used = h.astype(np.float64) * ratio ** -level.reshape(n, n).max(axis=1).astype(np.float64)
+    H = H.reshape(n, n)
+    return AxisOutcome(0.5 * (H + H.T), error.reshape(n, n), used, 2 * n * n * levels + 1)

@@ -2,6 +2,8 @@
 partials (the gradient field over a grid)."""
 
 
+from math import factorial
+
 import numpy as np
 
 from fdcore.derivatives.complex_step import require_real_on_the_real_axis
@@ -17,16 +19,23 @@ from fdcore.derivatives.validation import (
 )
 from fdcore.evaluators.returns import FunctionValueError
 from fdcore.numerics.adaptive import adaptive_steps
+from fdcore.numerics.contour import contour_estimate, contour_magnitude, contour_rule
 from fdcore.numerics.errors import complex_step_error as _complex_error
-from fdcore.numerics.options import FIRST_DERIVATIVE_METHODS, REAL_METHODS, parse
-from fdcore.numerics.richardson import axis_plan, extrapolate, level_estimates
+from fdcore.numerics.errors import roundoff_per_value
+from fdcore.numerics.options import (
+    FIRST_DERIVATIVE_METHODS,
+    MAX_DERIVATIVE_ORDER,
+    parse,
+    parse_complex_levels,
+)
+from fdcore.numerics.richardson import Tableau, axis_plan, extrapolate, level_estimates
 from fdcore.numerics.steps import complex_step as _complex_step
-from fdcore.numerics.steps import is_adaptive, resolve_step
+from fdcore.numerics.steps import contour_radius, is_adaptive, resolve_step
 
 
 @document
 def derivative(f, x, *, n=1, method="central", order=None, step=None, richardson=False, step_ratio=2.0,
-               noise=None, args=(), kwargs=None, full_output=False):
+               richardson_terms=None, noise=None, args=(), kwargs=None, full_output=False):
     """Derivative of order n of a scalar function of one variable, elementwise over an array.
 
     f must be vectorized: ``f(x)`` returns an array of x's shape. Each stencil point is one call
@@ -39,16 +48,26 @@ def derivative(f, x, *, n=1, method="central", order=None, step=None, richardson
         ``f(x, *args, **kwargs) -> ndarray`` of x's shape.
     x : array_like
         Points (any shape, a scalar included).
-    n : {1, 2, 3, 4}
-        Derivative order.
+    n : int, 1 to 10
+        Derivative order. Real stencils lose accuracy fast with n (round-off grows as
+        EPS / h^n): about 1e-4 relative at n = 6; the 'complex' method keeps ~1e-10 where f
+        is analytic.
     method : {'central', 'forward', 'backward', 'complex'}
-        'complex' (n = 1 only): ``Im f(x + i h) / h``, two calls (f at x first, refused with
-        ValueError unless real there).
+        'complex' needs f analytic and real for real x (f at x is evaluated first and refused
+        with ValueError unless real). n = 1: the complex step ``Im f(x + i h) / h``, two calls,
+        no order or richardson option. n >= 2: the contour rule (Lyness & Moler 1967) on a
+        circle of radius h about x with N nodes (N the smallest multiple of 4 >= n; error
+        O(h^N)), N/2 + 1 calls per Richardson level plus one at x; richardson is allowed.
     step : float, array_like broadcastable to x's shape or 'adaptive', optional
         Absolute step per point (with Richardson levels: the coarsest level's step). Default
         ``EPS**(1/(q + n)) * max(1, |x|)`` for final accuracy order q and derivative order n,
         EPS the machine epsilon of x's dtype. 'adaptive': per point, the step that minimises
         the estimated truncation plus round-off error (as for `gradient`; a few more calls of f).
+    richardson_terms : int, optional
+        With Richardson levels: remove at most this many powers of h (the tableau's first
+        richardson_terms + 1 columns; numdifftools' default is 2). Default: as many as the
+        levels allow. Fewer terms trust the error expansion less far, which protects the error
+        estimate over many levels of low-order stencils.
 
     Returns
     -------
@@ -64,13 +83,21 @@ def derivative(f, x, *, n=1, method="central", order=None, step=None, richardson
     1.0
     >>> bool(abs(fdcore.derivative(np.exp, 1.0, n=3, richardson=True) - np.e) < 1e-8)
     True
+    >>> float(fdcore.derivative(np.cos, 0.0, n=8, method="complex", richardson=True).round(10))
+    1.0
     """
     check_callable(f)
     refuse_compiled(f, "derivative")
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n not in (1, 2, 3, 4):
-        raise ValueError(f"n must be 1, 2, 3 or 4, got {n!r}")
-    d = n  # the derivative order (n is numdifftools' name for it)
-    opts = parse(method, order, richardson, step_ratio, noise, FIRST_DERIVATIVE_METHODS if d == 1 else REAL_METHODS)
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n <= MAX_DERIVATIVE_ORDER:
+        raise ValueError(f"n must be an integer from 1 to {MAX_DERIVATIVE_ORDER}, got {n!r}")
+    d = int(n)  # the derivative order (n is numdifftools' name for it)
+    if richardson_terms is not None and (isinstance(richardson_terms, bool) or
+                                         not isinstance(richardson_terms, (int, np.integer)) or richardson_terms < 0):
+        raise ValueError(f"richardson_terms must be a non-negative int or None, got {richardson_terms!r}")
+    if method == "complex" and d > 1:
+        opts = parse_complex_levels(contour_rule(d)[0], order, richardson, step_ratio, noise)
+    else:
+        opts = parse(method, order, richardson, step_ratio, noise, FIRST_DERIVATIVE_METHODS)
     x = as_float_array(x, ndim=None)
     args, kwargs = call_arguments(args, kwargs)
     kwargs = kwargs or {}
@@ -93,7 +120,9 @@ def derivative(f, x, *, n=1, method="central", order=None, step=None, richardson
         return np.array(value, dtype=complex if kind == "complex" else np.float64).reshape(-1)  # a copy
 
     adaptive_error, adaptive_nfev, f_x = 0.0, 0, None
-    if method == "complex":
+    if method == "complex" and d > 1:
+        value, error, nfev, used = _contour_derivative(call, flat, d, step, opts, richardson_terms)
+    elif method == "complex":
         h = _complex_step(step, flat)
         complex_dtype = np.complex64 if flat.dtype == np.float32 else np.complex128
         require_real_on_the_real_axis(call(flat.astype(complex_dtype), "complex"))  # f real for real x
@@ -127,7 +156,7 @@ def derivative(f, x, *, n=1, method="central", order=None, step=None, richardson
             f_x = call(flat) if f_x is None else f_x
         f0 = f_x[:, None, None] if plan.needs_centre else np.nan
         estimates, roundoff = level_estimates(plan, values, offsets, f0, opts.noise, np.finfo(x.dtype).eps)
-        value, error, level = extrapolate(estimates, roundoff, plan, select=opts.levels > 1)
+        value, error, level = extrapolate(estimates, roundoff, plan, select=opts.levels > 1, terms=richardson_terms)
         error = np.maximum(error, adaptive_error)
         nfev = len(plan.nodes) + centre_call + adaptive_nfev
         used = h.astype(np.float64) * plan.scales[level]
@@ -137,6 +166,30 @@ def derivative(f, x, *, n=1, method="central", order=None, step=None, richardson
         return result
     return FDResult(result, np.where(np.isfinite(result), error.reshape(x.shape), np.inf)[()], used.reshape(x.shape),
                     nfev, method, opts.order, opts.levels)
+
+
+def _contour_derivative(call, flat, n, step, opts, terms):
+    """The complex method for n >= 2: the contour rule (fdcore.numerics.contour) on circles of
+    radius h, h/r, ... (Richardson levels; the error powers are N, 2N, ... for N nodes). f is
+    called at x first (it must be real there) and at N/2 + 1 nodes per level.
+    Returns (value, error, nfev, radius used)."""
+    nodes_count, nodes, _, _ = contour_rule(n)
+    h = contour_radius(step, flat, n, nodes_count, opts.levels, opts.ratio)
+    complex_dtype = np.complex64 if flat.dtype == np.float32 else np.complex128
+    centre = call(flat.astype(complex_dtype), "complex")
+    require_real_on_the_real_axis(centre)
+    f0, eps = centre.real, np.finfo(flat.dtype).eps
+    estimates = np.empty((flat.size, opts.levels))
+    roundoff = np.empty_like(estimates)
+    for level in range(opts.levels):
+        radius = h * opts.ratio**-level
+        values = np.stack([call((flat + radius * node).astype(complex_dtype), "complex") for node in nodes], axis=1)
+        estimates[:, level] = contour_estimate(n, values, f0, radius)
+        magnitude = contour_magnitude(n, values, f0)
+        roundoff[:, level] = roundoff_per_value(magnitude, eps, opts.noise) * factorial(n) / radius**n
+    value, error, level = extrapolate(estimates, roundoff, Tableau(nodes_count, opts.ratio, nodes_count),
+                                      select=opts.levels > 1, terms=terms)
+    return value, error, 1 + opts.levels * len(nodes), h * opts.ratio ** -level.astype(np.float64)
 
 
 @document

@@ -38,6 +38,7 @@ from fdcore.numerics.options import (
     FIRST_DERIVATIVE_METHODS,
     check_noise_size,
     parse,
+    parse_complex_levels,
 )
 from fdcore.numerics.richardson import Tableau, extrapolate
 from fdcore.numerics.steps import is_adaptive, resolve_step
@@ -62,8 +63,9 @@ def hessian(f, x, *, method="central", order=None, step=None, typical_x=None, ri
         (2 per coordinate pair, not 4). 'forward'/'backward': one-sided stencils, error O(h),
         **n(n + 1)/2 + n + 1 evaluations**. 'complex': central differences of the complex-step
         gradient, symmetrised, **2 n^2 + 1 evaluations** (f at x first, refused unless real
-        there), error O(h^2) without the second-difference
-        round-off (f must be complex-analytic).
+        there), error O(h^2) without the second-difference round-off (f must be
+        complex-analytic); with richardson, 2 n^2 per level, the outer differences extrapolated
+        (the only check of their truncation: one level reports round-off alone).
     order : int, optional
         2 (default) for 'central', 1 one-sided; 4, 6, 8 (central) or 2..8 (one-sided) are reached
         by Richardson extrapolation of the basic stencil over order/2 (central) or order
@@ -129,7 +131,10 @@ def hessian(f, x, *, method="central", order=None, step=None, typical_x=None, ri
                                       vectorized=vectorized, workers=workers, max_batch_bytes=max_batch_bytes,
                                       progress=progress)
     evaluator = make_evaluator(f, x, args, kwargs, num_threads, BatchOptions(vectorized, workers, max_batch_bytes, progress))
-    opts = parse(method, order, richardson, step_ratio, noise, FIRST_DERIVATIVE_METHODS, ACCURATE_HESSIAN_LEVELS)
+    if method == "complex":  # its outer central differences take Richardson levels; no order
+        opts = parse_complex_levels(2, order, richardson, step_ratio, noise, ACCURATE_HESSIAN_LEVELS)
+    else:
+        opts = parse(method, order, richardson, step_ratio, noise, FIRST_DERIVATIVE_METHODS, ACCURATE_HESSIAN_LEVELS)
     typical = dense_typical_scale(typical_x, evaluator.x, method, step, bounds, sparsity)
     n = evaluator.x.shape[0]
     if sparsity is not None:
@@ -153,7 +158,7 @@ def hessian(f, x, *, method="central", order=None, step=None, typical_x=None, ri
         bounded_hessian(evaluator, step, parse_bounds(bounds, evaluator.x), target)
         return flag_nonfinite(_deliver(target, out), "Hessian", index_of=by_row)
     if method == "complex":
-        outcome = _complex_hessian(evaluator, step)
+        outcome = _complex_hessian(evaluator, step, opts.levels, opts.ratio)
     else:
         target = staged() if opts.levels == 1 and not full_output else None
         outcome = hessian_levels(evaluator, opts, step, target, typical)

@@ -46,7 +46,7 @@ def values_precision(values, eps):
     finite value of f is a float32 number (an f computed in float32 and returned as a float; a
     float64 computation gives a float32 number by chance once in 2^29 values), else eps. Exact
     float64 arithmetic on short dyadic inputs can also give float32 numbers: a caller that can
-    evaluate f again confirms with `insensitive_below_float32`."""
+    evaluate f again confirms that f(`nudged` x) == f(x) (the gradient checker does)."""
     eps32 = float(np.finfo(np.float32).eps)
     if eps >= eps32:
         return eps

@@ -19,9 +19,12 @@ ACCURATE_LEVELS = 4
 # Hessians: 3 levels of the n^2 + n stencil (each level costs n^2 + n evaluations; 3 levels give
 # ~1e-11 relative error, 2 levels ~1e-10 but with poor error estimates).
 ACCURATE_HESSIAN_LEVELS = 3
-# The most Richardson levels: with r = 2, 12 levels span steps 2048x apart, far past where
-# round-off takes over from truncation.
-MAX_LEVELS = 12
+# The highest derivative order of `fdcore.derivative` (numdifftools' Derivative goes to 10).
+MAX_DERIVATIVE_ORDER = 10
+# The most Richardson levels: numdifftools' default step sequence, 15 steps (with r = 2 they
+# span 16384x, far past where round-off takes over from truncation; with its r = 1.6 for
+# second derivatives, 720x).
+MAX_LEVELS = 15
 # The accurate mode tries a coordinate again, at another step scale, when the estimated relative
 # error of its estimate exceeds EPS^0.56 (1.7e-9 in float64; see fdcore.numerics.errors.retry_tolerance): badly scaled
 # coordinates, |x_i| << 1 or f varying much faster than |x_i|. Each retry costs 8 evaluations.
@@ -70,6 +73,17 @@ def _parse(method, order, richardson, step_ratio, noise, methods, accurate_level
     if isinstance(order, bool) or order not in allowed:
         raise ValueError(f"order must be one of {', '.join(map(str, allowed))} for method={method!r}; got {order!r}")
     return Options(method, int(order), _levels(richardson, accurate_levels), _ratio(step_ratio), parse_noise(noise),
+                   accurate=richardson is True)
+
+
+def parse_complex_levels(accuracy, order, richardson, step_ratio, noise, accurate_levels=ACCURATE_LEVELS):
+    """The options of the complex methods that take Richardson levels: the contour rule of
+    derivatives of order n >= 2 (fdcore.numerics.contour) and the complex-step Hessian. No
+    order option (``accuracy`` is the method's own leading error power); levels and ratio as
+    for the real methods."""
+    if order is not None:
+        raise ValueError(f"method='complex' takes no order (its accuracy order is {accuracy}); got {order!r}")
+    return Options("complex", accuracy, _levels(richardson, accurate_levels), _ratio(step_ratio), parse_noise(noise),
                    accurate=richardson is True)
 
 

@@ -127,7 +127,23 @@ def level_estimates(plan, values, offsets, f0, noise, eps):
     return numerator / denominator, error_per_value / np.abs(denominator)
 
 
-def extrapolate(estimates, roundoff, plan, select=True, full=False):
+def richardson_weights(order, error_step, ratio, terms):
+    """The weights w_0..w_terms with which column ``terms`` of the tableau combines the level
+    estimates D(h), D(h/r), ..., D(h/r^terms), coarsest first: sum_i w_i = 1 and
+    sum_i w_i r^(-q i) = 0 for the removed powers q = order, order + error_step, ... (as
+    numdifftools' ``Richardson.rule`` reports them).
+
+    Examples
+    --------
+    >>> richardson_weights(2, 2, 2.0, 1)  # (4 D(h/2) - D(h)) / 3
+    array([-0.33333333,  1.33333333])
+    """
+    powers = [order + k * error_step for k in range(terms)]
+    system = np.array([[1.0] * (terms + 1)] + [[ratio ** (-q * i) for i in range(terms + 1)] for q in powers])
+    return np.linalg.solve(system, np.eye(terms + 1)[0])
+
+
+def extrapolate(estimates, roundoff, plan, select=True, full=False, terms=None):
     """Richardson tableau over the level axis (axis 1); best entry per component.
 
     ``plan`` supplies order, ratio and error_step (an AxisPlan or a `Tableau`). With
@@ -139,20 +155,22 @@ def extrapolate(estimates, roundoff, plan, select=True, full=False):
     and *erratic*: where a column's last step grows instead of shrinking, clear of the modelled
     round-off (the signature of noise that the model does not include, or of aliasing).
     Non-finite entries never win; a component with no finite entry is NaN with an infinite
-    error estimate.
+    error estimate. ``terms`` limits the tableau to its first terms + 1 columns (at most
+    ``terms`` powers of h removed, as numdifftools' richardson_terms; default all).
     """
     with np.errstate(invalid="ignore", over="ignore"):  # NaN/inf from f are handled below
-        value, error, level, rounding, claimed, erratic = _extrapolate(estimates, roundoff, plan, select)
+        value, error, level, rounding, claimed, erratic = _extrapolate(estimates, roundoff, plan, select, terms)
     return (value, error, level, rounding, claimed, erratic) if full else (value, error, level)
 
 
-def _extrapolate(estimates, roundoff, plan, select):
+def _extrapolate(estimates, roundoff, plan, select, terms):
     L = estimates.shape[1]
+    columns = L if terms is None else min(L, terms + 1)
     candidates, errors, levels, roundings = [], [], [], []
     reported = []  # the error reported for each candidate, where it differs from the ranking one
     erratic = np.zeros(estimates.shape[:1] + estimates.shape[2:], dtype=bool)
     cur, cur_round = estimates, roundoff
-    for j in range(L):
+    for j in range(columns):
         if j > 0:
             factor = plan.ratio ** (plan.order + (j - 1) * plan.error_step) - 1.0
             prev = cur
@@ -175,8 +193,16 @@ def _extrapolate(estimates, roundoff, plan, select):
             roundings.append(cur_round[:, :1])
             levels.append(j)
             candidates.append(cur[:, 1:])
-            errors.append(TRUNCATION_SAFETY * np.abs(cur[:, 1:] - cur[:, :-1]) / shrink + cur_round[:, 1:])
-            reported.append(errors[-1])
+            difference = np.abs(cur[:, 1:] - cur[:, :-1])
+            errors.append(TRUNCATION_SAFETY * difference / shrink + cur_round[:, 1:])
+            # A difference cannot shrink faster than the expansion lets it, r^-q per level:
+            # where it does (two estimates agreeing by chance, before the asymptotic regime),
+            # the difference one level coarser, less its round-off and times r^-q, bounds the
+            # reported error (a coarser difference that round-off explains is no evidence).
+            coarser = difference[:, :-1] - cur_round[:, 1:-1] - cur_round[:, :-2]
+            coarser = np.where(np.isfinite(coarser), coarser, 0.0)  # a non-finite level is no evidence
+            difference[:, 1:] = np.maximum(difference[:, 1:], coarser / (shrink + 1.0))
+            reported.append(TRUNCATION_SAFETY * difference / shrink + cur_round[:, 1:])
             roundings.append(cur_round[:, 1:])
             levels += range(j + 1, L)
         elif j > 0:

@@ -138,6 +138,19 @@ def unit_direction_step(eps, x_max, exponent=JVP_STEP_EXPONENT, scale_floor=1.0)
     return eps**exponent * max(scale_floor, x_max)
 
 
+def contour_radius(step, x, n, nodes, levels=1, ratio=2.0):
+    """Per-coordinate radius (float64) of the contour rule's circle (fdcore.numerics.contour), the
+    coarsest level's: by default the finest level's radius balances the truncation h^q (q = nodes
+    times levels) against the round-off EPS / h^n, EPS^(1/(q + n)) * max(1, |x_i|), and the
+    coarsest is ratio^(levels - 1) times that, at most MAX_RELATIVE_STEP * max(1, |x_i|). A user
+    step is the coarsest radius, as for `complex_step`."""
+    if step is not None:
+        return complex_step(step, x)
+    eps = float(np.finfo(x.dtype).eps)
+    relative = min(eps ** (1.0 / (nodes * levels + n)) * ratio ** (levels - 1), MAX_RELATIVE_STEP)
+    return relative * np.maximum(1.0, np.abs(x.astype(np.float64)))
+
+
 def complex_step(step, w):
     """Per-coordinate imaginary step (float64): EPS^2 * max(1, |x_i|) by default."""
     if step is None:
