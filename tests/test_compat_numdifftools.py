@@ -3,6 +3,7 @@
 import numdifftools
 import numpy as np
 import pytest
+from helpers import Counted
 
 import fdcore
 import fdcore.compat.numdifftools as nd
@@ -176,3 +177,103 @@ def test_complex_step_hessians_refuse_a_complex_valued_f(estimator, method):
     Im f(x) / h ~ 4e31 per entry, silently; now a ValueError, as numdifftools raises."""
     with pytest.raises(ValueError, match="complex valued"):
         estimator(lambda x: 1j * np.inner(x, x), method=method)([1.0, 2.0, 3.0])
+
+
+def test_jacobian_of_matrix_valued_f_has_numdifftools_shape():
+    # f(x) of shape V gives V[:1] + (n,) + V[1:]: the variable axis second, as numdifftools.
+    A = np.arange(24.0).reshape(2, 4, 3) / 7
+    x = np.array([1.0, 2.0, 3.0])
+    J = nd.Jacobian(lambda p: A @ p)(x)
+    assert J.shape == numdifftools.Jacobian(lambda p: A @ p)(x).shape == (2, 3, 4)
+    np.testing.assert_allclose(J, np.moveaxis(A, 2, 1), rtol=1e-12, atol=1e-12)
+
+
+def test_jacobian_at_a_2d_x_takes_its_rows_as_variables():
+    # An f vectorized over x's columns: J[i, j, c] = d f[i, c] / d x[j, c], from n row
+    # perturbations, the same numbers as numdifftools' (there to ~1e-10, here ~1e-13).
+    B = np.array([[1.0, -2.0, 0.5], [3.0, 0.25, -1.0]])
+    x = np.arange(1.0, 16.0).reshape(3, 5) / 7 - 1
+
+    def g(p):
+        return B @ np.sin(p)
+
+    calls = Counted(g)
+    J = nd.Jacobian(calls)(x)
+    exact = np.einsum("ij,jk->ijk", B, np.cos(x))
+    np.testing.assert_allclose(J, exact, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(J, numdifftools.Jacobian(g)(x), rtol=0, atol=1e-8)
+    assert calls.calls <= 1 + 3 * 24  # rows, not elements, are perturbed
+    per_column = nd.Jacobian(lambda p: np.sum(np.sin(p), axis=0))(x)  # f of shape (5,)
+    assert per_column.shape == (5, 3)
+    np.testing.assert_allclose(per_column, np.cos(x).T, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("method,n_max", [("central", 6), ("forward", 5), ("complex", 10), ("multicomplex", 2)])
+def test_high_order_derivatives(method, n_max):
+    x = np.array([0.0, 0.7, 2.0, 5.5])
+    for n in range(1, n_max + 1):
+        r = nd.Derivative(np.sin, n=n, method=method, full_output=True)(x)
+        exact = [np.sin, np.cos, lambda t: -np.sin(t), lambda t: -np.cos(t)][n % 4](x)
+        error = np.abs(r.estimate - exact)
+        assert np.all(error <= np.maximum(r.error_estimate, 1e-14)), (n, error, r.error_estimate)
+        assert error.max() < (1e-4 if method != "complex" else 1e-7), (n, error)
+
+
+def test_derivative_stays_accurate_at_large_x():
+    # numdifftools' default steps grow with log |x|; so do the compat layer's (fdcore's own grow
+    # with |x|, wrong for a function that oscillates on the scale 1).
+    x = np.array([30.0, 1e3, 1e5, 1e8 + 0.5])
+    for method in ("central", "forward", "backward"):
+        r = nd.Derivative(np.sin, method=method, full_output=True)(x)
+        assert np.all(np.abs(r.estimate - np.cos(x)) < 1e-7), method
+    assert np.all(np.abs(nd.Derivative(np.sin)(x) - np.cos(x)) < 1e-10)
+
+
+def test_richardson_rule_is_the_extrapolation_used():
+    d = nd.Derivative(np.exp, method="central", order=4)
+    d.set_richardson_rule(step_ratio=2.0, num_terms=1)
+    np.testing.assert_allclose(d.richardson.rule(), [-1 / 15, 16 / 15])
+    d = nd.Derivative(np.exp, method="forward", order=1)
+    d.set_richardson_rule(step_ratio=2.0, num_terms=2)
+    np.testing.assert_allclose(d.richardson.rule(), [1 / 3, -2, 8 / 3])
+    # the rule applied to the level estimates is the tableau entry
+    h = 2.0**-6
+    levels = [(np.exp(1 + h / 2**k) - np.exp(1.0)) / (h / 2**k) for k in range(3)]
+    r = nd.Derivative(np.exp, method="forward", order=1, step=nd.MaxStepGenerator(base_step=h, num_steps=3),
+                      richardson_terms=2, full_output=True)(1.0)
+    extrapolated = float(np.dot(d.richardson.rule(), levels))
+    assert abs(extrapolated - np.e) < 1e-7  # the h and h^2 terms are gone (h = 1/64: 1e-3 before)
+    assert abs(r.estimate - extrapolated) < 1e-10
+    with pytest.raises(ValueError, match="num_terms"):
+        d.set_richardson_rule(2.0, -1)
+
+
+def test_real_methods_at_a_complex_x_give_the_complex_derivatives():
+    # numdifftools' rule (its issue 35): real steps at complex x differentiate an analytic f.
+    z = np.array([0.5 + 0.25j, -1.0 + 0.5j, 0.75])
+
+    def f(x):
+        return np.sum(x**3) + 1j * np.inner(x, x)
+
+    for method in ("central", "forward", "backward"):
+        np.testing.assert_allclose(nd.Gradient(f, method=method)(z), 3 * z**2 + 2j * z, rtol=1e-8)
+        np.testing.assert_allclose(nd.Jacobian(lambda x: x**2, method=method)(z), np.diag(2 * z), atol=1e-8)
+        np.testing.assert_allclose(nd.Hessian(f, method=method)(z), np.diag(6 * z) + 2j * np.eye(3), atol=1e-8)
+    with pytest.raises(ValueError, match="complex"):
+        nd.Hessian(f, method="complex")(z)
+
+
+def test_complex_hessian_over_step_generator_levels():
+    # the complex-step Hessian's outer differences over the generator's levels (numdifftools'
+    # hamiltonian case: a step limit keeps the stencil off a kink at distance 5.6e-6)
+    def f(x):
+        return 1e-12 * np.sum(x**2) + 1e-18 / np.abs(x[0] - x[1] + 5.6e-6)  # kink where x0 - x1 = -5.6e-6
+
+    x = np.zeros(2)
+    r = nd.Hessian(f, step=nd.MaxStepGenerator(base_step=1e-6), method="central", full_output=True)(x)
+    c = nd.Hessian(lambda p: 1e-12 * np.sum(p**2) + 1e-18 / (p[0] - p[1] + 5.6e-6),
+                   step=nd.MaxStepGenerator(base_step=1e-6), method="complex", full_output=True)(x)
+    d = 2e-18 / 5.6e-6**3
+    exact = np.array([[2e-12 + d, -d], [-d, 2e-12 + d]])
+    np.testing.assert_allclose(r.estimate, exact, rtol=1e-6)
+    np.testing.assert_allclose(c.estimate, exact, rtol=1e-6)

@@ -352,13 +352,18 @@ X_CASES = [
     x_case("inf", lambda: np.array([0.5, -np.inf, 2.0]), _x_error(ValueError)),
     x_case("empty", lambda: np.zeros(0), _x_error(ValueError)),
     x_case("0d", lambda: np.array(0.5), lambda e: Correct() if e.any_shape else Raises(ValueError, e.x_name)),
+    # (nd.Jacobian of a 2-D x: the rows are the variables, numdifftools' rule, tested against
+    # numdifftools itself in test_compat_numdifftools.)
     x_case("2d", lambda: np.array([[0.5, -1.25], [2.0, 0.3]]),
-           lambda e: Correct() if e.any_shape else Raises(ValueError, e.x_name)),
+           lambda e: Correct() if e.any_shape else Raises(ValueError, e.x_name), applies=lambda e: e.name != "nd.Jacobian"),
     x_case("int", lambda: np.array([1, -2, 3]), lambda e: Correct()),
     x_case("bool", lambda: np.array([True, False, True]), lambda e: Correct()),
     x_case("object", lambda: np.array([0.5, -1.25, 2.0], dtype=object), lambda e: Correct()),
     x_case("object-junk", _junk, _x_error(TypeError)),
-    x_case("complex", lambda: np.array([0.5, -1.25 + 1j, 2.0]), _x_error(TypeError)),
+    # (numdifftools' Gradient, Jacobian and Hessian take a complex x with the real methods, the
+    # derivatives along the real axis: test_compat_numdifftools.)
+    x_case("complex", lambda: np.array([0.5, -1.25 + 1j, 2.0]), _x_error(TypeError),
+           applies=lambda e: e.name not in ("nd.Gradient", "nd.Jacobian", "nd.Hessian")),
     x_case("noncontiguous", lambda: np.array([0.5, 9.0, -1.25, 9.0, 2.0, 9.0])[::2], lambda e: Correct()),
     x_case("readonly", lambda: _readonly(X0.copy()), lambda e: Correct()),
     x_case("list", lambda: [0.5, -1.25, 2.0], lambda e: Correct()),
@@ -474,7 +479,9 @@ F_CASES = [
     f_case("inf", lambda e: _poisoned(e.kind, np.inf), _nan_expect),
     f_case("returns-none", lambda e: _returning(None), lambda e: Raises(TypeError, e.f_name)),
     f_case("returns-str", lambda e: _returning("abc"), lambda e: Raises(TypeError, e.f_name)),
-    f_case("wrong-shape", lambda e: _returning(_wrong_value(e)), lambda e: Raises(ValueError, e.f_name)),
+    # (nd.Jacobian takes f of any shape, as numdifftools does: test_compat_numdifftools.)
+    f_case("wrong-shape", lambda e: _returning(_wrong_value(e)), lambda e: Raises(ValueError, e.f_name),
+           applies=lambda e: e.name != "nd.Jacobian"),
     f_case("shape-changes", _changing, lambda e: Raises(ValueError, r"shape")),
     f_case("writes-argument", lambda e: _writer(e.kind), lambda e: Raises(ValueError, r"read-only")),
     f_case("reentrant", lambda e: _reentrant(e.kind), lambda e: Correct()),
@@ -561,10 +568,13 @@ OVERRIDES = {
        for case in ("step-zero", "step-negative")},
     **{("scipy.approx_derivative", f"sparsity-entry-{kind}"): Correct() for kind in ("two", "negative", "half", "nan")},
     **{("scipy.approx_derivative", f"x-{kind}"): NonFinite() for kind in ("nan", "inf")},
-    # numdifftools: Gradient of a scalar x is the derivative; Gradient, Jacobian, Hessian and
-    # Hessdiag flatten x (numdifftools' Gradient does; the compat layer does so for all four).
+    # numdifftools: Gradient of a scalar x is the derivative; Gradient, Hessian and Hessdiag
+    # flatten x (numdifftools' Gradient does; the compat layer does so for all three).
     **{(name, case): Correct() for name in ("nd.Gradient", "nd.Jacobian", "nd.Hessian", "nd.Hessdiag")
        for case in ("x-0d", "x-2d")},
+    # numdifftools takes an odd central order as the even one below it (order 3 is order 2).
+    **{(name, "order-odd"): Correct() for name in ("nd.Derivative", "nd.Gradient", "nd.Jacobian", "nd.Hessian",
+                                                   "nd.Hessdiag", "nd.directionaldiff")},
     # directionaldiff: vec (3 entries) does not match an x0 of another shape.
     ("nd.directionaldiff", "x-0d"): Raises(ValueError, r"\bx0\b"),
     ("nd.directionaldiff", "x-2d"): Raises(ValueError, r"\bx0\b"),

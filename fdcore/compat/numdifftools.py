@@ -34,10 +34,12 @@ from fdcore.compat.numdifftools_steps import (
 from fdcore.derivatives.docs import document
 from fdcore.derivatives.hessian import accurate_hessian_diagonal
 from fdcore.derivatives.validation import as_float_array, flag_nonfinite, read_only_view
-from fdcore.numerics.options import MAX_LEVELS
+from fdcore.numerics.contour import contour_rule
+from fdcore.numerics.options import MAX_DERIVATIVE_ORDER, MAX_LEVELS
+from fdcore.numerics.richardson import richardson_weights
 
 __all__ = ["EPS", "Derivative", "EstimateResult", "Gradient", "Hessdiag", "Hessian", "Jacobian", "MaxStepGenerator",
-           "MinStepGenerator", "default_scale", "directionaldiff"]
+           "MinStepGenerator", "Richardson", "default_scale", "directionaldiff"]
 _METHODS = ("central", "forward", "backward", "complex", "multicomplex")
 # numdifftools' 'central2' (its four-point central Hessian stencil): Hessian and Hessdiag only,
 # computed by the central method (fdcore's accurate central Hessian / diagonal).
@@ -68,8 +70,8 @@ _PARAMETERS = {
     numdifftools' other methods raise ValueError.""",
     "order": """order : int, optional
     Accuracy order of the basic stencil before Richardson extrapolation (default 2; even
-    for 'central' and 'complex'). One-sided methods use order - 1 (at least 1); 'complex'
-    ignores it.""",
+    for 'complex', which ignores it). 'central' uses 2 floor(order / 2) (at least 2), as
+    numdifftools' extrapolation assumes; fdcore's stencils go to order 8.""",
     "n": """n : int, optional
     Accepted for numdifftools compatibility and ignored: the first derivative is computed.""",
     "full_output": """full_output : bool, optional
@@ -144,27 +146,52 @@ class _Estimator:
             step = MinStepGenerator(**options)  # numdifftools' default: MinStepGenerator(**step_options)
         if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or order < 1:
             raise ValueError(f"order must be a positive int, got {order!r}")
-        if method in ("central", "complex") and order % 2:
+        if method == "complex" and order % 2:
             raise ValueError(f"order must be even for method={method!r}, got {order}")
         self.fun, self.step, self.method, self.order, self.n, self.full_output = fun, step, method, order, n, full_output
 
-    def _options(self, x):
-        """fdcore's options for the estimator at the point x. A step generator sets the
-        Richardson levels: its largest step is the coarsest level's, its ratio the step ratio,
-        its length the number of levels (numdifftools evaluates the same steps)."""
-        if self.method in _COMPLEX_METHODS:
-            return dict(method="complex", step=self.step if not isinstance(self.step, MinStepGenerator) else None)
-        order = self.order if self.method == "central" else max(1, self.order - 1)
-        if isinstance(self.step, MinStepGenerator):
-            # the largest steps, at most fdcore's MAX_LEVELS of them (MaxStepGenerator gives 15 by
-            # default, from 2 down: the last three are far into the round-off)
-            steps = self.step.steps(np.asarray(x, dtype=np.float64), self.method, self.n, self.order)[:MAX_LEVELS]
+    def _fdcore_order(self):
+        """fdcore's stencil order for numdifftools' ``order``: the power of the leading error
+        term numdifftools' own extrapolation assumes, 2 floor(order / 2) (at least 2) for
+        'central' and ``order`` for the one-sided methods (at most fdcore's 8)."""
+        if self.method == "central":
+            return min(2 * max(1, self.order // 2), 8)
+        return min(self.order, 8)
+
+    def _options(self, x, step=None, complex_levels=False):
+        """fdcore's options for the estimator at the point x with ``step`` (default self.step).
+        A step generator sets the Richardson levels: its largest step is the coarsest level's,
+        its ratio the step ratio, its length the number of levels (numdifftools evaluates the
+        same steps). The complex-step methods take fdcore's tiny complex step, unless
+        ``complex_levels`` (the contour rule of derivatives of order n >= 2, the complex-step
+        Hessian's outer differences: over the generator's levels)."""
+        step = self.step if step is None else step
+        generator = isinstance(step, MinStepGenerator)
+        complex_step = self.method in _COMPLEX_METHODS
+        if complex_step and not (complex_levels and generator):
+            return dict(method="complex", step=None if generator else step)
+        method = "complex" if complex_step else self.method
+        order = None if complex_step else self._fdcore_order()
+        if generator:
+            # at most fdcore's MAX_LEVELS of them, the largest (MaxStepGenerator's default 15
+            # fit)
+            steps = step.steps(np.asarray(x, dtype=np.float64), self.method, self.n, self.order)[:MAX_LEVELS]
             if not steps:
                 raise ValueError("the step generator gave no nonzero step")
             ratio = float(np.max(steps[0] / steps[1])) if len(steps) > 1 else 2.0
-            return dict(method=self.method, order=order, richardson=len(steps), step_ratio=ratio,
+            return dict(method=method, order=order, richardson=len(steps), step_ratio=ratio,
                         step=np.broadcast_to(np.abs(steps[0]), np.shape(x)).copy())
-        return dict(method=self.method, order=order, richardson=True, step=self.step)
+        return dict(method=method, order=order, richardson=True, step=step)
+
+    def _second_derivative_step(self):
+        """The step: the user's; else for the one-sided methods numdifftools' default,
+        MaxStepGenerator() (15 levels from 2 max(log(e - 1 + |x|), 1) down, 5 times the
+        evaluations of fdcore's accurate one-sided Hessian (or diagonal) and, over fdcore's few smaller
+        steps, 30 to 1000 times more accurate: the one-sided stencils' round-off, EPS / h^2,
+        wants large steps); for 'central' fdcore's accurate Hessian's (None)."""
+        if self.step is None and self.method in ("forward", "backward"):
+            return MaxStepGenerator()
+        return self.step
 
     def _finish(self, r):
         if self.full_output:
@@ -182,17 +209,57 @@ def _point(x):
     return as_float_array(x, ndim=None).ravel()
 
 
+def _complex_point(x):
+    """A complex x as a finite complex128 copy (errors name x)."""
+    try:
+        z = np.array(x, dtype=np.complex128)
+    except (TypeError, ValueError):
+        raise TypeError(f"x must be an array of numbers, got {x!r:.60}") from None
+    if z.size == 0 or not np.all(np.isfinite(z)):
+        raise ValueError("x must be non-empty and finite")
+    return z
+
+
+class _Shifted:
+    """t -> f(x + t) for real t: at a complex x the real methods differentiate along the real
+    axis, which for an analytic f gives its complex derivatives (numdifftools' rule)."""
+
+    def __init__(self, f, x):
+        self.f, self.x = f, x
+
+    def __call__(self, t):
+        return self.f(read_only_view(self.x + t))
+
+
+class _Part:
+    """The real or imaginary part (``part`` np.real or np.imag) of a scalar f."""
+
+    def __init__(self, f, part):
+        self.f, self.part = f, part
+
+    def __call__(self, t):
+        return float(self.part(np.asarray(self.f(t)).reshape(())))
+
+
+def _shifted_options(estimator, x, step=None):
+    """fdcore's options for the real variables t of `_Shifted` at a complex x (t = 0): the
+    steps (``step``, default the estimator's) of x's magnitudes, with the default steps on the
+    scales max(1, |x|)."""
+    options = estimator._options(np.abs(x), step)
+    if options.get("step") is None:
+        options["typical_x"] = np.maximum(1.0, np.abs(x))
+    return options
+
+
 def _vector_value(value, kinds="biuf"):
-    """f's value for Jacobian: a scalar or a 1-D array (a scalar is one output), of reals unless
-    ``kinds`` admits complex numbers (f at the complex step's points)."""
+    """f's value for Jacobian, raveled (a scalar is one output): reals unless ``kinds`` admits
+    complex numbers (f at the complex step's points)."""
     if value is None or isinstance(value, (str, bytes)):
-        raise TypeError(f"f must return a number or a 1-D array of them, got {type(value).__name__}")
+        raise TypeError(f"f must return a number or an array of them, got {type(value).__name__}")
     arr = np.asarray(value)
     if arr.dtype.kind not in kinds:
         raise TypeError(f"f must return real numbers, got dtype {arr.dtype}")
-    if arr.ndim > 1:
-        raise ValueError(f"f must return a scalar or a 1-D array, got shape {arr.shape}")
-    return np.atleast_1d(arr).astype(np.complex128 if arr.dtype.kind == "c" else np.float64)
+    return arr.astype(np.complex128 if arr.dtype.kind == "c" else np.float64).reshape(-1)
 
 
 class _RealAndImaginary:
@@ -206,25 +273,64 @@ class _RealAndImaginary:
         return np.concatenate([value.real, value.imag])
 
 
+class _Rows:
+    """f of x + scale t for t of shape (n,): row j of x (x of shape (n, ...)) moves as a whole,
+    by scale_j t_j. numdifftools' Jacobian of an f vectorized over x's trailing axes perturbs
+    rows so: the derivatives along each column come from the same n perturbations."""
+
+    def __init__(self, f, x, scale):
+        self.f, self.x = f, x
+        self.scale = scale.reshape((-1,) + (1,) * (x.ndim - 1))
+
+    def __call__(self, t):
+        return self.f(read_only_view(self.x + self.scale * np.asarray(t).reshape(self.scale.shape)))
+
+
+def _row_variables(x, options):
+    """For x of shape (n, ...): the scale of each row's perturbation and the options for the
+    row variables t (at 0): a row moves by scale_j times t's step. The scale is the row's largest
+    per-element scale: its largest step where steps are given per element (a step generator),
+    else max(1, |x|) (and t takes fdcore's default step at scale 1); a scalar step is t's."""
+    step = options.get("step")
+    if step is not None and np.ndim(step) > 0:
+        return np.abs(np.asarray(step)).reshape(len(x), -1).max(axis=1), dict(options, step=1.0)
+    if step is not None:
+        return np.ones(len(x)), options
+    return np.maximum(1.0, np.abs(x).reshape(len(x), -1).max(axis=1)), options
+
+
 def _first_derivatives(estimator, f, x, entry):
     """``entry`` (fdcore.gradient or fdcore.jacobian, in the accurate mode) of f at x under
     numdifftools' rules: f is evaluated once at x first; the complex-step methods refuse complex x
     and a complex-valued f (before any perturbation), the real methods differentiate a
-    complex-valued f's real and imaginary parts. Returns an FDResult-like (value, error, step)."""
+    complex-valued f's real and imaginary parts. Gradient flattens x. Jacobian keeps x's shape:
+    for f(x) of shape V the Jacobian has shape V[:1] + (n,) + V[1:] ((1, n) for a scalar f),
+    n = len(x), and for x of shape (n, ...) the rows of x are its variables (`_Rows`).
+    Returns an FDResult-like (value, error, step)."""
     if np.iscomplexobj(np.asarray(x)) and estimator.method in _COMPLEX_METHODS:
         raise ValueError("a complex variable was given: the complex-step methods differentiate at real x only")
-    x = _point(x)
-    value = np.asarray(f(read_only_view(x)))
+    if np.iscomplexobj(np.asarray(x)):  # the real methods along the real axis (`_Shifted`)
+        z = _complex_point(x)
+        z = z.ravel() if entry is _api.gradient else np.atleast_1d(z)
+        value = np.asarray(f(read_only_view(z)))
+        options = _shifted_options(estimator, z)
+        f, x = _Shifted(f, z), np.zeros(z.shape)
+    else:
+        x = _point(x) if entry is _api.gradient else np.atleast_1d(as_float_array(x, ndim=None))
+        value = np.asarray(f(read_only_view(x)))
+        options = estimator._options(x)
     if entry is _api.gradient and value.size != 1:
         raise ValueError(f"Gradient needs a scalar function; f returned shape {value.shape} (use Jacobian)")
-    options = estimator._options(x)
     _refuse_complex_values(estimator, value)
+    scale = None
+    if x.ndim > 1:
+        scale, options = _row_variables(x, options)
+        f, x = _Rows(f, x, scale), np.zeros(len(x))
     complex_step = estimator.method in _COMPLEX_METHODS
     if value.dtype.kind == "c" and not complex_step:
         r = _api.jacobian(_RealAndImaginary(f), x, full_output=True, **options)
         m = r.value.shape[0] // 2
-        J, error = r.value[:m] + 1j * r.value[m:], r.error[:m] + r.error[m:]
-        r = _Result(J[0], error[0], r.step) if entry is _api.gradient else _Result(J, error, r.step)
+        r = _Result(r.value[:m] + 1j * r.value[m:], r.error[:m] + r.error[m:], r.step)
     else:
         kinds = "biufc" if complex_step else "biuf"  # complex values at the complex step's points
         if entry is _api.gradient:
@@ -232,10 +338,16 @@ def _first_derivatives(estimator, f, x, entry):
         else:
             target = lambda z: _vector_value(f(z), kinds)  # noqa: E731
         r = entry(target, x, full_output=True, **options)
-    outputs = 1 if entry is _api.gradient else r.value.shape[0]
-    if value.size != outputs:
-        raise ValueError(f"f returned shape {value.shape} at x, but {outputs} values near x: its shape changed")
-    return r
+    if entry is _api.gradient:
+        return _Result(r.value[0], r.error[0], r.step) if np.ndim(r.value) == 2 else r  # (1, n): complex f
+    if value.size != r.value.shape[0]:
+        raise ValueError(f"f returned shape {value.shape} at x, but {r.value.shape[0]} values near x: its shape changed")
+    J, error, step = r.value, r.error, r.step
+    if scale is not None:  # back from the row variables t to x
+        J, error, step = J / scale, error / scale, step * scale
+    if value.ndim > 1:
+        J, error = (np.moveaxis(a.reshape(value.shape + (len(x),)), -1, 1) for a in (J, error))
+    return _Result(J, error, step)
 
 
 def _refuse_complex_values(estimator, value):
@@ -279,22 +391,108 @@ class Derivative(_Estimator):
     """n-th derivative of a scalar function of one variable, elementwise over x; fun must be
     vectorized (it returns an array of x's shape).
 
+    By default the steps are numdifftools' default, ``MaxStepGenerator()``: 15 Richardson levels
+    from 2 max(log(e - 1 + |x|), 1) down by halves (n = 1; by 1.6 for n > 1), so that the steps
+    grow with log |x|, not |x|, and a function that oscillates on the scale 1 keeps its
+    accuracy at large |x|.
+
     Parameters
     ----------
     n : int, optional
-        Derivative order, 0 to 4 (default 1; 0 is f itself, with error 0 and step 0); the
-        complex-step methods support n = 1 only.
+        Derivative order, 0 to 10 (default 1; 0 is f itself, with error 0 and step 0). The
+        complex-step methods take the complex step for n = 1 and fdcore's contour rule (f on
+        a circle about x in the complex plane) for n >= 2.
+    richardson_terms : int, optional
+        Powers of h removed by the extrapolation (default 2, numdifftools' default): the
+        tableau's first richardson_terms + 1 columns (see `set_richardson_rule`).
     """
 
+    def __init__(self, fun=None, step=None, method="central", order=2, n=1, full_output=False, richardson_terms=2,
+                 **options):
+        super().__init__(fun, step, method, order, n, full_output, **options)
+        self.set_richardson_rule(None, richardson_terms)
+
+    def set_richardson_rule(self, step_ratio=2.0, num_terms=2):
+        """Set the extrapolation: remove ``num_terms`` powers of h (numdifftools' richardson_terms)
+        over steps in the ratio ``step_ratio`` (None: the step generator's ratio).
+
+        Parameters
+        ----------
+        step_ratio : float or None, optional
+            Ratio of consecutive steps (> 1); the levels start at the generator's largest step.
+        num_terms : int, optional
+            Powers of h removed (default 2).
+        """
+        if isinstance(num_terms, bool) or not isinstance(num_terms, (int, np.integer)) or num_terms < 0:
+            raise ValueError(f"num_terms must be a non-negative int, got {num_terms!r}")
+        if step_ratio is not None and not (np.isfinite(step_ratio) and step_ratio > 1):
+            raise ValueError(f"step_ratio must be a finite number > 1, got {step_ratio!r}")
+        self.richardson_terms, self._rule_ratio = int(num_terms), step_ratio
+
+    @property
+    def richardson(self):
+        """The `Richardson` rule this estimator extrapolates with: the ratio (2 until
+        set_richardson_rule or a generator's ratio says otherwise), the leading power of h
+        and the step between the powers of fdcore's stencil for (method, n, order)."""
+        if self.method in _COMPLEX_METHODS:
+            order = error_step = 2 if self.n == 1 else contour_rule(self.n)[0]
+        else:
+            order, error_step = self._fdcore_order(), 2 if self.method == "central" else 1
+        ratio = 2.0 if self._rule_ratio is None else self._rule_ratio
+        return Richardson(ratio, error_step, order, self.richardson_terms)
+
     def __call__(self, x, *args, **kwds):
-        if isinstance(self.n, (int, np.integer)) and not isinstance(self.n, bool) and self.n == 0:
-            value = np.asarray(self._bind(args, kwds)(read_only_view(as_float_array(x, ndim=None))))
+        f = self._bind(args, kwds)
+        n = self.n
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 0 <= n <= MAX_DERIVATIVE_ORDER:
+            raise ValueError(f"n must be an integer from 0 to {MAX_DERIVATIVE_ORDER}, got {n!r}")
+        x = as_float_array(x, ndim=None)  # checked before the step generator sees it
+        if n == 0:
+            value = np.asarray(f(read_only_view(x)))
             return self._finish(_Result(value, np.zeros(value.shape), np.zeros(value.shape)))
-        options = self._options(x)
-        if self.method in _COMPLEX_METHODS and self.n != 1:
-            raise ValueError(f"method={self.method!r} supports n=1 only here")
-        r = _api.derivative(self._bind(args, kwds), x, n=self.n, full_output=True, **options)
-        return self._finish(r)
+        if self.method in _COMPLEX_METHODS and n == 1:
+            return self._finish(_api.derivative(f, x, full_output=True, **self._options(x)))
+        step = MaxStepGenerator() if self.step is None else self.step
+        options = self._options(x, step, complex_levels=True)
+        if self._rule_ratio is not None and options["richardson"] > 1:
+            options["step_ratio"] = self._rule_ratio
+        return self._finish(_api.derivative(f, x, n=n, full_output=True, richardson_terms=self.richardson_terms,
+                                            **options))
+
+
+class Richardson:
+    """numdifftools' description of a Richardson extrapolation: estimates at steps h, h/r, ...
+    with errors in the powers order, order + step, ... of h; ``rule()`` gives the weights that
+    remove num_terms of them.
+
+    Parameters
+    ----------
+    step_ratio : float, optional
+        r (default 2).
+    step : int, optional
+        The step between the error powers (2 for central differences, 1 one-sided).
+    order : int, optional
+        The leading error power.
+    num_terms : int, optional
+        Powers removed (default 2).
+
+    Examples
+    --------
+    >>> Richardson(step_ratio=2.0, step=2, order=2, num_terms=1).rule()
+    array([-0.33333333,  1.33333333])
+    """
+
+    def __init__(self, step_ratio=2.0, step=1, order=1, num_terms=2):
+        self.step_ratio, self.step, self.order, self.num_terms = float(step_ratio), int(step), int(order), int(num_terms)
+
+    def rule(self):
+        """The weights of the num_terms + 1 estimates, coarsest step first.
+
+        Parameters
+        ----------
+        (none)
+        """
+        return richardson_weights(self.order, self.step, self.step_ratio, self.num_terms)
 
 
 @document(shared=_PARAMETERS)
@@ -328,13 +526,19 @@ class Hessian(_Estimator):
         super().__init__(f, step, method, 2 if order is None else order, 2, full_output, **options)
 
     def __call__(self, x, *args, **kwds):
-        x = _point(x)
         f = self._bind(args, kwds)
-        options = self._options(x)
+        if self.method in _COMPLEX_METHODS and np.iscomplexobj(np.asarray(x)):
+            raise ValueError("a complex variable was given: the complex-step methods differentiate at real x only")
+        if np.iscomplexobj(np.asarray(x)):
+            return self._finish(self._complex_hessian(f, _complex_point(x).ravel()))
+        x = _point(x)
+        options = self._options(x, self._second_derivative_step(), complex_levels=True)
         if self.method not in _COMPLEX_METHODS:
             options["order"] = 2 if self.method == "central" else 1
         value = np.asarray(f(read_only_view(x)))
         _refuse_complex_values(self, value)
+        if value.dtype.kind == "c":
+            return self._finish(self._complex_hessian(f, x.astype(np.complex128), value))
         if value.ndim == 1 and value.size > 1:
             # a vector-valued f: the Hessian of each output, stacked (m, n, n) as numdifftools
             # returns them; m times the evaluations of one Hessian
@@ -342,6 +546,18 @@ class Hessian(_Estimator):
             return self._finish(_Result(np.stack([p.value for p in parts]), np.stack([p.error for p in parts]),
                                         parts[0].step))
         return self._finish(_api.hessian(_scalar_function(f, x, "Hessian", value), x, full_output=True, **options))
+
+    def _complex_hessian(self, f, z, value=None):
+        """The real methods at a complex z or of a complex-valued scalar f: the Hessians of the
+        real and imaginary parts of f(z + t) in real t (twice the evaluations of one Hessian)."""
+        value = np.asarray(f(read_only_view(z))) if value is None else value
+        if value.size != 1:
+            raise ValueError(f"Hessian of a complex f needs a scalar function; f returned shape {value.shape}")
+        options = dict(_shifted_options(self, z, self._second_derivative_step()),
+                       order=2 if self.method == "central" else 1)
+        shifted, t = _Shifted(f, z), np.zeros(z.size)
+        re, im = (_api.hessian(_Part(shifted, part), t, full_output=True, **options) for part in (np.real, np.imag))
+        return _Result(re.value + 1j * im.value, re.error + im.error, re.step)
 
 
 @document(shared=_HESSIAN_PARAMETERS)
@@ -368,7 +584,7 @@ class Hessdiag(_Estimator):
             full = _api.hessian(f, x, method="complex", full_output=True)
             r = _Result(np.diagonal(full.value).copy(), np.diagonal(full.error).copy(), full.step)
         else:
-            options = self._options(x)
+            options = self._options(x, self._second_derivative_step())
             r = accurate_hessian_diagonal(f, x, self.method, options["step"], options["richardson"],
                                           options.get("step_ratio", 2.0))
         flag_nonfinite(r.value, "Hessian diagonal")
