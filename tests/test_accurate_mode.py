@@ -605,3 +605,18 @@ def test_four_corner_check_survives_an_f_that_refuses_far_points():
     r = fdcore.hessian(lambda p: math.log(p[0]) + p[1] ** 2, [0.1, 1.0], richardson=True, full_output=True)
     assert r.value[0, 1] == r.value[1, 0] and abs(r.value[0, 1]) <= r.error[0, 1] <= 1e-6
     assert r.value[0, 0] == pytest.approx(-100.0, rel=1e-8) and r.value[1, 1] == pytest.approx(2.0, rel=1e-9)
+
+
+def test_noise_measured_at_an_exact_zero_of_f_keeps_the_error_estimate_finite():
+    # numdifftools' suite: the Jacobian of squared residuals at their zero, f(x) = 0 exactly.
+    # The noise factor noise / (model's error at f(x) = 0) was noise / 0: estimates of 1e271.
+    xdata = np.arange(0, 1, 0.1)
+    ydata = 1 + 2 * np.exp(0.75 * xdata)
+
+    def residuals_squared(c):
+        return (c[0] + c[1] * np.exp(c[2] * xdata) - ydata) ** 2
+
+    for order in (2, 4):
+        r = fdcore.jacobian(residuals_squared, np.array([1.0, 2.0, 0.75]), richardson=True, order=order,
+                            full_output=True)
+        assert np.abs(r.value).max() < 1e-12 and r.error.max() < 1e-8

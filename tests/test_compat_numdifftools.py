@@ -277,3 +277,35 @@ def test_complex_hessian_over_step_generator_levels():
     exact = np.array([[2e-12 + d, -d], [-d, 2e-12 + d]])
     np.testing.assert_allclose(r.estimate, exact, rtol=1e-6)
     np.testing.assert_allclose(c.estimate, exact, rtol=1e-6)
+
+
+def test_fornberg_weights_match_numdifftools():
+    import numdifftools.fornberg as peer
+
+    for (n, _), (weights, points) in peer.CENTRAL_WEIGHTS_AND_POINTS.items():
+        np.testing.assert_allclose(nd.fd_weights(np.array(points, float), 0.0, n=n), weights, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(nd.fd_weights_all(range(-2, 3), n=4), peer.fd_weights_all(range(-2, 3), n=4),
+                               rtol=0, atol=1e-15)
+    x = np.array([-1.0, 0.5, 1.0, 2.0])
+    np.testing.assert_allclose(nd.fd_weights(x, 0.25, 1), peer.fd_weights(x, 0.25, 1), rtol=1e-14)
+    with pytest.raises(ValueError, match="distinct"):
+        nd.fd_weights([0.0, 1.0, 1.0])
+    with pytest.raises(ValueError, match="n must be"):
+        nd.fd_weights([0.0, 1.0], n=2)
+
+
+def test_fd_derivative_on_a_non_uniform_grid_matches_numdifftools():
+    import numdifftools.fornberg as peer
+
+    x = np.sort(np.random.default_rng(1).uniform(0, 1, 15))
+    for n in (1, 2, 3):
+        for m in (1, 2):
+            ours, theirs = nd.fd_derivative(np.sin(3 * x), x, n=n, m=m), peer.fd_derivative(np.sin(3 * x), x, n=n, m=m)
+            np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-8 * np.abs(theirs).max())
+    x = np.linspace(-1, 1, 25)
+    for n in range(1, 7):  # numdifftools' own test's tolerances
+        df, k = nd.fd_derivative(np.exp(x), x, n=n), n // 2 + 2
+        assert np.abs(df[k:-k] - np.exp(x[k:-k])).max() < 1e-5
+        assert np.abs(df - np.exp(x)).max() < 1e-4
+    with pytest.raises(ValueError, match="needs at least"):
+        nd.fd_derivative(np.ones(5), np.arange(5.0), n=2)

@@ -2,13 +2,17 @@
 
 ``import fdcore.compat.numdifftools as nd`` then ``nd.Gradient(f)(x)`` etc., with numdifftools'
 call signatures, return shapes and ``full_output`` results (an `EstimateResult` with estimate,
-error_estimate, final_step, best_index). Every estimate uses fdcore's Richardson accurate mode
-(8 evaluations per coordinate instead of numdifftools' ~30). Supported methods: 'central',
-'forward', 'backward', 'complex' and, for first derivatives and Hessians, 'multicomplex' (computed
-by the complex step, whose first-derivative formula is the multicomplex step's); numdifftools'
-other methods raise ValueError ('central2' is accepted by Hessian and Hessdiag, as 'central').
-Gradient and Jacobian take complex-valued f with the real methods (the derivatives of its real
-and imaginary parts).
+error_estimate, final_step, best_index). Every estimate uses fdcore's Richardson extrapolation:
+central Gradient, Jacobian and Hessian its accurate mode (8 evaluations per coordinate instead of
+numdifftools' ~30); Derivative and the one-sided methods numdifftools' default steps
+(MaxStepGenerator: 15 levels, steps growing with log |x|). Supported methods: 'central',
+'forward', 'backward', 'complex' and 'multicomplex' (computed by the complex step, whose
+first-derivative formula is the multicomplex step's, and for Derivative of order n >= 2 by
+fdcore's contour rule); numdifftools' other methods raise ValueError ('central2' is accepted by
+Hessian and Hessdiag, as 'central'). The real methods take complex-valued f (the derivatives of
+its real and imaginary parts) and, in Gradient, Jacobian and Hessian, complex x (real steps
+along the real axis: the complex derivatives of an analytic f). numdifftools.fornberg's
+fd_weights, fd_weights_all and fd_derivative are here too.
 
 Examples
 --------
@@ -37,9 +41,11 @@ from fdcore.derivatives.validation import as_float_array, flag_nonfinite, read_o
 from fdcore.numerics.contour import contour_rule
 from fdcore.numerics.options import MAX_DERIVATIVE_ORDER, MAX_LEVELS
 from fdcore.numerics.richardson import richardson_weights
+from fdcore.numerics.stencils import float_weights, stencil_weights
 
 __all__ = ["EPS", "Derivative", "EstimateResult", "Gradient", "Hessdiag", "Hessian", "Jacobian", "MaxStepGenerator",
-           "MinStepGenerator", "Richardson", "default_scale", "directionaldiff"]
+           "MinStepGenerator", "Richardson", "default_scale", "directionaldiff", "fd_derivative", "fd_weights",
+           "fd_weights_all"]
 _METHODS = ("central", "forward", "backward", "complex", "multicomplex")
 # numdifftools' 'central2' (its four-point central Hessian stencil): Hessian and Hessdiag only,
 # computed by the central method (fdcore's accurate central Hessian / diagonal).
@@ -61,13 +67,14 @@ def _function_entry(name):
 _PARAMETERS = {
     "fun": _function_entry("fun"),
     "step": """step : float, array_like, MinStepGenerator or MaxStepGenerator, optional
-    Absolute base step (the coarsest Richardson level's step); default None, fdcore's
-    default step. A step generator's steps become the Richardson levels (its largest step,
-    ratio and length).""",
+    Absolute base step (the coarsest Richardson level's step); default None: fdcore's
+    accurate-mode steps for 'central' and the complex step, numdifftools' MaxStepGenerator()
+    for the one-sided methods and for Derivative. A step generator's steps become the
+    Richardson levels (its largest step, ratio and length, at most 15).""",
     "method": """method : {'central', 'forward', 'backward', 'complex', 'multicomplex'}, optional
-    Difference scheme ('multicomplex': the complex step, first derivatives only); the
-    complex-step methods refuse complex x and a complex-valued f (after one evaluation of f);
-    numdifftools' other methods raise ValueError.""",
+    Difference scheme ('multicomplex': computed as 'complex'); the complex-step methods
+    refuse complex x and a complex-valued f (after one evaluation of f); numdifftools' other
+    methods raise ValueError.""",
     "order": """order : int, optional
     Accuracy order of the basic stencil before Richardson extrapolation (default 2; even
     for 'complex', which ignores it). 'central' uses 2 floor(order / 2) (at least 2), as
@@ -183,12 +190,13 @@ class _Estimator:
                         step=np.broadcast_to(np.abs(steps[0]), np.shape(x)).copy())
         return dict(method=method, order=order, richardson=True, step=step)
 
-    def _second_derivative_step(self):
+    def _default_step(self):
         """The step: the user's; else for the one-sided methods numdifftools' default,
-        MaxStepGenerator() (15 levels from 2 max(log(e - 1 + |x|), 1) down, 5 times the
-        evaluations of fdcore's accurate one-sided Hessian (or diagonal) and, over fdcore's few smaller
-        steps, 30 to 1000 times more accurate: the one-sided stencils' round-off, EPS / h^2,
-        wants large steps); for 'central' fdcore's accurate Hessian's (None)."""
+        MaxStepGenerator() (15 levels from 2 max(log(e - 1 + |x|), 1) down): their round-off,
+        EPS / h^d, wants large steps, and over fdcore's accurate mode (4 levels of small
+        steps) it is 30-1000x more accurate on one-sided Hessians and up to 2000x on the
+        numdifftools suite's Jacobian of a squared residual at its zero, for about 3x the
+        evaluations; for 'central' (and the complex step) fdcore's accurate mode (None)."""
         if self.step is None and self.method in ("forward", "backward"):
             return MaxStepGenerator()
         return self.step
@@ -313,12 +321,12 @@ def _first_derivatives(estimator, f, x, entry):
         z = _complex_point(x)
         z = z.ravel() if entry is _api.gradient else np.atleast_1d(z)
         value = np.asarray(f(read_only_view(z)))
-        options = _shifted_options(estimator, z)
+        options = _shifted_options(estimator, z, estimator._default_step())
         f, x = _Shifted(f, z), np.zeros(z.shape)
     else:
         x = _point(x) if entry is _api.gradient else np.atleast_1d(as_float_array(x, ndim=None))
         value = np.asarray(f(read_only_view(x)))
-        options = estimator._options(x)
+        options = estimator._options(x, estimator._default_step())
     if entry is _api.gradient and value.size != 1:
         raise ValueError(f"Gradient needs a scalar function; f returned shape {value.shape} (use Jacobian)")
     _refuse_complex_values(estimator, value)
@@ -532,7 +540,7 @@ class Hessian(_Estimator):
         if np.iscomplexobj(np.asarray(x)):
             return self._finish(self._complex_hessian(f, _complex_point(x).ravel()))
         x = _point(x)
-        options = self._options(x, self._second_derivative_step(), complex_levels=True)
+        options = self._options(x, self._default_step(), complex_levels=True)
         if self.method not in _COMPLEX_METHODS:
             options["order"] = 2 if self.method == "central" else 1
         value = np.asarray(f(read_only_view(x)))
@@ -553,7 +561,7 @@ class Hessian(_Estimator):
         value = np.asarray(f(read_only_view(z))) if value is None else value
         if value.size != 1:
             raise ValueError(f"Hessian of a complex f needs a scalar function; f returned shape {value.shape}")
-        options = dict(_shifted_options(self, z, self._second_derivative_step()),
+        options = dict(_shifted_options(self, z, self._default_step()),
                        order=2 if self.method == "central" else 1)
         shifted, t = _Shifted(f, z), np.zeros(z.size)
         re, im = (_api.hessian(_Part(shifted, part), t, full_output=True, **options) for part in (np.real, np.imag))
@@ -584,7 +592,7 @@ class Hessdiag(_Estimator):
             full = _api.hessian(f, x, method="complex", full_output=True)
             r = _Result(np.diagonal(full.value).copy(), np.diagonal(full.error).copy(), full.step)
         else:
-            options = self._options(x, self._second_derivative_step())
+            options = self._options(x, self._default_step())
             r = accurate_hessian_diagonal(f, x, self.method, options["step"], options["richardson"],
                                           options.get("step_ratio", 2.0))
         flag_nonfinite(r.value, "Hessian diagonal")
@@ -624,3 +632,127 @@ def directionaldiff(f, x0, vec, **options):
     full_output = options.pop("full_output", False)
     estimator = Derivative(lambda t: f(read_only_view(x0 + t * u)), full_output=full_output, **options)
     return estimator(0.0)
+
+
+def _abscissas(x, x0, name="x"):
+    """x - x0 as distinct finite floats (numdifftools' abscissas); errors name the argument."""
+    offsets = as_float_array(x, name) - float(np.real_if_close(x0))
+    if np.iscomplexobj(x0):
+        raise TypeError("x0 must be real in fdcore's numdifftools interface")
+    if np.unique(offsets).size != offsets.size:
+        raise ValueError(f"{name} must be distinct")
+    return offsets
+
+
+def fd_weights_all(x, x0=0, n=1):
+    """Finite-difference weights on the abscissas x for the derivatives of orders 0..n at x0
+    (numdifftools.fornberg.fd_weights_all): row j holds the weights w with
+    f^(j)(x0) ~ sum(w * f(x)). Computed exactly (Fornberg's recurrence in rationals) and
+    rounded once.
+
+    Parameters
+    ----------
+    x : array_like, shape (m,)
+        Distinct real abscissas, m > n.
+    x0 : float, optional
+        Where the derivatives are taken (default 0).
+    n : int, optional
+        The highest derivative order (default 1).
+
+    Returns
+    -------
+    ndarray, shape (n + 1, m)
+
+    Examples
+    --------
+    >>> fd_weights_all([-1, 0, 1], n=2)
+    array([[ 0. ,  1. ,  0. ],
+           [-0.5,  0. ,  0.5],
+           [ 1. , -2. ,  1. ]])
+    """
+    offsets = _abscissas(x, x0)
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 0 <= n < offsets.size:
+        raise ValueError(f"n must be an integer from 0 to len(x) - 1 = {offsets.size - 1}, got {n!r}")
+    return np.array([stencil_weights(j, offsets) for j in range(n + 1)])
+
+
+def fd_weights(x, x0=0, n=1):
+    """The weights on the abscissas x for the n-th derivative at x0: row n of `fd_weights_all`
+    (numdifftools.fornberg.fd_weights).
+
+    Parameters
+    ----------
+    x : array_like, shape (m,)
+        Distinct real abscissas, m > n.
+    x0 : float, optional
+        Where the derivative is taken (default 0).
+    n : int, optional
+        The derivative order (default 1).
+
+    Returns
+    -------
+    ndarray, shape (m,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.linspace(-1, 1, 5) * 1e-3
+    >>> bool(np.isclose(np.dot(fd_weights(x, x0=0, n=1), np.exp(x)), 1))
+    True
+    """
+    offsets = _abscissas(x, x0)
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 0 <= n < offsets.size:
+        raise ValueError(f"n must be an integer from 0 to len(x) - 1 = {offsets.size - 1}, got {n!r}")
+    return stencil_weights(n, offsets).copy()
+
+
+def fd_derivative(fx, x, n=1, m=2):
+    """The n-th derivative of tabulated values fx = f(x) at every abscissa
+    (numdifftools.fornberg.fd_derivative): Fornberg weights on the 2 mm + 1 nearest points,
+    mm = n // 2 + m, centred in the interior and the first / last 2 mm + 2 points at the
+    mm points of each end.
+
+    Parameters
+    ----------
+    fx : array_like, shape (k,)
+        The values of f at x.
+    x : array_like, shape (k,)
+        Distinct real abscissas (any spacing), k >= 2 mm + 2.
+    n : int, optional
+        The derivative order, >= 1 (default 1).
+    m : int, optional
+        The stencil half-width beyond n // 2 (default 2).
+
+    Returns
+    -------
+    ndarray, shape (k,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.linspace(-1, 1, 25)
+    >>> bool(np.allclose(fd_derivative(np.exp(x), x, n=1), np.exp(x)))
+    True
+    """
+    x = _abscissas(x, 0.0)
+    values = np.asarray(fx)
+    if values.shape != x.shape:
+        raise ValueError(f"fx must have the shape of x, {x.shape}; got {values.shape}")
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n must be a positive integer, got {n!r}")
+    if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 0:
+        raise ValueError(f"m must be a non-negative integer, got {m!r}")
+    mm = n // 2 + m
+    size = 2 * mm + 2
+    if x.size < size:
+        raise ValueError(f"fd_derivative with n={n}, m={m} needs at least {size} points, got {x.size}")
+    out = np.empty(x.size, dtype=np.result_type(values.dtype, np.float64))
+    for i in range(x.size):
+        if i < mm:
+            window = slice(0, size)
+        elif i >= x.size - mm:
+            window = slice(x.size - size, x.size)
+        else:
+            window = slice(i - mm, i + mm + 1)
+        out[i] = float_weights(n, x[window] - x[i]) @ values[window]
+    return out

@@ -105,9 +105,13 @@ def noise_from_values(values):
 
 def unmodelled_noise(noise, modelled):
     """noise / modelled where f's measured noise exceeds the round-off model's error per value
-    (``modelled``), 0 elsewhere: the factor by which the model's round-off bounds must grow."""
+    (``modelled``), 0 elsewhere: the factor by which the model's round-off bounds must grow.
+    Where the model's error is 0 (f(x) = 0 exactly, e.g. a squared residual at its zero) the
+    factor is undefined and 0: the values near x, from which the bounds were computed, are not
+    0, and noise / 0 once turned an error bound of 1e-20 into 1e271. (The measured noise still
+    enters the later windows' round-off additively.)"""
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(np.isfinite(noise) & (noise > modelled), noise / np.maximum(modelled, np.finfo(float).tiny), 0.0)
+        return np.where(np.isfinite(noise) & (noise > modelled) & (modelled > 0), noise / modelled, 0.0)
 
 
 def complex_step_error(value):

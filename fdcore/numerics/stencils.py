@@ -40,6 +40,13 @@ def _fornberg(d, nodes):
     return c[d]
 
 
+def float_weights(d, offsets):
+    """Fornberg's weights of the d-th derivative at 0 on ``offsets`` (distinct floats, more than
+    d of them) in floating point: the same recurrence as `stencil_weights` without its exact
+    rationals, for the many one-off stencils of a non-uniform grid."""
+    return np.array(_fornberg(d, [float(o) for o in offsets]))
+
+
 @lru_cache(maxsize=256)
 def _cached_weights(d, offsets):
     weights = np.array([float(w) for w in _fornberg(d, [Fraction(o) for o in offsets])])
