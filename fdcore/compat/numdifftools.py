@@ -39,7 +39,7 @@ from fdcore.derivatives.docs import document
 from fdcore.derivatives.hessian import accurate_hessian_diagonal
 from fdcore.derivatives.validation import as_float_array, flag_nonfinite, read_only_view
 from fdcore.numerics.contour import contour_rule
-from fdcore.numerics.options import MAX_DERIVATIVE_ORDER, MAX_LEVELS
+from fdcore.numerics.options import MAX_DERIVATIVE_ORDER, MAX_LEVELS, real_number
 from fdcore.numerics.richardson import richardson_weights
 from fdcore.numerics.stencils import float_weights, stencil_weights
 
@@ -439,9 +439,9 @@ class Derivative(_Estimator):
 
     @property
     def richardson(self):
-        """The `Richardson` rule this estimator extrapolates with: the ratio (2 until
-        set_richardson_rule or a generator's ratio says otherwise), the leading power of h
-        and the step between the powers of fdcore's stencil for (method, n, order)."""
+        """The `Richardson` rule this estimator extrapolates with: the ratio set_richardson_rule
+        gave (2 until it gives one), the leading power of h and the step between the powers of
+        fdcore's stencil for (method, n, order)."""
         if self.method in _COMPLEX_METHODS:
             order = error_step = 2 if self.n == 1 else contour_rule(self.n)[0]
         else:
@@ -634,13 +634,16 @@ def directionaldiff(f, x0, vec, **options):
     return estimator(0.0)
 
 
-def _abscissas(x, x0, name="x"):
-    """x - x0 as distinct finite floats (numdifftools' abscissas); errors name the argument."""
-    offsets = as_float_array(x, name) - float(np.real_if_close(x0))
+def _abscissas(x, x0, n=0):
+    """x - x0 as distinct finite floats (numdifftools' abscissas), checked with the derivative
+    order n they must support (len(x) > n); errors name the argument."""
     if np.iscomplexobj(x0):
         raise TypeError("x0 must be real in fdcore's numdifftools interface")
+    offsets = as_float_array(x) - real_number(x0, "x0", "a real number")
     if np.unique(offsets).size != offsets.size:
-        raise ValueError(f"{name} must be distinct")
+        raise ValueError("x must be distinct")
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 0 <= n < offsets.size:
+        raise ValueError(f"n must be an integer from 0 to len(x) - 1 = {offsets.size - 1}, got {n!r}")
     return offsets
 
 
@@ -670,9 +673,7 @@ def fd_weights_all(x, x0=0, n=1):
            [-0.5,  0. ,  0.5],
            [ 1. , -2. ,  1. ]])
     """
-    offsets = _abscissas(x, x0)
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 0 <= n < offsets.size:
-        raise ValueError(f"n must be an integer from 0 to len(x) - 1 = {offsets.size - 1}, got {n!r}")
+    offsets = _abscissas(x, x0, n)
     return np.array([stencil_weights(j, offsets) for j in range(n + 1)])
 
 
@@ -700,9 +701,7 @@ def fd_weights(x, x0=0, n=1):
     >>> bool(np.isclose(np.dot(fd_weights(x, x0=0, n=1), np.exp(x)), 1))
     True
     """
-    offsets = _abscissas(x, x0)
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 0 <= n < offsets.size:
-        raise ValueError(f"n must be an integer from 0 to len(x) - 1 = {offsets.size - 1}, got {n!r}")
+    offsets = _abscissas(x, x0, n)
     return stencil_weights(n, offsets).copy()
 
 

@@ -120,14 +120,18 @@ def derivative(f, x, *, n=1, method="central", order=None, step=None, richardson
         return np.array(value, dtype=complex if kind == "complex" else np.float64).reshape(-1)  # a copy
 
     adaptive_error, adaptive_nfev, f_x = 0.0, 0, None
-    if method == "complex" and d > 1:
-        value, error, nfev, used = _contour_derivative(call, flat, d, step, opts, richardson_terms)
-    elif method == "complex":
-        h = _complex_step(step, flat)
+    if method == "complex":
+        # n = 1: the complex step; n >= 2: the contour rule (opts.order is its number of nodes)
+        h = _complex_step(step, flat) if d == 1 else contour_radius(step, flat, d, opts.order, opts.levels, opts.ratio)
         complex_dtype = np.complex64 if flat.dtype == np.float32 else np.complex128
-        require_real_on_the_real_axis(call(flat.astype(complex_dtype), "complex"))  # f real for real x
-        values = call(flat + 1j * h.astype(flat.dtype), "complex")
-        value, error, nfev, used = values.imag / h, _complex_error(values.imag / h), 2, h
+        centre = call(flat.astype(complex_dtype), "complex")
+        require_real_on_the_real_axis(centre)  # f real for real x
+        if d == 1:
+            values = call(flat + 1j * h.astype(flat.dtype), "complex")
+            value, error, nfev, used = values.imag / h, _complex_error(values.imag / h), 2, h
+        else:
+            value, error, nfev, used = _contour_derivative(call, flat, d, h, centre.real, complex_dtype, opts,
+                                                           richardson_terms)
     else:
         if is_adaptive(step):
             if opts.levels > 1:
@@ -168,17 +172,13 @@ def derivative(f, x, *, n=1, method="central", order=None, step=None, richardson
                     nfev, method, opts.order, opts.levels)
 
 
-def _contour_derivative(call, flat, n, step, opts, terms):
+def _contour_derivative(call, flat, n, h, f0, complex_dtype, opts, terms):
     """The complex method for n >= 2: the contour rule (fdcore.numerics.contour) on circles of
-    radius h, h/r, ... (Richardson levels; the error powers are N, 2N, ... for N nodes). f is
-    called at x first (it must be real there) and at N/2 + 1 nodes per level.
-    Returns (value, error, nfev, radius used)."""
+    radius h, h/r, ... (Richardson levels; the error powers are N, 2N, ... for N nodes), given
+    f(x) = f0 (real). N/2 + 1 calls of f per level. Returns (value, error, nfev, radius used),
+    nfev counting the call at x."""
     nodes_count, nodes, _, _ = contour_rule(n)
-    h = contour_radius(step, flat, n, nodes_count, opts.levels, opts.ratio)
-    complex_dtype = np.complex64 if flat.dtype == np.float32 else np.complex128
-    centre = call(flat.astype(complex_dtype), "complex")
-    require_real_on_the_real_axis(centre)
-    f0, eps = centre.real, np.finfo(flat.dtype).eps
+    eps = np.finfo(flat.dtype).eps
     estimates = np.empty((flat.size, opts.levels))
     roundoff = np.empty_like(estimates)
     for level in range(opts.levels):
