@@ -466,7 +466,9 @@ def test_f_computed_in_float32_is_detected_from_its_values():
     counted = Counted(f)
     r = fdcore.gradient(counted, x, richardson=True, full_output=True)
     true = fdcore.get_problem("rosenbrock", 4).derivative(x)
-    assert counted.calls == 8 * x.size  # no search: round-off bound, not truncation bound
+    # no search (round-off bound, not truncation bound); 2 calls confirm float32 (f(x) and f at
+    # a nudge of x below float32's resolution: exact float64 arithmetic would see it)
+    assert counted.calls == r.nfev == 8 * x.size + 2
     assert np.all(r.error >= np.abs(r.value - true))
     assert norm_rel(r.value, true) <= 1e-4  # measured 2.3e-6; float32 round-off ~1e-7 |f| / h
 
@@ -620,3 +622,14 @@ def test_noise_measured_at_an_exact_zero_of_f_keeps_the_error_estimate_finite():
         r = fdcore.jacobian(residuals_squared, np.array([1.0, 2.0, 0.75]), richardson=True, order=order,
                             full_output=True)
         assert np.abs(r.value).max() < 1e-12 and r.error.max() < 1e-8
+
+
+def test_dyadic_values_of_a_float64_f_are_not_taken_for_float32():
+    """x + 3 at x = 1 with steps 2^-k: every value is a float32 number, yet f computes in
+    float64 (it sees a nudge of x below float32's resolution), so the round-off bound is
+    float64's. Before, it was float32's: 7.6e-6 for an exact derivative."""
+    f = Counted(lambda t: t + 3.0)
+    r = fdcore.derivative(f, 1.0, step=2.0, richardson=4, full_output=True)
+    assert r.value == 1.0 and r.error < 1e-13 and r.nfev == f.calls
+    g = fdcore.gradient(lambda p: p[0] + 2 * p[1], [1.0, 2.0], step=0.5, richardson=True, full_output=True)
+    assert np.array_equal(g.value, [1.0, 2.0]) and np.all(g.error < 1e-13)

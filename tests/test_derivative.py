@@ -108,8 +108,9 @@ def test_bad_order_and_method():
             fdcore.derivative(np.sin, 1.0, n=n)
     with pytest.raises(ValueError, match="method"):
         fdcore.derivative(np.sin, 1.0, method="sideways")
-    with pytest.raises(ValueError, match="order"):
-        fdcore.derivative(np.sin, 1.0, n=2, method="complex", order=4)
+    for n, order in ((2, 6), (1, 2), (2, 36), (5, 4), (2, 4.0), (2, True)):  # order: the contour rule's nodes
+        with pytest.raises(ValueError, match="order for method='complex'"):
+            fdcore.derivative(np.sin, 1.0, n=n, method="complex", order=order)
     with pytest.raises(ValueError, match="order"):
         fdcore.derivative(np.sin, 1.0, order=3)
 
@@ -184,6 +185,21 @@ def test_contour_rule_is_exact_below_its_aliasing_degree(n):
     value = fdcore.derivative(lambda t: np.polyval(coefficients, t), 0.7, n=n, method="complex", step=0.5)
     exact = np.polyval(np.polyder(coefficients, n), 0.7)
     assert abs(value - exact) <= 1e-12 * abs(exact)
+
+
+@pytest.mark.parametrize("n, nodes", [(1, 4), (1, 8), (2, 8), (3, 12)])
+def test_contour_rule_with_a_given_number_of_nodes(n, nodes):
+    # order=N for 'complex': N nodes per circle (N/2 + 1 calls per level), error powers N, 2N:
+    # exact for a polynomial of degree < n + N, and close to EPS with levels.
+    coefficients = np.linspace(0.5, 1.5, n + nodes)
+    value = fdcore.derivative(lambda t: np.polyval(coefficients, t), 0.7, n=n, method="complex", order=nodes,
+                              step=0.5)
+    exact = np.polyval(np.polyder(coefficients, n), 0.7)
+    assert abs(value - exact) <= 1e-12 * abs(exact)
+    r = fdcore.derivative(np.cos, POINTS, n=n, method="complex", order=nodes, richardson=3, full_output=True)
+    error = np.abs(r.value - COS_DERIVATIVES[n % 4](POINTS))
+    assert np.all(error <= r.error) and error.max() < 1e-12
+    assert r.nfev == 1 + 3 * (nodes // 2 + 1) and r.order == nodes
 
 
 @pytest.mark.parametrize("n", [5, 6, 8, 10])

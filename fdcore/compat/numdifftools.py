@@ -38,7 +38,7 @@ from fdcore.compat.numdifftools_steps import (
 from fdcore.derivatives.docs import document
 from fdcore.derivatives.hessian import accurate_hessian_diagonal
 from fdcore.derivatives.validation import as_float_array, flag_nonfinite, read_only_view
-from fdcore.numerics.contour import contour_rule
+from fdcore.numerics.contour import contour_nodes
 from fdcore.numerics.options import MAX_DERIVATIVE_ORDER, MAX_LEVELS, real_number
 from fdcore.numerics.richardson import richardson_weights
 from fdcore.numerics.stencils import float_weights, stencil_weights
@@ -408,8 +408,9 @@ class Derivative(_Estimator):
     ----------
     n : int, optional
         Derivative order, 0 to 10 (default 1; 0 is f itself, with error 0 and step 0). The
-        complex-step methods take the complex step for n = 1 and fdcore's contour rule (f on
-        a circle about x in the complex plane) for n >= 2.
+        complex-step methods take the complex step for n = 1 and order 2, else fdcore's
+        contour rule (f on a circle about x in the complex plane) with 8 nodes for order 8
+        and 4 otherwise (at least 4 ceil(n / 4)): the error powers numdifftools' rules have.
     richardson_terms : int, optional
         Powers of h removed by the extrapolation (default 2, numdifftools' default): the
         tableau's first richardson_terms + 1 columns (see `set_richardson_rule`).
@@ -443,11 +444,19 @@ class Derivative(_Estimator):
         gave (2 until it gives one), the leading power of h and the step between the powers of
         fdcore's stencil for (method, n, order)."""
         if self.method in _COMPLEX_METHODS:
-            order = error_step = 2 if self.n == 1 else contour_rule(self.n)[0]
+            order = error_step = self._contour_nodes() or 2  # the complex step's error: h^2, h^4, ...
         else:
             order, error_step = self._fdcore_order(), 2 if self.method == "central" else 1
         ratio = 2.0 if self._rule_ratio is None else self._rule_ratio
         return Richardson(ratio, error_step, order, self.richardson_terms)
+
+    def _contour_nodes(self):
+        """The complex methods' contour rule for (n, order) as numdifftools' error orders have it:
+        N = 8 nodes for order 8, else 4 (at least fdcore's default for n); None for the complex
+        step (n = 1, order 2)."""
+        if self.n == 1 and self.order == 2:
+            return None
+        return max(contour_nodes(self.n), 8 if self.order >= 8 else 4)
 
     def __call__(self, x, *args, **kwds):
         f = self._bind(args, kwds)
@@ -458,11 +467,14 @@ class Derivative(_Estimator):
         if n == 0:
             value = np.asarray(f(read_only_view(x)))
             return self._finish(_Result(value, np.zeros(value.shape), np.zeros(value.shape)))
-        if self.method in _COMPLEX_METHODS and n == 1:
+        nodes = self._contour_nodes() if self.method in _COMPLEX_METHODS else None
+        if self.method in _COMPLEX_METHODS and nodes is None:
             return self._finish(_api.derivative(f, x, full_output=True, **self._options(x)))
         step = MaxStepGenerator() if self.step is None else self.step
         options = self._options(x, step, complex_levels=True)
-        if self._rule_ratio is not None and options["richardson"] > 1:
+        if nodes is not None:
+            options["order"] = nodes
+        if self._rule_ratio is not None and options.get("richardson", 1) > 1:
             options["step_ratio"] = self._rule_ratio
         return self._finish(_api.derivative(f, x, n=n, full_output=True, richardson_terms=self.richardson_terms,
                                             **options))

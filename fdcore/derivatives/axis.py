@@ -12,7 +12,7 @@ import numpy as np
 from fdcore.derivatives import noise as noise_measurement
 from fdcore.numerics import scale_search
 from fdcore.numerics.adaptive import adaptive_steps
-from fdcore.numerics.errors import roundoff_per_value, unmodelled_noise
+from fdcore.numerics.errors import NudgeProbe, roundoff_per_value, unmodelled_noise
 from fdcore.numerics.options import check_noise_size
 from fdcore.numerics.richardson import axis_plan, extrapolate, level_estimates
 from fdcore.numerics.steps import is_adaptive  # noqa: F401
@@ -29,16 +29,17 @@ class AxisOutcome:
     nfev: int
 
 
-def run_plan(evaluator, plan, h, coords, f0, noise, m, select=True):
+def run_plan(evaluator, plan, h, coords, f0, noise, m, probe, select=True):
     """Level estimates -> extrapolated value, error, chosen level, the error's round-off part, the
-    claimed error and the erratic flags (see fdcore.numerics.richardson.extrapolate)."""
+    claimed error and the erratic flags (see fdcore.numerics.richardson.extrapolate). ``probe``:
+    the derivative's `NudgeProbe` (see `nudge_probe`)."""
     check_noise_size(noise, m)
     K = len(plan.nodes)
     if m is None:
         values = np.empty((len(coords), K))
         offsets = np.empty((len(coords), K))
         evaluator.axis_values(h, plan.nodes, coords, values, offsets)
-        est, rnd = level_estimates(plan, values, offsets, f0, noise, np.finfo(evaluator.x.dtype).eps)
+        est, rnd = level_estimates(plan, values, offsets, f0, noise, np.finfo(evaluator.x.dtype).eps, probe)
         return extrapolate(est, rnd, plan, select, full=True)
     block = max(1, _BLOCK_BYTES // (8 * K * max(m, 1)))
     parts = []
@@ -47,9 +48,15 @@ def run_plan(evaluator, plan, h, coords, f0, noise, m, select=True):
         values = np.empty((len(sub), K, m))
         offsets = np.empty((len(sub), K))
         evaluator.axis_values_vector(h, plan.nodes, sub, values, offsets)
-        est, rnd = level_estimates(plan, values, offsets, f0, noise, np.finfo(evaluator.x.dtype).eps)
+        est, rnd = level_estimates(plan, values, offsets, f0, noise, np.finfo(evaluator.x.dtype).eps, probe)
         parts.append(extrapolate(est, rnd, plan, select, full=True))
     return tuple(np.concatenate(p, axis=0) for p in zip(*parts))
+
+
+def nudge_probe(evaluator, vector, f0):
+    """The `NudgeProbe` of f through the evaluator; f0 is f(x), or None or NaN if not evaluated."""
+    known = f0 is not None and (vector or np.isfinite(f0))
+    return NudgeProbe(evaluator.vector if vector else evaluator.scalar, evaluator.x, f0 if known else None)
 
 
 def axis_derivative(evaluator, d, order, method, levels, ratio, h, noise, vector, f0=None,
@@ -73,7 +80,8 @@ def axis_derivative(evaluator, d, order, method, levels, ratio, h, noise, vector
         f0 = np.nan
     if vector:
         m = f0.shape[0]
-    value, error, level, rounding, claimed, erratic = run_plan(evaluator, plan, h, coords, f0, noise, m)
+    probe = nudge_probe(evaluator, vector, f0)
+    value, error, level, rounding, claimed, erratic = run_plan(evaluator, plan, h, coords, f0, noise, m, probe)
     nfev += n * len(plan.nodes)
     step = _finest_step(h, coords, plan, level)
 
@@ -81,7 +89,7 @@ def axis_derivative(evaluator, d, order, method, levels, ratio, h, noise, vector
         """Run attempt_plan on the coordinates in mask; keep its estimates where they are better."""
         nonlocal nfev
         retry = coords[mask]
-        v, e, lv, rd, cl, _ = run_plan(evaluator, attempt_plan, attempt_h, retry, f0, noise, m)
+        v, e, lv, rd, cl, _ = run_plan(evaluator, attempt_plan, attempt_h, retry, f0, noise, m, probe)
         nfev += len(retry) * len(attempt_plan.nodes)
         better = cl < claimed[mask]
         value[mask] = np.where(better, v, value[mask])
@@ -107,13 +115,13 @@ def axis_derivative(evaluator, d, order, method, levels, ratio, h, noise, vector
                 attempt(poor, axis_plan(d, order, "backward", levels, ratio), h)
     outcome = AxisOutcome(value, error, step, nfev)
     if retry_tolerance is not None:
-        nfev += _search_scales(evaluator, plan, h, f0, noise, m, outcome, rounding, claimed, retry_tolerance, nfev,
-                               scale_given, bool(np.any(erratic)))
-        outcome.nfev = nfev
+        nfev += _search_scales(evaluator, plan, h, f0, noise, m, probe, outcome, rounding, claimed, retry_tolerance,
+                               nfev, scale_given, bool(np.any(erratic)))
+    outcome.nfev = nfev + probe.nfev
     return outcome
 
 
-def _search_scales(evaluator, plan, h, f0, noise, m, outcome, rounding, claimed, tolerance, spent_before,
+def _search_scales(evaluator, plan, h, f0, noise, m, probe, outcome, rounding, claimed, tolerance, spent_before,
                    scale_given, erratic):
     """The accurate mode's step-scale search (fdcore.numerics.scale_search) after the default
     window: updates outcome (and rounding, claimed) in place; returns the evaluations spent
@@ -159,7 +167,7 @@ def _search_scales(evaluator, plan, h, f0, noise, m, outcome, rounding, claimed,
                             scale_search.smaller_steps(x, last_h, plan.levels, plan.ratio, first=~moved_down))
         moved_down[todo] |= ~unit[todo]
         unit_checked[todo] = True
-        v, e, lv, rd, cl, _ = run_plan(evaluator, plan, window_h, todo, f0, noise, m)
+        v, e, lv, rd, cl, _ = run_plan(evaluator, plan, window_h, todo, f0, noise, m, probe)
         nfev += todo.size * len(plan.nodes)
         agreed = scale_search.agree(v, e, last_value[todo], last_error[todo])
         good = ~scale_search.improvable(v, cl, rd, tolerance, floor)

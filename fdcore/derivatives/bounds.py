@@ -8,7 +8,7 @@ fit the roomier side. f is never evaluated outside the bounds.
 
 import numpy as np
 
-from fdcore.derivatives.axis import AxisOutcome, run_plan
+from fdcore.derivatives.axis import AxisOutcome, nudge_probe, run_plan
 from fdcore.numerics.richardson import axis_plan
 from fdcore.numerics.steps import is_adaptive, resolve_step
 
@@ -81,17 +81,18 @@ def bounded_axis_derivative(evaluator, d, order, method, levels, ratio, h, noise
     m_out = f0.shape[0] if vector else None
     shape = (n, m_out) if vector else (n,)
     value, error, step = np.empty(shape), np.empty(shape), np.empty(n)
+    probe = nudge_probe(evaluator, vector, f0)
     for kind in plans:
         coords = np.flatnonzero(chosen == kind).astype(np.intp)
         if coords.size == 0:
             continue
         plan = plans[kind]
-        v, e, level, _, _, _ = run_plan(evaluator, plan, h, coords, np.nan if f0 is None else f0, noise, m_out)
+        v, e, level, _, _, _ = run_plan(evaluator, plan, h, coords, np.nan if f0 is None else f0, noise, m_out, probe)
         nfev += coords.size * len(plan.nodes)
         value[coords], error[coords] = v, e
         finest = level if level.ndim == 1 else level.max(axis=1)
         step[coords] = h[coords].astype(np.float64) * plan.scales[finest]
-    return AxisOutcome(value, error, step, nfev)
+    return AxisOutcome(value, error, step, nfev + probe.nfev)
 
 
 def bounded_hessian(evaluator, step, bounds, out):

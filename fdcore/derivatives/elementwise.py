@@ -19,9 +19,14 @@ from fdcore.derivatives.validation import (
 )
 from fdcore.evaluators.returns import FunctionValueError
 from fdcore.numerics.adaptive import adaptive_steps
-from fdcore.numerics.contour import contour_estimate, contour_magnitude, contour_rule
+from fdcore.numerics.contour import (
+    contour_estimate,
+    contour_magnitude,
+    contour_nodes,
+    contour_rule,
+)
+from fdcore.numerics.errors import NudgeProbe, roundoff_per_value
 from fdcore.numerics.errors import complex_step_error as _complex_error
-from fdcore.numerics.errors import roundoff_per_value
 from fdcore.numerics.options import (
     FIRST_DERIVATIVE_METHODS,
     MAX_DERIVATIVE_ORDER,
@@ -54,10 +59,14 @@ def derivative(f, x, *, n=1, method="central", order=None, step=None, richardson
         is analytic.
     method : {'central', 'forward', 'backward', 'complex'}
         'complex' needs f analytic and real for real x (f at x is evaluated first and refused
-        with ValueError unless real). n = 1: the complex step ``Im f(x + i h) / h``, two calls,
-        no order or richardson option. n >= 2: the contour rule (Lyness & Moler 1967) on a
-        circle of radius h about x with N nodes (N the smallest multiple of 4 >= n; error
-        O(h^N)), N/2 + 1 calls per Richardson level plus one at x; richardson is allowed.
+        with ValueError unless real). n = 1 without order: the complex step
+        ``Im f(x + i h) / h``, two calls, no richardson option. Otherwise the contour rule
+        (Lyness & Moler 1967) on a circle of radius h about x with N nodes (error O(h^N)),
+        N/2 + 1 calls per Richardson level plus one at x; richardson is allowed.
+    order : int, optional
+        Accuracy order of the real stencils, as for `gradient` (2, 4, 6 or 8 central, default 2;
+        1 to 8 one-sided, default 1). For 'complex': the contour rule's number of nodes N, a
+        multiple of 4 from 4 ceil(n / 4) (the default for n >= 2) to 32.
     step : float, array_like broadcastable to x's shape or 'adaptive', optional
         Absolute step per point (with Richardson levels: the coarsest level's step). Default
         ``EPS**(1/(q + n)) * max(1, |x|)`` for final accuracy order q and derivative order n,
@@ -94,8 +103,9 @@ def derivative(f, x, *, n=1, method="central", order=None, step=None, richardson
     if richardson_terms is not None and (isinstance(richardson_terms, bool) or
                                          not isinstance(richardson_terms, (int, np.integer)) or richardson_terms < 0):
         raise ValueError(f"richardson_terms must be a non-negative int or None, got {richardson_terms!r}")
-    if method == "complex" and d > 1:
-        opts = parse_complex_levels(contour_rule(d)[0], order, richardson, step_ratio, noise)
+    contour = method == "complex" and (d > 1 or order is not None)
+    if contour:
+        opts = parse_complex_levels(contour_nodes(d, order), None, richardson, step_ratio, noise)
     else:
         opts = parse(method, order, richardson, step_ratio, noise, FIRST_DERIVATIVE_METHODS)
     x = as_float_array(x, ndim=None)
@@ -121,12 +131,12 @@ def derivative(f, x, *, n=1, method="central", order=None, step=None, richardson
 
     adaptive_error, adaptive_nfev, f_x = 0.0, 0, None
     if method == "complex":
-        # n = 1: the complex step; n >= 2: the contour rule (opts.order is its number of nodes)
-        h = _complex_step(step, flat) if d == 1 else contour_radius(step, flat, d, opts.order, opts.levels, opts.ratio)
+        # the complex step (n = 1 without order), else the contour rule (opts.order its nodes)
+        h = contour_radius(step, flat, d, opts.order, opts.levels, opts.ratio) if contour else _complex_step(step, flat)
         complex_dtype = np.complex64 if flat.dtype == np.float32 else np.complex128
         centre = call(flat.astype(complex_dtype), "complex")
         require_real_on_the_real_axis(centre)  # f real for real x
-        if d == 1:
+        if not contour:
             values = call(flat + 1j * h.astype(flat.dtype), "complex")
             value, error, nfev, used = values.imag / h, _complex_error(values.imag / h), 2, h
         else:
@@ -159,10 +169,11 @@ def derivative(f, x, *, n=1, method="central", order=None, step=None, richardson
         if plan.needs_centre:
             f_x = call(flat) if f_x is None else f_x
         f0 = f_x[:, None, None] if plan.needs_centre else np.nan
-        estimates, roundoff = level_estimates(plan, values, offsets, f0, opts.noise, np.finfo(x.dtype).eps)
+        probe = NudgeProbe(call, flat, f_x)
+        estimates, roundoff = level_estimates(plan, values, offsets, f0, opts.noise, np.finfo(x.dtype).eps, probe)
         value, error, level = extrapolate(estimates, roundoff, plan, select=opts.levels > 1, terms=richardson_terms)
         error = np.maximum(error, adaptive_error)
-        nfev = len(plan.nodes) + centre_call + adaptive_nfev
+        nfev = len(plan.nodes) + centre_call + adaptive_nfev + probe.nfev
         used = h.astype(np.float64) * plan.scales[level]
     result = flag_nonfinite(value.astype(x.dtype).reshape(x.shape), "derivative")
     result = result[()] if result.ndim == 0 else result
@@ -173,19 +184,20 @@ def derivative(f, x, *, n=1, method="central", order=None, step=None, richardson
 
 
 def _contour_derivative(call, flat, n, h, f0, complex_dtype, opts, terms):
-    """The complex method for n >= 2: the contour rule (fdcore.numerics.contour) on circles of
-    radius h, h/r, ... (Richardson levels; the error powers are N, 2N, ... for N nodes), given
+    """The complex method's contour rule (fdcore.numerics.contour) with N = opts.order nodes on
+    circles of radius h, h/r, ... (Richardson levels; the error powers are N, 2N, ...), given
     f(x) = f0 (real). N/2 + 1 calls of f per level. Returns (value, error, nfev, radius used),
     nfev counting the call at x."""
-    nodes_count, nodes, _, _ = contour_rule(n)
+    nodes_count = opts.order
+    nodes, _, _ = contour_rule(n, nodes_count)
     eps = np.finfo(flat.dtype).eps
     estimates = np.empty((flat.size, opts.levels))
     roundoff = np.empty_like(estimates)
     for level in range(opts.levels):
         radius = h * opts.ratio**-level
         values = np.stack([call((flat + radius * node).astype(complex_dtype), "complex") for node in nodes], axis=1)
-        estimates[:, level] = contour_estimate(n, values, f0, radius)
-        magnitude = contour_magnitude(n, values, f0)
+        estimates[:, level] = contour_estimate(n, nodes_count, values, f0, radius)
+        magnitude = contour_magnitude(n, nodes_count, values, f0)
         roundoff[:, level] = roundoff_per_value(magnitude, eps, opts.noise) * factorial(n) / radius**n
     value, error, level = extrapolate(estimates, roundoff, Tableau(nodes_count, opts.ratio, nodes_count),
                                       select=opts.levels > 1, terms=terms)

@@ -1,4 +1,5 @@
-"""Derivatives of any order from f on a circle in the complex plane (the 'complex' method, n >= 2).
+"""Derivatives of any order from f on a circle in the complex plane (the 'complex' method for
+n >= 2, and for n = 1 with a number of nodes given).
 
 For f analytic in a disc about real x, the trapezoidal rule on Cauchy's integral over the circle
 z_k = x + h w^k, w = exp(2 pi i / N), k = 0..N-1 (Lyness & Moler, "Numerical differentiation of
@@ -21,21 +22,35 @@ from math import factorial
 
 import numpy as np
 
-# The nodes per circle are a multiple of 4 (1, i, -1, -i are exact): the smallest N >= n.
+# The nodes per circle are a multiple of 4 (1, i, -1, -i are exact): by default the smallest
+# N >= n; at most MAX_NODES.
 NODES_MULTIPLE = 4
+MAX_NODES = 32
 
 
-@lru_cache(maxsize=32)
-def contour_rule(n):
-    """(N, nodes, weights, needs_centre) of the contour rule for the n-th derivative, n >= 2.
+def contour_nodes(n, order=None):
+    """N, the contour rule's number of nodes for the n-th derivative: ``order`` (the rule's
+    error power; a multiple of 4, >= n, at most MAX_NODES) or by default the smallest multiple
+    of 4 >= n. A ValueError names order."""
+    if order is None:
+        return NODES_MULTIPLE * -(-n // NODES_MULTIPLE)
+    if (isinstance(order, bool) or not isinstance(order, (int, np.integer)) or order % NODES_MULTIPLE
+            or not max(n, NODES_MULTIPLE) <= order <= MAX_NODES):
+        raise ValueError(f"order for method='complex' is the contour rule's number of nodes: a multiple of "
+                         f"{NODES_MULTIPLE} from {NODES_MULTIPLE * -(-n // NODES_MULTIPLE)} to {MAX_NODES} for "
+                         f"n = {n}; got {order!r}")
+    return int(order)
+
+
+@lru_cache(maxsize=64)
+def contour_rule(n, N):
+    """(nodes, weights, needs_centre) of the N-node contour rule for the n-th derivative (N from
+    `contour_nodes`).
 
     nodes : (N/2 + 1,) complex   the evaluated nodes w^k, k = 0..N/2 (units of h)
     weights : (N/2 + 1,) complex such that f^(n)(x) ~ n!/(N h^n) Re sum_k weights_k f(x + h nodes_k),
                                  less n! f(x) / h^n where needs_centre (N == n)
     """
-    if n < 2:
-        raise ValueError(f"the contour rule is for n >= 2, got {n}")
-    N = NODES_MULTIPLE * -(-n // NODES_MULTIPLE)
     k = np.arange(N // 2 + 1)
     nodes = np.exp(2j * np.pi * k / N)
     nodes[0], nodes[N // 4], nodes[N // 2] = 1, 1j, -1  # exact where they can be
@@ -43,21 +58,21 @@ def contour_rule(n):
     weights[0], weights[-1] = 1, (-1) ** n
     for a in (nodes, weights):
         a.flags.writeable = False
-    return N, nodes, weights, N == n
+    return nodes, weights, N == n
 
 
-def contour_estimate(n, values, f0, h):
-    """The contour rule's estimate of f^(n) from f at the nodes (values: (B, N/2 + 1) complex),
-    f(x) (f0: (B,) or None when the rule needs no centre) and the radius h (B,)."""
-    N, _, weights, needs_centre = contour_rule(n)
+def contour_estimate(n, N, values, f0, h):
+    """The N-node contour rule's estimate of f^(n) from f at the nodes (values: (B, N/2 + 1)
+    complex), f(x) (f0: (B,) or None when the rule needs no centre) and the radius h (B,)."""
+    _, weights, needs_centre = contour_rule(n, N)
     scale = factorial(n) / h**n
     estimate = scale / N * (values @ weights).real
     return estimate - scale * f0 if needs_centre else estimate
 
 
-def contour_magnitude(n, values, f0):
+def contour_magnitude(n, N, values, f0):
     """sum_k |weight_k| |f_k| / N (+ |f(x)| where the centre is subtracted): the size of what the
     rule adds, for its round-off bound (times n! / h^n)."""
-    N, _, weights, needs_centre = contour_rule(n)
+    _, weights, needs_centre = contour_rule(n, N)
     magnitude = np.abs(values) @ np.abs(weights) / N
     return magnitude + np.abs(f0) if needs_centre else magnitude

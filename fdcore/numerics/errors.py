@@ -41,12 +41,13 @@ def roundoff_per_value(magnitude, eps, noise=None):
     return error if noise is None else error + noise
 
 
-def values_precision(values, eps):
+def values_precision(values, eps, confirm=None):
     """The machine epsilon f computes in, as its values show: float32's when eps is finer and every
     finite value of f is a float32 number (an f computed in float32 and returned as a float; a
     float64 computation gives a float32 number by chance once in 2^29 values), else eps. Exact
-    float64 arithmetic on short dyadic inputs can also give float32 numbers: a caller that can
-    evaluate f again confirms that f(`nudged` x) == f(x) (the gradient checker does)."""
+    float64 arithmetic on short dyadic inputs also gives float32 numbers (x + 3 at x = 1 with
+    steps 2^-k): ``confirm`` (a `NudgeProbe`), where given, must then say that f does not see a
+    change of x below float32's resolution."""
     eps32 = float(np.finfo(np.float32).eps)
     if eps >= eps32:
         return eps
@@ -54,7 +55,7 @@ def values_precision(values, eps):
     with np.errstate(over="ignore"):
         as_float32 = finite.astype(np.float32)
     if finite.size >= 2 and np.array_equal(as_float32, finite) and np.any(finite != finite.flat[0]):
-        return eps32
+        return eps32 if confirm is None or confirm() else eps
     return eps
 
 
@@ -65,6 +66,37 @@ FLOAT32_PROBE_NUDGE = 2.0**-40
 def nudged(x):
     """x moved by FLOAT32_PROBE_NUDGE relatively (zeros by that much absolutely)."""
     return x + np.where(x != 0, x * FLOAT32_PROBE_NUDGE, FLOAT32_PROBE_NUDGE)
+
+
+class NudgeProbe:
+    """Whether f ignores the change of x to `nudged` x (f computes in float32): asked at most once
+    per derivative, at the cost of one evaluation of f (two when f(x) is not known yet), counted in
+    ``nfev``.
+
+    value_at : callable   f at a point (the caller's evaluator)
+    x : ndarray           the point
+    f0 : f(x), or None where the caller has not evaluated it
+
+    Examples
+    --------
+    >>> probe = NudgeProbe(lambda p: float(p[0] + 3.0), np.array([1.0]), 4.0)
+    >>> probe(), probe.nfev  # x + 3 sees the nudge: float64 arithmetic
+    (False, 1)
+    """
+
+    def __init__(self, value_at, x, f0=None):
+        self.value_at, self.x, self.f0 = value_at, x, f0
+        self.unchanged = None
+        self.nfev = 0
+
+    def __call__(self):
+        if self.unchanged is None:
+            if self.f0 is None:
+                self.f0 = self.value_at(self.x)
+                self.nfev += 1
+            self.unchanged = bool(np.array_equal(self.value_at(nudged(self.x)), self.f0))
+            self.nfev += 1
+        return self.unchanged
 
 
 # Noise of f from its own values (Moré & Wild, "Estimating computational noise", SIAM J. Sci.

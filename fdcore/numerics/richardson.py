@@ -91,7 +91,7 @@ def axis_plan(d, order, method, levels=1, ratio=2.0):
                     error_step=2 if method == "central" else 1)
 
 
-def level_estimates(plan, values, offsets, f0, noise, eps):
+def level_estimates(plan, values, offsets, f0, noise, eps, confirm=None):
     """Per-level derivative estimates and their round-off bounds.
 
     values : (B, K) or (B, K, m)   f at the plan's nodes for B coordinates (K = len(plan.nodes))
@@ -99,7 +99,7 @@ def level_estimates(plan, values, offsets, f0, noise, eps):
     f0 : float or (m,) array        f(x), used where a level needs the centre point
     noise : float or (m,) array     absolute error of one evaluation of f (None: EPS-relative)
     eps : machine epsilon of the point's dtype (f computes in it, unless its values show that it
-          computes in float32: `values_precision`)
+          computes in float32: `values_precision`, with ``confirm`` its `NudgeProbe`)
 
     Returns (estimates, roundoff), each (B, L) or (B, L, m).
     """
@@ -122,7 +122,7 @@ def level_estimates(plan, values, offsets, f0, noise, eps):
     else:
         numerator = F @ w
     magnitude = np.einsum("blj...,j->bl...", np.abs(F), np.abs(w))
-    eps = values_precision(values, eps)
+    eps = values_precision(values, eps, confirm)
     error_per_value = roundoff_per_value(magnitude, eps, None if noise is None else np.abs(w).sum() * np.asarray(noise))
     return numerator / denominator, error_per_value / np.abs(denominator)
 
