@@ -26,11 +26,13 @@ def test_gradient_and_hessian_match_the_analytic_answer_and_numdifftools(p):
     g = nd.Gradient(p.f)(p.x0)
     assert g.shape == p.x0.shape
     assert normwise(g, p.derivative(p.x0)) < 1e-9
+    assert normwise(g, numdifftools.Gradient(p.f)(p.x0)) < 1e-9
+    if p.x0.size > 10:  # an accurate dense Hessian of the n = 200, 251 problems takes minutes
+        return
     H = nd.Hessian(p.f)(p.x0)
     # The accurate Hessian has no step retries (unlike the gradient): on jennrich_sampson (exp(10 x))
     # its coarsest step is too large and it reaches 3e-7; everywhere else < 1e-8.
     assert normwise(H, p.hessian(p.x0)) < (1e-6 if p.name == "jennrich_sampson" else 1e-8)
-    assert normwise(g, numdifftools.Gradient(p.f)(p.x0)) < 1e-9
 
 
 def test_documented_shapes_are_numdifftools_shapes():
