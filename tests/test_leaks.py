@@ -21,6 +21,9 @@ _VECTOR_PROTO = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.POINTER(ctyp
 FAILING_CALLBACK = _VECTOR_PROTO(lambda n, x, m, out, data: 7)  # a vector callback: status 7
 
 
+CALLS_TRACED = 200
+
+
 def _raises(call, exception):
     """The call, expected to raise: error paths must not leak either."""
 
@@ -76,17 +79,19 @@ CALLS = {
 @pytest.mark.parametrize("name", list(CALLS))
 def test_repeated_calls_do_not_grow_memory(name):
     call = CALLS[name]
-    for _ in range(50):  # warm caches (option parsing, stencils, plans)
+    for _ in range(20):  # warm caches (option parsing, stencils, plans)
         call()
     gc.collect()
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]
     refs = sys.gettotalrefcount() if hasattr(sys, "gettotalrefcount") else None
-    for _ in range(500):
+    for _ in range(CALLS_TRACED):
         call()
     gc.collect()
     growth = tracemalloc.get_traced_memory()[0] - before
     tracemalloc.stop()
-    assert growth < 64 * 1024, f"{name}: traced memory grew by {growth} bytes over 500 calls"
+    # 64 KiB over 200 calls: less than one leaked small array (~300 bytes) per call; scipy.sparse
+    # and NumPy's caches wander by ~35 KiB
+    assert growth < 64 * 1024, f"{name}: traced memory grew by {growth} bytes over {CALLS_TRACED} calls"
     if refs is not None:  # debug builds of Python only
         assert sys.gettotalrefcount() - refs < 1000
