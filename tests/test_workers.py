@@ -227,8 +227,9 @@ def test_dask_runs_lambdas(dask_client):
 def check_raised(workers, entry=fdcore.gradient, **options):
     out = np.full(3, 7.0) if entry is fdcore.gradient and not options else None
     kw = {"out": out} if out is not None else {}
+    f = wf.vector_raises_above_x1 if entry is fdcore.jacobian else wf.raises_above_x1
     with pytest.raises(ZeroDivisionError, match="division by zero in the objective") as info:
-        entry(wf.raises_above_x1, wf.RAISE_X0, workers=workers, **options, **kw)
+        entry(f, wf.RAISE_X0, workers=workers, **options, **kw)
     notes = getattr(info.value, "__notes__", [])
     assert len(notes) == 1, notes
     note = notes[0]

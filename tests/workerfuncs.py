@@ -68,6 +68,11 @@ def raises_above_x1(x):
     return float(np.sum(x**2))
 
 
+def vector_raises_above_x1(x):
+    """[raises_above_x1(x), x0]: a vector f raising at the same points."""
+    return np.array([raises_above_x1(x), x[0]])
+
+
 @functools.lru_cache(maxsize=None)
 def _problem(name):
     return fdcore.get_problem(name)

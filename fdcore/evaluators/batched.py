@@ -15,10 +15,11 @@ import numpy as np
 from fdcore.evaluators.combine import hessian_entries, two_point_quotients
 from fdcore.evaluators.points import read_only_view
 from fdcore.evaluators.python_callable import fill_points
-from fdcore.evaluators.returns import FunctionValueError
+from fdcore.evaluators.returns import FunctionValueError, vector_from_result
+from fdcore.evaluators.workers import PointwiseBatches
 
 DEFAULT_MAX_BATCH_BYTES = 64 * 2**20
-_NOTE = "fdcore: f raised this at stencil point"
+_NOTES = ("fdcore: f raised this at stencil point", "fdcore: f returned this at stencil point")
 
 
 def check_batch_bytes(max_batch_bytes):
@@ -34,7 +35,9 @@ class Batched:
     """The evaluator for batch-callable objectives, bound to the work copy ``x``.
 
     call_batch(points) -> values: points is a read-only (n, k) array (columns are points);
-    values must be (k,) for a scalar f or (m, k) for a vector f. ``args`` / ``kwargs`` are
+    values must be (k,) for a scalar f or (m, k) for a vector f. For workers= call_batch is a
+    fdcore.evaluators.workers.PointwiseBatches, which checks f's value at every point as the
+    serial path does and reports progress itself. ``args`` / ``kwargs`` are
     already bound in call_batch (kept for callers that pass them on). ``progress`` is None or a
     callable(done, total) reporting evaluated points.
     """
@@ -51,6 +54,8 @@ class Batched:
         self.args, self.kwargs = args, kwargs
         self.max_batch_bytes = max_batch_bytes  # checked by make_evaluator (check_batch_bytes)
         self.progress = progress
+        self.pointwise = isinstance(call_batch, PointwiseBatches)
+        self.m = None  # a vector f's length, once known (pointwise: checked at every point)
 
     # --- evaluating lists of points -----------------------------------------------------------
 
@@ -69,34 +74,51 @@ class Batched:
             points = buffer[:, :k]
             fill_points(x, first, first_step, second, second_step, start, points)
             try:
-                if self.progress is not None and getattr(self.call_batch, "reports_progress", False):
-                    batch = self.call_batch(read_only_view(points),
-                                            lambda done, _, start=start: self.progress(start + done, P))
-                else:
-                    batch = self.call_batch(read_only_view(points))
+                batch = self._call(read_only_view(points), "vector" if vector else "scalar", start, P)
             except Exception as exc:
                 column = getattr(exc, "fdcore_column", None)
                 if column is not None:  # raised by f on a worker: say which point
                     del exc.fdcore_column  # consumed: the same exception object may be raised again
                     p = start + column
-                    where = f"x[{first[p]}] {first_step[p]:+.3g}"
-                    if second[p] >= 0:
-                        where += f" and x[{second[p]}] {second_step[p]:+.3g}"
+                    verb = "returned" if isinstance(exc, FunctionValueError) else "raised"
                     # One such note, the latest: an f that raises the same object again must not pile them up.
-                    exc.__notes__ = [note for note in getattr(exc, "__notes__", []) if not note.startswith(_NOTE)]
-                    exc.add_note(f"{_NOTE} {p} ({where})")
+                    exc.__notes__ = [note for note in getattr(exc, "__notes__", []) if not note.startswith(_NOTES)]
+                    exc.add_note(f"fdcore: f {verb} this at stencil point {p} "
+                                 f"({_point(p, first, first_step, second, second_step)})")
                 raise
-            values = self._checked(batch, k, vector, start)
+            if self.pointwise:  # checked point by point on the workers
+                values = batch if not vector else self._stacked(batch, start, first, first_step, second, second_step)
+            else:
+                values = self._checked(batch, k, vector, start)
             if out is None:
                 out = np.empty((P,) + values.shape[1:])
             out[start:start + k] = values
-            if self.progress is not None and not getattr(self.call_batch, "reports_progress", False):
+            if self.progress is not None and not self.pointwise:
                 self.progress(start + k, P)
         return out if out is not None else np.empty((0,))
 
+    def _call(self, points, kind, start, total):
+        """call_batch on one batch; a pointwise call_batch checks f's values as ``kind`` and reports progress."""
+        if not self.pointwise:
+            return self.call_batch(points)
+        if self.progress is None:
+            return self.call_batch(points, kind)
+        return self.call_batch(points, kind, lambda done, _: self.progress(start + done, total))
+
+    def _stacked(self, values, start, first, first_step, second, second_step):
+        """A pointwise call's vector values as (k, m); every m must be the first evaluation's."""
+        if self.m is None:
+            self.m = values[0].shape[0] if values else None
+        for c, value in enumerate(values):
+            if value.shape[0] != self.m:  # the serial path's check and message
+                p = start + c
+                vector_from_result(value, self.m, f"at stencil point {p} "
+                                                  f"({_point(p, first, first_step, second, second_step)})")
+        return np.stack(values) if values else np.empty((0, self.m or 0))
+
     @staticmethod
     def _checked(values, k, vector, start):
-        """f's batch values as float64 (k,) or (k, m), or a ValueError stating the expected shape."""
+        """A vectorized f's batch values as float64 (k,) or (k, m), or a ValueError stating the expected shape."""
         values = np.asarray(values)
         if values.dtype.kind not in "biuf":
             raise FunctionValueError(f"f must return real values, got dtype {values.dtype}")
@@ -130,6 +152,8 @@ class Batched:
     def raw_values(self, points):
         """f at the points, in one batch: a vectorized f returns (k,) or (m, k) for k points."""
         k = len(points)
+        if self.pointwise:
+            return self.call_batch(read_only_view(np.stack(points, axis=1)), "raw")
         values = np.asarray(self.call_batch(read_only_view(np.stack(points, axis=1))), dtype=np.float64)
         if values.shape[-1:] != (k,) or values.ndim > 2:
             raise FunctionValueError(f"a vectorized f must return shape ({k},) or (m, {k}) for {k} "
@@ -203,6 +227,16 @@ class Batched:
         hessian_entries(sign, f0, v[:n], v[n:2 * n], o1, o2, i, j, f_pair, v[2 * n + i.size:] if central else f_pair,
                         diagonal, pairs)
         _assemble_symmetric(diagonal, i, j, pairs, out)
+
+
+def _point(p, first, first_step, second, second_step):
+    """Stencil point p as offsets from x, e.g. 'x[1] +0.001 and x[2] -0.001'."""
+    if first_step[p] == 0 and second[p] < 0:
+        return "x itself"
+    where = f"x[{first[p]}] {first_step[p]:+.3g}"
+    if second[p] >= 0:
+        where += f" and x[{second[p]}] {second_step[p]:+.3g}"
+    return where
 
 
 def _assemble_symmetric(diagonal, rows, cols, pairs, out):
