@@ -156,6 +156,9 @@ def test_pool_is_rebuilt_after_a_worker_failure(child, f, error, words):
             assert {words!r} in message, message
         for _ in range(3):
             assert np.array_equal(fdcore.gradient(ff.quadratic, ff.X0, workers=2), expected)
+        deadline = time.monotonic() + 5  # the broken pool's processes end: only the new pool's remain
+        while len(multiprocessing.active_children()) != 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert len(multiprocessing.active_children()) == 2, multiprocessing.active_children()
         print("ok")
     """)
