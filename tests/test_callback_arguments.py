@@ -140,3 +140,132 @@ def test_other_unraisable_reports_still_reach_the_previous_hook(monkeypatch):
 
     assert np.allclose(fdcore.gradient(SCALAR(body), [1.0]), [1.0])
     assert seen and all("ctypes callback" not in (message or "") for message in seen)
+
+
+def test_exception_in_a_python_body_stops_the_kernel():
+    # Was: the kernel went on calling the failing body for every remaining stencil point.
+    calls = []
+
+    def body(n, x, data):
+        calls.append(1)
+        raise ZeroDivisionError("first call")
+
+    with pytest.raises(ZeroDivisionError, match="first call"):
+        fdcore.gradient(SCALAR(body), np.ones(200), num_threads=1)
+    assert len(calls) <= 2  # the two evaluations of the first coordinate at most, not 400
+
+
+@pytest.mark.parametrize("returned", ["not a number", None])
+def test_python_body_returning_a_non_number_propagates(returned):
+    # ctypes reports "Exception ignored on converting result of ctypes callback function".
+    with pytest.raises(TypeError):
+        fdcore.gradient(SCALAR(lambda n, x, data: returned), [1.0, 2.0])
+
+
+def test_python_body_inside_a_low_level_callable_propagates():
+    scipy = pytest.importorskip("scipy")
+    f = scipy.LowLevelCallable(SCALAR(_raising(ZeroDivisionError("wrapped"))))
+    assert fdcore.Callback(f).python_body
+    with pytest.raises(ZeroDivisionError, match="wrapped"):
+        fdcore.gradient(f, [1.0, 2.0])
+
+
+def test_exception_in_a_cffi_callback_propagates():
+    cffi = pytest.importorskip("cffi")
+    ffi = cffi.FFI()
+    f = ffi.callback("double(int, double *, void *)", _raising(ZeroDivisionError("cffi body")))
+    assert fdcore.Callback(f).python_body
+    with pytest.raises(ZeroDivisionError, match="cffi body"):
+        fdcore.gradient(f, [1.0, 2.0])
+    compiled = ffi.cast("double(*)(int, double *, void *)", 1)  # never called
+    assert not fdcore.Callback(compiled).python_body
+
+
+@pytest.mark.parametrize("num_threads", [1, 2])
+def test_unraisable_hook_is_restored_after_concurrent_runs(num_threads):
+    # Was: each run replaced sys.unraisablehook and restored what it had found, so overlapping runs
+    # from several Python threads could leave a stale hook that swallowed every later report.
+    import sys
+    import threading
+
+    before = sys.unraisablehook
+    results, errors = {}, {}
+
+    def work(k):
+        body = _raising(ValueError(f"run {k}")) if k % 2 else (lambda n, x, data: x[0] * x[0] + k * x[1])
+        try:
+            results[k] = fdcore.gradient(SCALAR(body), np.linspace(1.0, 2.0, 40), num_threads=num_threads)
+        except ValueError as exc:
+            errors[k] = str(exc)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sys.unraisablehook is before
+    assert sorted(k for k in errors if k % 2) == [1, 3, 5]
+    for k in (0, 2, 4):
+        if num_threads == 1:  # every evaluation on the calling thread: errors are told apart
+            assert k not in errors and np.allclose(results[k][:2], [2.0, k])
+        elif k in errors:  # an error raised on an OpenMP worker may reach any parallel run
+            assert errors[k] in ("run 1", "run 3", "run 5")
+        else:
+            assert np.allclose(results[k][:2], [2.0, k])
+
+
+def test_python_body_that_writes_into_x_once_is_refused():
+    # The write outlives the call and lands on a coordinate perturbed later (or never): refused.
+    calls = []
+
+    def body(n, x, data):
+        calls.append(1)
+        if len(calls) == 1:
+            x[n - 1] = 7.0
+        return x[0] * x[0]
+
+    with pytest.raises(ValueError, match="wrote into its x argument"):
+        fdcore.gradient(SCALAR(body), np.ones(5))
+
+
+def test_python_body_that_undoes_its_write_is_harmless():
+    def body(n, x, data):
+        saved, x[0] = x[0], -1.0
+        x[0] = saved
+        return x[0] * x[0] + 3.0 * x[1]
+
+    assert np.allclose(fdcore.gradient(SCALAR(body), [1.5, 2.0], method="forward"), [3.0, 3.0], atol=1e-6)
+
+
+def test_vector_callback_scratch_is_counted_by_the_memory_check(monkeypatch):
+    # Was: m = 10**9 at n = 2 was not refused: the per-thread scratch (2m doubles) was not counted.
+    # The Jacobian alone (16 GB) fits a 20 GB machine; with 16 GB of scratch it does not.
+    from fdcore.evaluators import points
+
+    monkeypatch.setattr(points, "_PHYSICAL_MEMORY", 20 * 10**9)
+    f = fdcore.Callback(_identity, m=10**9)
+    with pytest.raises(MemoryError, match=r"m = 1000000000 outputs.*2m doubles of scratch for each of 1 thread"):
+        fdcore.jacobian(f, [1.0, 2.0])
+    monkeypatch.setattr(points, "_PHYSICAL_MEMORY", 4 * 10**9)  # not even f(x) fits
+    with pytest.raises(MemoryError, match=r"m = 1000000000 outputs"):
+        fdcore.jacobian(f, [1.0, 2.0], method="forward")
+
+
+def test_default_thread_count_is_capped():
+    # OMP_NUM_THREADS beyond what libgomp can start ended the process ("Thread creation failed").
+    import os
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent(
+        """
+        import numpy as np, fdcore
+        p = fdcore.get_problem("rosenbrock", 64)
+        g = fdcore.gradient(p.compiled, p.x0)
+        print(np.allclose(g, p.derivative(p.x0), rtol=1e-6))
+        """
+    )
+    env = dict(os.environ, OMP_NUM_THREADS="100000")
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, env=env)
+    assert run.returncode == 0 and run.stdout.split() == ["True"], run.stdout + run.stderr

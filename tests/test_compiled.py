@@ -645,7 +645,7 @@ def test_kernels_really_run_on_the_requested_threads(n, num_threads, lib):
     threads = set(ids.tolist())
     assert 0 not in threads  # every coordinate was perturbed
     parallel = n >= _ckernels.SERIAL_BELOW and num_threads > 1 and _threads.openmp_enabled()
-    if parallel:  # static schedule, 64 coordinates: each team member gets a block (== unless OMP_DYNAMIC)
+    if parallel:  # dynamic schedule; the probe sleeps 1 ms per evaluation, so no thread takes all
         assert 2 <= len(threads) <= num_threads
     else:
         assert threads == {threading.get_ident()}
@@ -823,6 +823,45 @@ def test_wrong_m_surfaces_as_the_callbacks_status(lib):
     f = fdcore.Callback(lib.vector("vec_cubic"), m=N)  # vec_cubic needs m = n + 1: returns 1
     with pytest.raises(RuntimeError, match="status 1"):
         run(fdcore.jacobian, f, x)
+
+
+# A callback that writes into x. Was: the stencil was corrupted silently (the kernels perturb a
+# work copy in place). It writes x[0] (a coordinate the first evaluations perturb) or x[n - 1]
+# (one that most threads never perturb: seen before its own perturbation or at the end).
+
+WRITES_X_ENTRIES = {f"gradient-{mode}": (fdcore.gradient, kwargs) for mode, (kwargs, _) in GRADIENT_MODES.items()}
+WRITES_X_ENTRIES |= {f"hessian-{mode}": (fdcore.hessian, kwargs) for mode, (kwargs, _) in HESSIAN_MODES.items()}
+WRITES_X_ENTRIES["jvp"] = (lambda f, x, **kw: fdcore.jvp(f, x, np.ones_like(x), **kw), {})
+WRITES_X_ENTRIES["sparse hessian"] = (fdcore.hessian, {"sparsity": np.eye(N_THREADED, k=1) + np.eye(N_THREADED)})
+
+
+@pytest.mark.parametrize("written", [0, N_THREADED - 1], ids=["x[0]", "x[n-1]"])
+@pytest.mark.parametrize("num_threads", [1, 2])
+@pytest.mark.parametrize("entry", list(WRITES_X_ENTRIES))
+def test_scalar_callback_that_writes_into_x_is_refused(entry, num_threads, written, lib):
+    x, _ = point(N_THREADED)
+    f = fdcore.Callback(lib.scalar("writes_x"), np.array([float(written)]))
+    function, kwargs = WRITES_X_ENTRIES[entry]
+    with pytest.raises(ValueError, match="wrote into its x argument"):
+        run(function, f, x, num_threads=num_threads, **kwargs)
+
+
+@pytest.mark.parametrize("written", [0, N_THREADED - 1], ids=["x[0]", "x[n-1]"])
+@pytest.mark.parametrize("num_threads", [1, 2])
+@pytest.mark.parametrize("mode", list(JACOBIAN_MODES))
+def test_vector_callback_that_writes_into_x_is_refused(mode, num_threads, written, lib):
+    x, _ = point(N_THREADED)
+    f = fdcore.Callback(lib.vector("vec_writes_x"), np.array([float(written)]), m=N_THREADED + 1)
+    with pytest.raises(ValueError, match="wrote into its x argument"):
+        run(fdcore.jacobian, f, x, num_threads=num_threads, **JACOBIAN_MODES[mode][0])
+
+
+def test_callback_that_writes_into_x_leaves_fdcore_usable(lib):
+    x, c = point(N_THREADED)
+    with pytest.raises(ValueError, match="wrote into its x argument"):
+        fdcore.gradient(fdcore.Callback(lib.scalar("writes_x"), np.array([3.0])), x, num_threads=2)
+    g = run(fdcore.gradient, fdcore.Callback(lib.scalar("rosen_cubic"), c), x, num_threads=2)
+    assert rel_err(g, rosen_cubic_grad(x, c), rosen_cubic_np(x, c)) <= TOL_FIRST["central"]
 
 
 NAN_GRADIENT_MODES = ["central", "forward", "backward", "order4", "richardson", "adaptive", "full_output"]

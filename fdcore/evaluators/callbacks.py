@@ -11,6 +11,7 @@ in `Callback` to attach user_data and, for vector callbacks, the output size m.
 
 import ctypes
 import sys
+import threading
 import types
 
 import numpy as np
@@ -123,6 +124,25 @@ def _user_data_address(user_data):
 _PYTHON_CALLABLES = (types.FunctionType, types.BuiltinFunctionType, types.MethodType, np.ufunc)
 
 
+def _has_thunk(objects):
+    """Whether a ctypes ``_objects`` tree holds a CThunkObject (a Python callable behind a pointer)."""
+    if isinstance(objects, dict):
+        return any(_has_thunk(o) for o in objects.values())
+    return type(objects).__name__ == "CThunkObject"
+
+
+def _has_python_body(function):
+    """Whether calling the compiled function runs a Python callable: a ctypes function made from
+    one (``CFUNCTYPE(...)(python_function)``, also cast or wrapped in a LowLevelCallable) or a cffi
+    ``ffi.callback``. Not detectable: a bare address of such a function."""
+    if type(function).__name__ == "LowLevelCallable" and isinstance(function, tuple):
+        function = tuple.__getitem__(function, 1)  # the object it was made from
+    if isinstance(function, ctypes._CFuncPtr):
+        return _has_thunk(getattr(function, "_objects", None))
+    # ffi.callback returns an owning cdata; a function of a compiled library or ffi.cast does not.
+    return type(function).__module__ == "_cffi_backend" and type(function).__name__ == "__CDataOwnGC"
+
+
 def _describe(function):
     """(kind, address, user_data address) of a compiled function, or None for a Python callable."""
     if isinstance(function, _PYTHON_CALLABLES):
@@ -161,10 +181,23 @@ class Callback:
 
     Notes
     -----
-    A ctypes function made from a Python function (as in the example) runs Python at every
-    evaluation, so it gains nothing over passing the Python function itself; it is accepted for
-    testing callback code. ctypes cannot let its exceptions through the C call: fdcore records
-    them and raises the first one when the kernel returns (Ctrl-C included).
+    f must treat x as read-only. fdcore calls it on work copies that it perturbs in place; it
+    checks after every call that the perturbed coordinates are unchanged (and the whole copy
+    before each perturbation and at the end of each thread's work) and raises ValueError when
+    f wrote into x. A write that f undoes before returning is harmless and not seen.
+
+    Ctrl-C (or any Python signal handler that raises) stops a run within about 0.1 s plus the
+    longest single evaluation of f, on any number of threads: an evaluation in progress cannot
+    be interrupted.
+
+    A ctypes function made from a Python function (as in the example), or a cffi
+    ``ffi.callback``, runs Python at every evaluation, so it gains nothing over passing the
+    Python function itself; it is accepted for testing callback code. ctypes and cffi cannot let
+    its exceptions through the C call (they print them and return 0): fdcore records them
+    through ``sys.unraisablehook`` while the kernel runs, stops the kernel, and raises the first
+    one when it returns, Ctrl-C included. Concurrent parallel runs of such callbacks from
+    several Python threads may see each other's exceptions. Not detectable, hence not covered:
+    such a function passed by its bare address (an int made into a capsule or another pointer).
 
     Examples
     --------
@@ -187,10 +220,9 @@ class Callback:
             )
         self.function, self.user_data = function, user_data
         self.kind, self.address, own_data = described
-        # A ctypes function made from a Python callable (CFUNCTYPE(...)(python_function)): ctypes
-        # only prints an exception raised in it and returns 0; see ExceptionsFromPythonBody.
-        self.python_body = isinstance(function, ctypes._CFuncPtr) and any(
-            type(o).__name__ == "CThunkObject" for o in (getattr(function, "_objects", None) or {}).values())
+        # ctypes / cffi only report an exception raised in a Python body and return 0: see
+        # ExceptionsFromPythonBody.
+        self.python_body = _has_python_body(function)
         if not self.address:  # a NULL function pointer would crash inside the kernel
             raise ValueError(f"the compiled callback is a NULL pointer ({type(function).__name__}); fdcore accepts "
                              f"{ACCEPTED}")
@@ -212,18 +244,62 @@ class Callback:
         return f"Callback({type(self.function).__name__}, kind={self.kind!r}, m={self.m or None})"
 
 
+# The reports ctypes and cffi make, through sys.unraisablehook, of an exception raised in a
+# callback's Python body ("Exception ignored on calling ctypes callback function",
+# "Exception ignored from cffi callback <function ...>").
+_CALLBACK_REPORTS = ("ctypes callback", "cffi callback")
+_running = []  # (calling thread's ident, record) of the guarded calls running now
+_running_lock = threading.Lock()
+_previous_hook = None  # sys.unraisablehook before the first of them started
+
+
+def _dispatch(report):
+    """sys.unraisablehook while guarded calls run: a callback's exception goes to the calls made
+    from the thread that reports it (a kernel's calling thread is its OpenMP thread 0 and does
+    all its serial work), else -- from an OpenMP worker thread, which the report cannot tie to
+    a call -- to every running call; any other report goes to the previous hook."""
+    if any(source in (report.err_msg or "") for source in _CALLBACK_REPORTS):
+        here = threading.get_ident()
+        with _running_lock:
+            running = [record for ident, record in _running if ident == here] or [r for _, r in _running]
+        for record in running:
+            record(report.exc_value)
+        if running:
+            return
+    (_previous_hook or sys.__unraisablehook__)(report)
+
+
+def _start_guard(record):
+    global _previous_hook
+    with _running_lock:
+        if not _running:
+            _previous_hook, sys.unraisablehook = sys.unraisablehook, _dispatch
+        _running.append((threading.get_ident(), record))
+
+
+def _end_guard(record):
+    global _previous_hook
+    with _running_lock:
+        _running.remove((threading.get_ident(), record))
+        if not _running:
+            if sys.unraisablehook is _dispatch:  # else someone replaced it meanwhile: keep theirs
+                sys.unraisablehook = _previous_hook
+            _previous_hook = None
+
+
 class ExceptionsFromPythonBody:
-    """An evaluator of a Python-body ctypes callback whose exceptions reach the caller.
+    """An evaluator of a compiled callback with a Python body whose exceptions reach the caller.
 
-    ctypes cannot propagate an exception out of a C call: it reports it through
-    ``sys.unraisablehook`` ("Exception ignored on calling ctypes callback function") and returns
+    ctypes and cffi cannot propagate an exception out of a C call: they report it through
+    ``sys.unraisablehook`` ("Exception ignored on calling ctypes callback function") and return
     0, so the derivative would silently use 0 (and Ctrl-C inside the callback would be lost).
-    Each evaluator method runs with a hook that records those reports; the first recorded
-    exception is raised once the kernel returns. The hook is process-wide while a kernel runs:
-    concurrent calls from several Python threads with such callbacks may see each other's errors.
+    Each evaluator method runs with a hook that records those reports and asks the running
+    kernel to stop (``stop_requested``: every thread ends after its current evaluation); the
+    first recorded exception is raised once the kernel returns. The hook is process-wide while
+    such kernels run (installed by the first, restored by the last). An exception raised on an
+    OpenMP worker thread cannot be tied to its kernel: concurrent parallel runs of such
+    callbacks from several Python threads may see each other's errors.
     """
-
-    _MESSAGE = "ctypes callback"
 
     def __init__(self, evaluator):
         self._evaluator = evaluator
@@ -232,25 +308,25 @@ class ExceptionsFromPythonBody:
         attribute = getattr(self._evaluator, name)
         if not callable(attribute):
             return attribute
+        evaluator = self._evaluator
 
         def guarded(*args, **kwargs):
-            caught, previous = [], sys.unraisablehook
+            caught = []
 
-            def hook(report):
-                if self._MESSAGE in (report.err_msg or ""):
-                    caught.append(report.exc_value)
-                else:
-                    previous(report)
+            def record(exception):
+                caught.append(exception)
+                evaluator.stop_requested = True
 
-            sys.unraisablehook = hook
+            evaluator.stop_requested = False
+            _start_guard(record)
             try:
                 result = attribute(*args, **kwargs)
             except Exception:
-                if caught:  # the kernel's own error (e.g. a vector body's garbage status) follows from it
+                if caught:  # the kernel's own error (a stop, a garbage status) follows from it
                     raise caught[0] from None
                 raise
             finally:
-                sys.unraisablehook = previous
+                _end_guard(record)
             if caught:
                 raise caught[0]
             return result

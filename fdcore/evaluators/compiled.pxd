@@ -4,11 +4,19 @@
 #
 # Every entry point runs without the GIL, never raises inside its parallel region, and returns
 # 0 on success, -1 with *failed_index / *failed_status set (vector callbacks returning non-zero),
-# -2 when out of memory, or -3 (fdcore.evaluators.signals.INTERRUPTED) when a Python signal handler raised
-# during the run (Ctrl-C: KeyboardInterrupt): that exception is then set in the calling thread,
-# and the caller, holding the GIL again, must propagate it (e.g. from a function declared
-# ``except -1`` by returning -1). The output is incomplete in the -1, -2 and -3 cases.
-# num_threads <= 0 means OpenMP's default (OMP_NUM_THREADS or all cores); 1 runs serially.
+# -2 when out of memory, -3 (fdcore.evaluators.signals.INTERRUPTED) when a Python signal handler
+# raised during the run (Ctrl-C: KeyboardInterrupt): that exception is then set in the calling
+# thread, and the caller, holding the GIL again, must propagate it (e.g. from a function declared
+# ``except -1`` by returning -1), or X_WRITTEN (-4) when f wrote into its x argument. The output
+# is incomplete or wrong in all these cases; -3 takes precedence (its exception must not be lost).
+# A signal stops a run within about 0.1 s plus the longest single evaluation of f: an evaluation
+# in progress is never cut short.
+# num_threads <= 0 means OpenMP's default (OMP_NUM_THREADS or all cores); 1 runs serially. The
+# caller bounds it: OpenMP ends the process when it cannot create the threads (the Python entry
+# points refuse more than fdcore.evaluators.callbacks.MAX_THREADS).
+
+cdef enum:
+    X_WRITTEN = -4  # return code: f wrote into its x argument
 
 # double f(int n, double *x, void *user_data): scipy.LowLevelCallable's convention.
 ctypedef double (*scalar_fn)(int n, double *x, void *user_data) noexcept nogil

@@ -6,6 +6,7 @@ from numpy.typing import NDArray
 from fdcore.evaluators.protocol import Evaluator
 
 SERIAL_BELOW: int
+X_WRITTEN_MESSAGE: str
 
 class CompiledCallback(Evaluator):
     compiled: bool
@@ -14,4 +15,5 @@ class CompiledCallback(Evaluator):
     vector_output: bool
     m: int
     num_threads: int
+    stop_requested: bool
     def __init__(self, callback: Any, num_threads: int, x: NDArray[np.float64]) -> None: ...

@@ -111,9 +111,47 @@ struct thread_probe {
 double thread_probe(int n, double *x, void *user_data)
 {
     struct thread_probe *probe = (struct thread_probe *)user_data;
+    struct timespec pause = {0, 1000000L};  /* 1 ms: no thread can take all the work before the others start */
     int i;
     for (i = 0; i < n; i++)
         if (x[i] != probe->centre[i])
             probe->ids[i] = (unsigned long)pthread_self();
+    nanosleep(&pause, NULL);
     return rosen_cubic(n, x, NULL);
+}
+
+/* Broken callbacks that write into x: rosen_cubic / vec_cubic without coefficients, then
+ * x[k] = 0.5 with k = (int)((double *)user_data)[0]. fdcore must refuse their results. */
+double writes_x(int n, double *x, void *user_data)
+{
+    double s = rosen_cubic(n, x, NULL);
+    x[(int)((const double *)user_data)[0]] = 0.5;
+    return s;
+}
+
+int vec_writes_x(int n, double *x, int m, double *out, void *user_data)
+{
+    int status = vec_cubic(n, x, m, out, NULL);
+    x[(int)((const double *)user_data)[0]] = 0.5;
+    return status;
+}
+
+/* Unbalanced work: sum_i x_i^2, but an evaluation that perturbs a coordinate of the second half
+ * (relative to the centre ((double *)user_data)[1 .. n]) first sleeps ((double *)user_data)[0]
+ * seconds (below 1). A static split over two threads leaves all the slow work to the second. */
+double unbalanced(int n, double *x, void *user_data)
+{
+    const double *data = (const double *)user_data;
+    double s = 0.0;
+    int i, slow = 0;
+    for (i = 0; i < n; i++) {
+        s += x[i] * x[i];
+        if (i >= n / 2 && x[i] != data[1 + i])
+            slow = 1;
+    }
+    if (slow) {
+        struct timespec pause = {0, (long)(data[0] * 1e9)};
+        nanosleep(&pause, NULL);
+    }
+    return s;
 }
