@@ -182,13 +182,14 @@ class Callback:
     Notes
     -----
     f must treat x as read-only. fdcore calls it on work copies that it perturbs in place; it
-    checks after every call that the perturbed coordinates are unchanged (and the whole copy
-    before each perturbation and at the end of each thread's work) and raises ValueError when
-    f wrote into x. A write that f undoes before returning is harmless and not seen.
+    checks after every call that the perturbed coordinates are unchanged, before perturbing a
+    coordinate that it is, and at the end of each thread's work the whole copy, and raises
+    ValueError when f wrote into x. A write that f undoes before returning is harmless and not
+    seen.
 
-    Ctrl-C (or any Python signal handler that raises) stops a run within about 0.1 s plus the
-    longest single evaluation of f, on any number of threads: an evaluation in progress cannot
-    be interrupted.
+    Ctrl-C (or any Python signal handler that raises) stops a run within about 0.1 s plus two
+    evaluations of f, on any number of threads: an evaluation in progress cannot be
+    interrupted, so a single long evaluation delays it by its whole duration.
 
     A ctypes function made from a Python function (as in the example), or a cffi
     ``ffi.callback``, runs Python at every evaluation, so it gains nothing over passing the
@@ -294,7 +295,7 @@ class ExceptionsFromPythonBody:
     ``sys.unraisablehook`` ("Exception ignored on calling ctypes callback function") and return
     0, so the derivative would silently use 0 (and Ctrl-C inside the callback would be lost).
     Each evaluator method runs with a hook that records those reports and asks the running
-    kernel to stop (``stop_requested``: every thread ends after its current evaluation); the
+    kernel to stop (``stop_requested``: every thread ends after its current unit of work); the
     first recorded exception is raised once the kernel returns. The hook is process-wide while
     such kernels run (installed by the first, restored by the last). An exception raised on an
     OpenMP worker thread cannot be tied to its kernel: concurrent parallel runs of such

@@ -9,8 +9,8 @@
 # thread, and the caller, holding the GIL again, must propagate it (e.g. from a function declared
 # ``except -1`` by returning -1), or X_WRITTEN (-4) when f wrote into its x argument. The output
 # is incomplete or wrong in all these cases; -3 takes precedence (its exception must not be lost).
-# A signal stops a run within about 0.1 s plus the longest single evaluation of f: an evaluation
-# in progress is never cut short.
+# A signal stops a run within about 0.1 s plus two evaluations of f: an evaluation in progress is
+# never cut short.
 # num_threads <= 0 means OpenMP's default (OMP_NUM_THREADS or all cores); 1 runs serially. The
 # caller bounds it: OpenMP ends the process when it cannot create the threads (the Python entry
 # points refuse more than fdcore.evaluators.callbacks.MAX_THREADS).

@@ -9,8 +9,8 @@
 # Python-level caller then propagates the pending exception (fdcore.evaluators.compiled._check).
 # The kernels schedule their loops dynamically, so thread 0 keeps taking work, and polling,
 # until no work is left to start: unbalanced work cannot leave it waiting at the end of a
-# loop while another thread runs for seconds. What cannot be cut short is an evaluation of f in
-# progress: the latency is one poll interval plus the longest single evaluation.
+# loop while another thread runs for seconds. What cannot be cut short is the unit of work in
+# progress (at most two evaluations of f): the latency is one poll interval plus that.
 #
 # ``abort`` (optional) is a flag set from outside the kernel -- e.g. by the hook that records an
 # exception raised inside a ctypes callback with a Python body -- and is read like ``stop``.
