@@ -32,6 +32,7 @@ from fdcore.derivatives.validation import (
     as_float_array,
     read_only_view,
     refuse_compiled,
+    refuse_masked,
     require_memory,
 )
 
@@ -82,6 +83,7 @@ def _as_x0(x0, name="x0", finite=True):
     argument), and the function never receives the caller's array; a NaN or inf entry is refused
     too unless ``finite`` is false (approx_derivative proceeds with it, as SciPy does).
     """
+    refuse_masked(x0, f"`{name}`")  # np.asarray drops the mask
     try:
         xp = np.asarray(x0)
     except (TypeError, ValueError) as exc:
@@ -132,10 +134,16 @@ def _absolute_step(rel_step, abs_step, x0, relative):
 
 
 def _prepare_bounds(bounds, x0):
+    """(lb, ub) as float arrays of x0's shape. Unlike SciPy, strings ("0" would become 0.0) and None
+    (NaN, then a NaN Jacobian) are refused naming bounds."""
+    message = "`bounds` must be a pair (lb, ub) of scalars or arrays of shape (n,)"
     try:
-        lb, ub = (np.asarray(b, dtype=float) for b in bounds)
-    except (TypeError, ValueError):
-        raise TypeError("`bounds` must be a pair (lb, ub) of scalars or arrays of shape (n,)") from None
+        lb, ub = (np.asarray(b, dtype=object) for b in bounds)
+        if any(v is None or isinstance(v, (str, bytes)) for side in (lb, ub) for v in side.reshape(-1)):
+            raise TypeError(f"{message}, got {bounds!r:.60}")
+        lb, ub = lb.astype(float), ub.astype(float)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(str(exc) if str(exc).startswith(message) else message) from None
     if lb.ndim == 0:
         lb = np.resize(lb, x0.shape)
     if ub.ndim == 0:
@@ -201,9 +209,9 @@ def approx_derivative(fun, x0, method="3-point", rel_step=None, abs_step=None, f
     """
     if method not in _METHODS:
         raise ValueError(f"Unknown method '{method}'. ")
+    refuse_compiled(fun, "approx_derivative", "fun")
     if not callable(fun):
         raise TypeError(f"`fun` must be callable, got {type(fun).__name__}")
-    refuse_compiled(fun, "approx_derivative", "fun")
     kwargs = {} if kwargs is None else kwargs
     x0, x0_dtype = _as_x0(x0, finite=False)
     lb, ub = _prepare_bounds(bounds, x0)
@@ -526,9 +534,9 @@ def approx_fprime(xk, f, epsilon=_EPS ** 0.5, *args):
     array([2., 4.])
     """
     xk = _as_x0(xk, "xk")[0].astype(np.float64)
+    refuse_compiled(f, "approx_fprime")
     if not callable(f):
         raise TypeError(f"`f` must be callable, got {type(f).__name__}")
-    refuse_compiled(f, "approx_fprime")
     epsilon = _step_array(epsilon, xk, "epsilon")
     f0 = f(read_only_view(xk), *args)
     try:
@@ -584,9 +592,9 @@ def check_grad(func, grad, x0, *args, epsilon=_EPS ** 0.5, direction="all", rng=
     if seed is not _UNSET and rng is not None:
         raise TypeError("check_grad() got both `seed` and `rng`; pass one")
     for name, function in (("func", func), ("grad", grad)):
+        refuse_compiled(function, "check_grad", name)
         if not callable(function):
             raise TypeError(f"`{name}` must be callable, got {type(function).__name__}")
-        refuse_compiled(function, "check_grad", name)
     _step_array(epsilon, x0, "epsilon")
     if direction == "random":
         g = np.asanyarray(grad(read_only_view(x0), *args))

@@ -10,7 +10,7 @@ from fdcore.derivatives.hessian import hessian
 from fdcore.evaluators.protocol import BatchOptions, make_evaluator
 from fdcore.evaluators.returns import FunctionValueError
 from fdcore.numerics.errors import HESSIAN_VALUES_PER_ENTRY, TOLERANCE_SAFETY
-from fdcore.numerics.steps import default_step
+from fdcore.numerics.steps import MAX_RELATIVE_STEP, default_step
 
 
 @dataclass(frozen=True, repr=False)
@@ -138,7 +138,12 @@ def classify_critical_point(f, x, *, gtol=0.0, args=(), kwargs=None, vectorized=
     the gradient, ``EPS |H| |x|``, the change of the gradient within the rounding of x). A gradient
     component counts as zero when it is below 10 times its estimated error; an eigenvalue when it
     is below 10 times the Frobenius norm of the Hessian's estimated error matrix (a bound on how far
-    the error can move an eigenvalue, by Weyl's inequality). Cost: 2 (n^2 + 3n + 1) evaluations.
+    the error can move an eigenvalue, by Weyl's inequality). Where the round-off floor dominates
+    (a large |f(x)| against small derivatives, e.g. ``1e6 + x @ x``) and leaves an eigenvalue
+    undecided, or a gradient component hidden below the change of the gradient over one step,
+    the steps grow 4x at a time (up to 0.25 max(1, |x_i|)) while that lowers the error. Cost:
+    2 (n^2 + 3n + 1) evaluations, plus 2 (n^2 + n + 1) per larger Hessian step and 4n per larger
+    gradient step tried.
 
     Parameters
     ----------
@@ -178,24 +183,66 @@ def classify_critical_point(f, x, *, gtol=0.0, args=(), kwargs=None, vectorized=
     if not np.isfinite(f0):
         raise ValueError(f"f is not finite at x (f(x) = {float(value)}): x cannot be classified")
     eps = np.finfo(x0.dtype).eps
+    n = x0.shape[0]
+    largest = MAX_RELATIVE_STEP * np.maximum(1.0, np.abs(x0.astype(np.float64)))
+
+    def hessian_pair(h):
+        """H at h, |H(h) - H(2h)| (truncation and round-off seen) and the round-off floor."""
+        H = hessian(f, x0, step=h, args=extra, kwargs=kw, **batch)
+        change = np.abs(H - hessian(f, x0, step=2 * h, args=extra, kwargs=kw, **batch))
+        return H, change, HESSIAN_VALUES_PER_ENTRY * eps * f0 / np.outer(h, h)
+
+    def eigenvalue_tolerance(change, floor):
+        return float(TOLERANCE_SAFETY * np.linalg.norm(change + floor))
 
     h2 = default_step(x0, 2, "central")
-    H = hessian(f, x0, step=h2, args=extra, kwargs=kw, **batch)
-    H2 = hessian(f, x0, step=2 * h2, args=extra, kwargs=kw, **batch)
-    H_err = np.abs(H - H2) + HESSIAN_VALUES_PER_ENTRY * eps * f0 / np.outer(h2, h2)
-    lam_tol = float(TOLERANCE_SAFETY * np.linalg.norm(H_err))
+    H, change, floor = hessian_pair(h2)
+    nfev = 1 + 2 * (n * n + n + 1)
+    # The default steps assume f's round-off EPS |f(x)| is of the size of its derivatives; an f
+    # like 1e6 + x.x (or any large offset) makes the floor hide the eigenvalues ('degenerate'
+    # for a minimum) or even the change of f over the step (1e9 + x.x: H = 0). Where the floor
+    # dominates and leaves an eigenvalue undecided, larger steps are tried (the floor falls as
+    # 1/h^2, truncation grows as h^2), keeping the window with the smallest error.
+    while np.all(np.isfinite(H)) and np.linalg.norm(floor) > np.linalg.norm(change):
+        tolerance = eigenvalue_tolerance(change, floor)
+        grown = _grown(h2, largest)
+        if grown is None or not np.any(np.abs(np.linalg.eigvalsh(H.astype(np.float64))) <= tolerance):
+            break
+        candidate = hessian_pair(grown)
+        nfev += 2 * (n * n + n + 1)
+        if not eigenvalue_tolerance(*candidate[1:]) < tolerance:
+            break
+        h2, (H, change, floor) = grown, candidate
+    lam_tol = eigenvalue_tolerance(change, floor)
+    abs_H = np.abs(H)
+
+    def gradient_pair(h):
+        """g at h, |g(h) - g(2h)| and the round-off floor of f's values."""
+        g = gradient(f, x0, step=h, args=extra, kwargs=kw, **batch)
+        return g, np.abs(g - gradient(f, x0, step=2 * h, args=extra, kwargs=kw, **batch)), eps * f0 / h
 
     h1 = default_step(x0, 1, "central")
-    g = gradient(f, x0, step=h1, args=extra, kwargs=kw, **batch)
-    g2 = gradient(f, x0, step=2 * h1, args=extra, kwargs=kw, **batch)
-    # Error of g: truncation and round-off (seen in g - g2), round-off of f near x, and the
-    # rounding of x itself (x is only known to EPS |x|, which moves the gradient by |H| EPS |x|).
-    g_err = np.abs(g - g2) + eps * f0 / h1 + eps * (np.abs(H) @ np.abs(x0))
-    g_tol = np.maximum(TOLERANCE_SAFETY * g_err, gtol)
+    g, g_change, g_floor = gradient_pair(h1)
+    nfev += 4 * n
+    # The rounding of x itself: x is only known to EPS |x|, which moves the gradient by |H| EPS |x|.
+    rounding_of_x = eps * (abs_H @ np.abs(x0))
+    # Likewise a gradient component whose floor dominates its error and exceeds the gradient's
+    # change over one step (|H| h: then the difference cannot tell x from x +- h) is computed
+    # again at larger steps.
+    while True:
+        g_tol = np.maximum(TOLERANCE_SAFETY * (g_change + g_floor + rounding_of_x), gtol)
+        hidden = ((np.abs(g) <= g_tol) & (g_floor > g_change) & (g_floor > abs_H.sum(axis=1) * h1)
+                  & np.isfinite(g))
+        grown = _grown(np.where(hidden, h1, 0.0), largest)
+        if not hidden.any() or grown is None:
+            break
+        h1 = np.where(hidden & (grown > h1), grown, h1)
+        g, g_change, g_floor = gradient_pair(h1)
+        nfev += 4 * n
     # The coordinates to blame: non-finite gradient or diagonal entries, then the pairs of any
     # other non-finite entry.
-    bad = ~(np.isfinite(g) & np.isfinite(g2) & np.isfinite(np.diag(H)) & np.isfinite(np.diag(H2)))
-    pairs = ~(np.isfinite(H) & np.isfinite(H2))
+    bad = ~(np.isfinite(g) & np.isfinite(g_change) & np.isfinite(np.diag(H)) & np.isfinite(np.diag(change)))
+    pairs = ~(np.isfinite(H) & np.isfinite(change))
     pairs[bad, :] = pairs[:, bad] = False
     bad |= pairs.any(axis=0)
     if bad.any():
@@ -214,5 +261,15 @@ def classify_critical_point(f, x, *, gtol=0.0, args=(), kwargs=None, vectorized=
         kind = "saddle"
     else:
         kind = "degenerate"
-    n = x0.shape[0]
-    return CriticalPoint(kind, g, g_tol, H, lam, lam_tol, nfev=1 + 4 * n + 2 * (n * n + n + 1))
+    return CriticalPoint(kind, g, g_tol, H, lam, lam_tol, nfev=nfev)
+
+
+# Factor by which classify_critical_point's steps grow where f's round-off hides the answer.
+_STEP_GROWTH = 4.0
+
+
+def _grown(h, largest):
+    """h times _STEP_GROWTH, at most half of ``largest`` (the 2h estimate stays within it); None
+    when no coordinate can grow."""
+    grown = np.minimum(h * _STEP_GROWTH, 0.5 * largest)
+    return grown if np.any(grown > h) else None

@@ -18,6 +18,8 @@ def _as_bound(value, missing):
     if value is None:
         return np.asarray(missing)
     array = np.asarray(value, dtype=object)
+    if any(isinstance(v, (str, bytes)) for v in array.reshape(-1)):  # float("0") would accept "0"
+        raise TypeError(f"bounds must hold numbers or None, got {value!r:.60}")
     try:
         return np.where(array == None, missing, array).astype(np.float64)  # noqa: E711 - elementwise
     except (TypeError, ValueError):
@@ -34,8 +36,10 @@ def parse_bounds(bounds, x):
         if np.shape(value) not in ((), x.shape):
             raise ValueError(f"bounds: {side} must be a scalar, None or an array of shape {x.shape}, "
                              f"got shape {np.shape(value)}")
-    lb = np.broadcast_to(_as_bound(lb, -np.inf), x.shape)
-    ub = np.broadcast_to(_as_bound(ub, np.inf), x.shape)
+    # Missing or infinite bounds are the largest finite numbers of x's dtype: the stencils stay finite.
+    largest = float(np.finfo(x.dtype).max)
+    lb = np.broadcast_to(np.maximum(_as_bound(lb, -np.inf), -largest), x.shape)
+    ub = np.broadcast_to(np.minimum(_as_bound(ub, np.inf), largest), x.shape)
     if np.any(np.isnan(lb)) or np.any(np.isnan(ub)) or np.any(lb >= ub):
         bad = np.flatnonzero(~(lb < ub))[:10]
         raise ValueError(f"bounds are inconsistent (need lb < ub) at coordinates {bad}")
@@ -55,7 +59,8 @@ def bounded_axis_derivative(evaluator, d, order, method, levels, ratio, h, noise
     sides = ("forward", "backward")
     plans = {m: axis_plan(d, order, m, levels, ratio) for m in {method, *sides}}
     reach = {m: (max(0.0, float(plans[m].nodes.max())), max(0.0, -float(plans[m].nodes.min()))) for m in plans}
-    room_up, room_down = ub - x, x - lb
+    with np.errstate(over="ignore"):  # the room between finite bounds may exceed the largest float
+        room_up, room_down = ub - x, x - lb
 
     ok = {m: (reach[m][0] * h <= room_up) & (reach[m][1] * h <= room_down) for m in plans}
     chosen = np.full(n, method, dtype=object)
@@ -70,7 +75,9 @@ def bounded_axis_derivative(evaluator, d, order, method, levels, ratio, h, noise
         span = np.where(side_up, reach["forward"][0], reach["backward"][1])
         h = np.where(cramped, 0.999 * space / span, h)
     h = h.astype(evaluator.x.dtype)
-    if np.any((x + h) == x):
+    with np.errstate(over="ignore"):  # x + h beyond the largest float is not a step too small
+        too_small = np.any((x + h) == x)
+    if too_small:
         raise ValueError("the bounds leave no room for a step at some coordinates (ub - lb is below the rounding of x)")
 
     nfev = 0
@@ -105,13 +112,14 @@ def bounded_hessian(evaluator, step, bounds, out):
     """
     lb, ub = bounds
     x = evaluator.x.astype(np.float64)
-    h = resolve_step(step, evaluator.x, 2, "central").astype(np.float64)
-    room_up, room_down = ub - x, x - lb
+    h = resolve_step(step, evaluator.x, 2, "central", within_bounds=True).astype(np.float64)
+    with np.errstate(over="ignore"):
+        room_up, room_down = ub - x, x - lb
     f0 = evaluator.scalar()
     if np.all((h <= room_up) & (h <= room_down)):
         evaluator.hessian(h.astype(evaluator.x.dtype), 0, f0, out)
         return out
-    h1 = resolve_step(step, evaluator.x, 2, "forward").astype(np.float64)
+    h1 = resolve_step(step, evaluator.x, 2, "forward", within_bounds=True).astype(np.float64)
     up = room_up >= room_down
     d = np.where(up, 1.0, -1.0) * np.minimum(h1, 0.5 * np.where(up, room_up, room_down))
     if np.any((x + d) == x):
@@ -126,6 +134,6 @@ def bounded_first_derivative(evaluator, opts, step, bounds, vector):
         raise ValueError("bounds= works with the real stencils and fixed or default steps, not with "
                          "method='complex' or step='adaptive'")
     lb, ub = parse_bounds(bounds, evaluator.x)
-    h = resolve_step(step, evaluator.x, 1, opts.method, opts.order, opts.levels, opts.ratio)
+    h = resolve_step(step, evaluator.x, 1, opts.method, opts.order, opts.levels, opts.ratio, within_bounds=True)
     return bounded_axis_derivative(evaluator, 1, opts.order, opts.method, opts.levels, opts.ratio, h,
                                    opts.noise, vector, lb, ub)

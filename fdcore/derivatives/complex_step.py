@@ -5,12 +5,18 @@ nearby values, so h can be tiny and the result is accurate to round-off (Squire 
 Martins, Sturdza & Alonso, ACM TOMS 29 (2003) 245-262).
 """
 
+import warnings
+
 import numpy as np
 
 from fdcore.derivatives.axis import AxisOutcome
+from fdcore.derivatives.validation import user_stacklevel
+from fdcore.evaluators.points import format_indices
 from fdcore.evaluators.protocol import make_evaluator
+from fdcore.evaluators.returns import imag_from_result, imag_vector_from_result
+from fdcore.numerics.errors import complex_step_error, complex_step_underflow
 from fdcore.numerics.richardson import Tableau, extrapolate
-from fdcore.numerics.steps import complex_step, resolve_step
+from fdcore.numerics.steps import complex_retry_step, complex_step, resolve_step
 
 
 def require_complex_input(evaluator):
@@ -36,10 +42,72 @@ def require_real_on_the_real_axis(values, where="f(x)"):
 
 def check_real_at_x(evaluator):
     """One evaluation of f at x, as a complex point (f gets complex input, as in the step), checked
-    by `require_real_on_the_real_axis`."""
-    complex_dtype = np.complex64 if evaluator.x.dtype == np.float32 else np.complex128
-    (value,) = evaluator.raw_values([evaluator.x.astype(complex_dtype)])
+    by `require_real_on_the_real_axis`; returns f(x) (its real part, as a float64 array)."""
+    (value,) = evaluator.raw_values([evaluator.x.astype(_complex_dtype(evaluator.x))])
     require_real_on_the_real_axis(value)
+    return np.real(value).astype(np.float64)
+
+
+def _complex_dtype(x):
+    return np.complex64 if x.dtype == np.float32 else np.complex128
+
+
+def complex_step_derivative(evaluator, h, vector):
+    """The complex-step gradient (n,) or Jacobian (m, n) at the imaginary steps h (f at x first,
+    `check_real_at_x`), coordinates whose imaginary parts underflow computed again at larger
+    steps (`retry_underflow`). Returns an AxisOutcome."""
+    f_x = check_real_at_x(evaluator)
+    x = evaluator.x
+    n = x.shape[0]
+    if vector:
+        value = evaluator.complex_jacobian(h)
+        f_x = f_x.reshape(-1, 1)
+    else:
+        value = np.empty(n)
+        evaluator.complex_gradient(h, value)
+
+    def evaluate(coords, steps):
+        points = []
+        for i, step in zip(coords, steps):
+            point = x.astype(_complex_dtype(x))
+            point[i] += 1j * step
+            points.append(point)
+        values = evaluator.raw_values(points)
+        if vector:
+            columns = [imag_vector_from_result(v, value.shape[0], i) for v, i in zip(values, coords)]
+            return np.stack(columns, axis=1), len(coords)
+        return np.array([imag_from_result(v, i) for v, i in zip(values, coords)]), len(coords)
+
+    value, h, nfev = retry_underflow(value, h, f_x, x, evaluate)
+    return AxisOutcome(value, complex_step_error(value, h, x.dtype), h, n + 1 + nfev)
+
+
+def retry_underflow(value, h, f_x, x, evaluate):
+    """Complex-step derivatives ``value`` = Im f(x + i h) / h (coordinates on the last axis), with
+    the entries whose imaginary parts may have underflowed (fdcore.numerics.errors.
+    complex_step_underflow: 1e-295 x^2 at x = 1 has Im f = 1e-326 -> 0 at the default step)
+    computed again at fdcore.numerics.steps.complex_retry_step, and a RuntimeWarning where the
+    imaginary parts are still subnormal there (precision lost). ``evaluate(coords, steps)`` ->
+    (the imaginary parts at those coordinates and steps, evaluations). Returns (value, h per
+    coordinate, evaluations), updated copies."""
+    lost = complex_step_underflow(value * h, h, f_x, x, x.dtype)
+    coords = np.flatnonzero(lost.any(axis=0) if lost.ndim == 2 else lost)
+    if not coords.size:
+        return value, h, 0
+    steps = complex_retry_step(x)[coords]
+    again, nfev = evaluate(coords, steps)
+    value, h = value.copy(), np.array(h, dtype=np.float64)
+    value[..., coords] = np.where(lost[..., coords], again / steps, value[..., coords])
+    h[coords] = steps
+    magnitude = np.abs(again)
+    subnormal = lost[..., coords] & (magnitude > 0) & (magnitude < np.finfo(x.dtype).tiny)
+    if subnormal.any():
+        still = coords[subnormal.any(axis=0) if subnormal.ndim == 2 else subnormal]
+        warnings.warn(f"method='complex': Im f(x + ih) is subnormal at coordinates {format_indices(still)} even at "
+                      f"the larger step EPS^(1/2) max(1, |x_i|): those derivatives are below "
+                      f"~{float(np.finfo(x.dtype).tiny / steps.max()):.2g} and lose precision to underflow",
+                      RuntimeWarning, stacklevel=user_stacklevel())
+    return value, h, nfev
 
 
 def complex_hessian(evaluator, step, levels=1, ratio=2.0):

@@ -8,14 +8,21 @@ import numpy as np
 from fdcore.derivatives.docs import document
 from fdcore.derivatives.validation import (
     as_float_array,
+    check_callable,
+    checks_value_precision,
+    is_compiled_callback,
     read_only_view,
+    user_stacklevel,
+    watched,
 )
 from fdcore.evaluators.protocol import BatchOptions, make_evaluator
-from fdcore.evaluators.returns import FunctionValueError
+from fdcore.evaluators.returns import FunctionValueError, note_precision
+from fdcore.numerics.arrays import all_finite
 from fdcore.numerics.options import real_number
 from fdcore.numerics.steps import unit_direction_step
 
 
+@checks_value_precision
 @document
 def jvp(f, x, v, *, step=None, args=(), kwargs=None, num_threads=None, vectorized=False, workers=None):
     """Derivative of f along v: ``d/dt f(x + t v)`` at t = 0 (a Jacobian-vector product).
@@ -52,7 +59,14 @@ def jvp(f, x, v, *, step=None, args=(), kwargs=None, num_threads=None, vectorize
     >>> bool(abs(dz_dt - exact) < 1e-9)
     True
     """
-    evaluator = make_evaluator(f, x, args, kwargs, num_threads, BatchOptions(vectorized, workers))
+    return _along(f, x, v, step, args, kwargs, num_threads, vectorized, workers)
+
+
+def _along(f, x, v, step, args, kwargs, num_threads=None, vectorized=False, workers=None, name="f"):
+    """jvp of f (named ``name`` in errors and warnings: f, or hvp's grad)."""
+    if not is_compiled_callback(f):
+        check_callable(f, name)
+    evaluator = make_evaluator(watched(f, vectorized), x, args, kwargs, num_threads, BatchOptions(vectorized, workers))
     x = evaluator.x
     v = as_float_array(v, "v").astype(x.dtype, copy=False)
     if v.shape != x.shape:
@@ -68,37 +82,49 @@ def jvp(f, x, v, *, step=None, args=(), kwargs=None, num_threads=None, vectorize
             v, scale, t = v / x.dtype.type(vmax), vmax, unit_step
     else:
         expected = "a positive number (the step t along v)"
-        if isinstance(step, (str, bytes)) or np.ndim(step) != 0:  # float() would take "1e-3" and [1e-3]
+        # float() would take "1e-3", [1e-3] and True
+        if isinstance(step, (str, bytes, bool, np.bool_)) or np.ndim(step) != 0:
             raise TypeError(f"step must be {expected}, got {step!r:.60}")
         t = real_number(step, "step", expected)
         if not (np.isfinite(t) and t > 0):
             raise ValueError(f"step must be a positive finite number, got {step!r}")
-    x_hi = read_only_view(x + x.dtype.type(t) * v)
-    x_lo = read_only_view(x - x.dtype.type(t) * v)
-    f_hi, f_lo = (_real_value(value) for value in evaluator.raw_values([x_hi, x_lo]))  # one batch if batched
+    with np.errstate(over="ignore", invalid="ignore"):
+        x_hi = read_only_view(x + x.dtype.type(t) * v)
+        x_lo = read_only_view(x - x.dtype.type(t) * v)
+    if not (all_finite(x_hi) and all_finite(x_lo)):
+        largest = f"the largest {x.dtype} number"
+        if step is not None:
+            raise ValueError(f"step is too large: x +- step v exceeds {largest} (step = {t:.3g})")
+        raise ValueError(f"x is too close to {largest}: x +- t v with the default step t = {t:.3g} exceeds it; "
+                         "pass a smaller step= or rescale x")
+    f_hi, f_lo = (_real_value(value, name) for value in evaluator.raw_values([x_hi, x_lo]))  # one batch if batched
     if np.shape(f_hi) != np.shape(f_lo):
-        raise FunctionValueError(f"f returned shapes {np.shape(f_hi)} and {np.shape(f_lo)} at two points")
-    result = (f_hi - f_lo) / (2.0 * t) * scale
+        raise FunctionValueError(f"{name} returned shapes {np.shape(f_hi)} and {np.shape(f_lo)} at two points")
+    with np.errstate(over="ignore", invalid="ignore"):
+        # halves first: the difference of finite values near the largest float overflows
+        result = (0.5 * f_hi - 0.5 * f_lo) / t * scale
     if vmax == 0:
         result = result * 0.0  # the derivative along the zero vector
+    values_finite = np.isfinite(f_hi) & np.isfinite(f_lo)
     if np.ndim(result) == 0:
         result = float(result)
         if not np.isfinite(result):
-            _warn_nonfinite_along(t, "the directional derivative is NaN")
+            _warn_nonfinite_along(name, t, "the directional derivative is NaN", bool(values_finite))
             result = np.nan
         return result
     result = np.asarray(result, dtype=x.dtype)
     bad = ~np.isfinite(result)
     if bad.any():
         result[bad] = np.nan
-        _warn_nonfinite_along(t, f"the entries {', '.join(map(str, np.flatnonzero(bad)[:10]))} of the "
-                                 "directional derivative are NaN")
+        _warn_nonfinite_along(name, t, f"the entries {', '.join(map(str, np.flatnonzero(bad)[:10]))} of the "
+                                 "directional derivative are NaN", bool(values_finite[bad].all()))
     return result
 
 
-def _warn_nonfinite_along(t, consequence):
-    warnings.warn(f"f returned NaN or inf at x + t v or x - t v (t = {t:.3g}); {consequence}",
-                  RuntimeWarning, stacklevel=3)
+def _warn_nonfinite_along(name, t, consequence, values_finite=False):
+    cause = (f"the derivative along v exceeds the largest float ({name}'s values at x +- t v are finite)"
+             if values_finite else f"{name} returned NaN or inf at x + t v or x - t v")
+    warnings.warn(f"{cause} (t = {t:.3g}); {consequence}", RuntimeWarning, stacklevel=user_stacklevel())
 
 
 @document
@@ -140,6 +166,7 @@ def directional_derivative(f, x, v, *, normalize=True, step=None, args=(), kwarg
                vectorized=vectorized, workers=workers)
 
 
+@checks_value_precision
 @document
 def hvp(grad, x, v, *, step=None, args=(), kwargs=None):
     """Hessian-vector product H(x) v from an analytic gradient: 2 gradient evaluations.
@@ -169,18 +196,20 @@ def hvp(grad, x, v, *, step=None, args=(), kwargs=None):
     >>> fdcore.hvp(lambda x: A @ x, [0.5, -1.0], [1.0, 2.0]).round(8)
     array([4., 7.])
     """
-    result = jvp(grad, x, v, step=step, args=args, kwargs=kwargs)
+    result = _along(grad, x, v, step, args, kwargs, name="grad")
     if np.shape(result) != np.shape(x):
         raise FunctionValueError(f"grad must return the gradient, a 1-D array of x's shape {np.shape(x)}, got "
                                  f"shape {np.shape(result)}")
     return result
 
 
-def _real_value(value):
-    """f's value as a float64 scalar or 1-D array, for the direction-based entry points."""
+def _real_value(value, name):
+    """f's value (``name``: f, or hvp's grad) as a float64 scalar or 1-D array, for the
+    direction-based entry points."""
     arr = np.asarray(value)
+    note_precision(arr)
     if arr.dtype.kind not in "biuf":
-        raise FunctionValueError(f"f must return real numbers, got dtype {arr.dtype}")
+        raise FunctionValueError(f"{name} must return real numbers, got dtype {arr.dtype}")
     if arr.ndim > 1:
-        raise FunctionValueError(f"f must return a scalar or a 1-D array, got shape {arr.shape}")
+        raise FunctionValueError(f"{name} must return a scalar or a 1-D array, got shape {arr.shape}")
     return arr.astype(np.float64)

@@ -6,18 +6,22 @@ from math import factorial
 
 import numpy as np
 
-from fdcore.derivatives.complex_step import require_real_on_the_real_axis
+from fdcore.derivatives.complex_step import (
+    require_real_on_the_real_axis,
+    retry_underflow,
+)
 from fdcore.derivatives.docs import document
 from fdcore.derivatives.result import FDResult
 from fdcore.derivatives.validation import (
     as_float_array,
     call_arguments,
     check_callable,
+    checks_value_precision,
     flag_nonfinite,
     read_only_view,
     refuse_compiled,
 )
-from fdcore.evaluators.returns import FunctionValueError
+from fdcore.evaluators.returns import FunctionValueError, note_precision
 from fdcore.numerics.adaptive import adaptive_steps
 from fdcore.numerics.contour import (
     contour_estimate,
@@ -38,6 +42,7 @@ from fdcore.numerics.steps import complex_step as _complex_step
 from fdcore.numerics.steps import contour_radius, is_adaptive, resolve_step
 
 
+@checks_value_precision
 @document
 def derivative(f, x, *, n=1, method="central", order=None, step=None, richardson=False, step_ratio=2.0,
                richardson_terms=None, noise=None, args=(), kwargs=None, full_output=False):
@@ -72,6 +77,9 @@ def derivative(f, x, *, n=1, method="central", order=None, step=None, richardson
         ``EPS**(1/(q + n)) * max(1, |x|)`` for final accuracy order q and derivative order n,
         EPS the machine epsilon of x's dtype. 'adaptive': per point, the step that minimises
         the estimated truncation plus round-off error (as for `gradient`; a few more calls of f).
+    noise : float or array_like broadcastable to x's shape, optional
+        Absolute error of f's value, one number or one per point; used by the error estimate
+        and by ``step='adaptive'``. Default: f is accurate to machine precision.
     richardson_terms : int, optional
         With Richardson levels: remove at most this many powers of h (the tableau's first
         richardson_terms + 1 columns; numdifftools' default is 2). Default: as many as the
@@ -95,8 +103,8 @@ def derivative(f, x, *, n=1, method="central", order=None, step=None, richardson
     >>> float(fdcore.derivative(np.cos, 0.0, n=8, method="complex", richardson=True).round(10))
     1.0
     """
+    refuse_compiled(f, "derivative")  # before check_callable: a Callback object is not callable
     check_callable(f)
-    refuse_compiled(f, "derivative")
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n <= MAX_DERIVATIVE_ORDER:
         raise ValueError(f"n must be an integer from 1 to {MAX_DERIVATIVE_ORDER}, got {n!r}")
     d = int(n)  # the derivative order (n is numdifftools' name for it)
@@ -112,6 +120,7 @@ def derivative(f, x, *, n=1, method="central", order=None, step=None, richardson
     args, kwargs = call_arguments(args, kwargs)
     kwargs = kwargs or {}
     flat = x.reshape(-1)
+    noise = _noise_per_point(opts.noise, x.shape)
     if step is not None and not isinstance(step, str):
         try:
             step = np.broadcast_to(step, x.shape).reshape(-1)
@@ -120,6 +129,7 @@ def derivative(f, x, *, n=1, method="central", order=None, step=None, richardson
 
     def call(points, kind="f"):
         value = np.asarray(f(read_only_view(points.reshape(x.shape)), *args, **kwargs))
+        note_precision(value.real if kind == "complex" else value)
         if kind == "complex" and value.dtype.kind != "c":
             raise FunctionValueError(f"f returned {value.dtype} values for complex input; method='complex' needs a "
                             "complex-analytic f")
@@ -138,10 +148,17 @@ def derivative(f, x, *, n=1, method="central", order=None, step=None, richardson
         require_real_on_the_real_axis(centre)  # f real for real x
         if not contour:
             values = call(flat + 1j * h.astype(flat.dtype), "complex")
-            value, error, nfev, used = values.imag / h, _complex_error(values.imag / h), 2, h
+
+            def again(points, steps):  # one more call of f: the points to retry at their larger steps
+                retry = h.copy()
+                retry[points] = steps
+                return call(flat + 1j * retry.astype(flat.dtype), "complex").imag[points], 1
+
+            value, used, spent = retry_underflow(values.imag / h, h, centre.real, flat, again)
+            error, nfev = _complex_error(value, used, flat.dtype), 2 + spent
         else:
             value, error, nfev, used = _contour_derivative(call, flat, d, h, centre.real, complex_dtype, opts,
-                                                           richardson_terms)
+                                                           noise, richardson_terms)
     else:
         if is_adaptive(step):
             if opts.levels > 1:
@@ -155,7 +172,7 @@ def derivative(f, x, *, n=1, method="central", order=None, step=None, richardson
                 return np.stack([call(flat + flat.dtype.type(c) * h_trial)[coords] for c in nodes], axis=1)[:, :, None]
 
             f_x = call(flat)
-            step, predicted, _ = adaptive_steps(probe, flat, f_x[:, None], d, opts.order, method, opts.noise)
+            step, predicted, _ = adaptive_steps(probe, flat, f_x[:, None], d, opts.order, method, _as_rows(noise))
             adaptive_error, adaptive_nfev = predicted[:, 0], calls[0]
         h = resolve_step(step, flat, d, method, opts.order, opts.levels, opts.ratio)
         plan = axis_plan(d, opts.order, method, opts.levels, opts.ratio)
@@ -170,7 +187,7 @@ def derivative(f, x, *, n=1, method="central", order=None, step=None, richardson
             f_x = call(flat) if f_x is None else f_x
         f0 = f_x[:, None, None] if plan.needs_centre else np.nan
         probe = NudgeProbe(call, flat, f_x)
-        estimates, roundoff = level_estimates(plan, values, offsets, f0, opts.noise, np.finfo(x.dtype).eps, probe)
+        estimates, roundoff = level_estimates(plan, values, offsets, f0, _as_rows(noise), np.finfo(x.dtype).eps, probe)
         value, error, level = extrapolate(estimates, roundoff, plan, select=opts.levels > 1, terms=richardson_terms)
         error = np.maximum(error, adaptive_error)
         nfev = len(plan.nodes) + centre_call + adaptive_nfev + probe.nfev
@@ -183,11 +200,28 @@ def derivative(f, x, *, n=1, method="central", order=None, step=None, richardson
                     nfev, method, opts.order, opts.levels)
 
 
-def _contour_derivative(call, flat, n, h, f0, complex_dtype, opts, terms):
+def _noise_per_point(noise, shape):
+    """derivative's noise: None, one number, or one per point of x (an array broadcastable to x's
+    shape, returned flat); a ValueError naming noise otherwise."""
+    if noise is None or np.ndim(noise) == 0:
+        return noise
+    try:
+        return np.broadcast_to(noise, shape).reshape(-1)
+    except ValueError:
+        raise ValueError(f"noise must be one number or one per point of x (broadcastable to x's shape {shape}), "
+                         f"got {np.size(noise)} values") from None
+
+
+def _as_rows(noise):
+    """Per-point noise as a column, one row per point (the rows of the stencil values)."""
+    return noise if noise is None or np.ndim(noise) == 0 else noise[:, None]
+
+
+def _contour_derivative(call, flat, n, h, f0, complex_dtype, opts, noise, terms):
     """The complex method's contour rule (fdcore.numerics.contour) with N = opts.order nodes on
     circles of radius h, h/r, ... (Richardson levels; the error powers are N, 2N, ...), given
-    f(x) = f0 (real). N/2 + 1 calls of f per level. Returns (value, error, nfev, radius used),
-    nfev counting the call at x."""
+    f(x) = f0 (real) and f's noise (`_noise_per_point`). N/2 + 1 calls of f per level. Returns
+    (value, error, nfev, radius used), nfev counting the call at x."""
     nodes_count = opts.order
     nodes, _, _ = contour_rule(n, nodes_count)
     eps = np.finfo(flat.dtype).eps
@@ -198,7 +232,7 @@ def _contour_derivative(call, flat, n, h, f0, complex_dtype, opts, terms):
         values = np.stack([call((flat + radius * node).astype(complex_dtype), "complex") for node in nodes], axis=1)
         estimates[:, level] = contour_estimate(n, nodes_count, values, f0, radius)
         magnitude = contour_magnitude(n, nodes_count, values, f0)
-        roundoff[:, level] = roundoff_per_value(magnitude, eps, opts.noise) * factorial(n) / radius**n
+        roundoff[:, level] = roundoff_per_value(magnitude, eps, noise) * factorial(n) / radius**n
     value, error, level = extrapolate(estimates, roundoff, Tableau(nodes_count, opts.ratio, nodes_count),
                                       select=opts.levels > 1, terms=terms)
     return value, error, 1 + opts.levels * len(nodes), h * opts.ratio ** -level.astype(np.float64)
@@ -240,8 +274,8 @@ def partials(f, *arrays, method="central", order=None, step=None, richardson=Fal
     >>> bool(np.allclose(dz_dy, -np.sin(X) * np.sin(Y), atol=1e-9))
     True
     """
-    check_callable(f)
     refuse_compiled(f, "partials")
+    check_callable(f)
     if not arrays:
         raise ValueError("partials needs at least one coordinate array")
     grid = np.broadcast_arrays(*[as_float_array(a, f"arrays[{k}]", ndim=None) for k, a in enumerate(arrays)])

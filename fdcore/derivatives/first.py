@@ -4,12 +4,12 @@
 import numpy as np
 
 from fdcore.derivatives.axis import (
-    AxisOutcome,
     adaptive_axis_derivative,
     axis_derivative,
+    two_point_again,
 )
 from fdcore.derivatives.bounds import bounded_first_derivative
-from fdcore.derivatives.complex_step import check_real_at_x
+from fdcore.derivatives.complex_step import complex_step_derivative
 from fdcore.derivatives.complex_step import (
     require_complex_input as _require_complex_input,
 )
@@ -18,17 +18,20 @@ from fdcore.derivatives.result import finish
 from fdcore.derivatives.sparse import sparse_first_derivative
 from fdcore.derivatives.validation import (
     check_out,
+    checks_value_precision,
     dense_typical_scale,
     flag_nonfinite,
+    watched,
 )
 from fdcore.evaluators.protocol import BatchOptions, make_evaluator
-from fdcore.numerics.errors import complex_step_error as _complex_error
+from fdcore.numerics.arrays import all_finite
 from fdcore.numerics.errors import retry_tolerance
 from fdcore.numerics.options import FIRST_DERIVATIVE_METHODS, TWO_POINT_NODES, parse
 from fdcore.numerics.steps import complex_step as _complex_step
 from fdcore.numerics.steps import is_adaptive, resolve_step
 
 
+@checks_value_precision
 @document
 def gradient(f, x, *, method="central", order=None, step=None, typical_x=None, richardson=False, step_ratio=2.0,
              noise=None, args=(), kwargs=None, out=None, full_output=False, num_threads=None,
@@ -82,7 +85,8 @@ def gradient(f, x, *, method="central", order=None, step=None, typical_x=None, r
     >>> bool(np.all(np.abs(r.value - exact) <= r.error)), bool(np.all(r.error < 1e-11)), r.nfev
     (True, True, 16)
     """
-    evaluator = make_evaluator(f, x, args, kwargs, num_threads, BatchOptions(vectorized, workers, max_batch_bytes, progress))
+    evaluator = make_evaluator(watched(f, vectorized), x, args, kwargs, num_threads,
+                               BatchOptions(vectorized, workers, max_batch_bytes, progress))
     opts = parse(method, order, richardson, step_ratio, noise, FIRST_DERIVATIVE_METHODS)
     typical = dense_typical_scale(typical_x, evaluator.x, method, step, bounds)
     n = evaluator.x.shape[0]
@@ -92,13 +96,9 @@ def gradient(f, x, *, method="central", order=None, step=None, typical_x=None, r
         outcome = bounded_first_derivative(evaluator, opts, step, bounds, vector=False)
         out[...] = outcome.value
     elif method == "complex":
-        h = _complex_step(step, evaluator.x)
-        value = np.empty(n)
         _require_complex_input(evaluator)
-        check_real_at_x(evaluator)
-        evaluator.complex_gradient(h, value)
-        out[...] = value
-        outcome = AxisOutcome(out, _complex_error(value), h, n + 1)
+        outcome = complex_step_derivative(evaluator, _complex_step(step, evaluator.x), vector=False)
+        out[...] = outcome.value
     elif is_adaptive(step):
         outcome = adaptive_axis_derivative(evaluator, opts, vector=False)
         out[...] = outcome.value
@@ -107,9 +107,10 @@ def gradient(f, x, *, method="central", order=None, step=None, typical_x=None, r
         plus, minus = TWO_POINT_NODES[method]
         f0 = evaluator.scalar() if method != "central" else np.nan
         evaluator.two_point_gradient(h, plus, minus, f0, target)
+        finite_values = two_point_again(evaluator, h, method, target, f0) if not all_finite(target) else None
         if out is not target:
             out[...] = target
-        return flag_nonfinite(out, "gradient")
+        return flag_nonfinite(out, "gradient", finite_values=finite_values)
     else:
         h = resolve_step(step, evaluator.x, 1, method, opts.order, opts.levels, opts.ratio, typical)
         outcome = axis_derivative(evaluator, 1, opts.order, method, opts.levels, opts.ratio, h, opts.noise, False,
@@ -120,6 +121,7 @@ def gradient(f, x, *, method="central", order=None, step=None, typical_x=None, r
     return finish(out, outcome, opts, full_output)
 
 
+@checks_value_precision
 @document
 def jacobian(f, x, *, method="central", order=None, step=None, typical_x=None, richardson=False, step_ratio=2.0,
              noise=None, args=(), kwargs=None, out=None, full_output=False, num_threads=None,
@@ -155,7 +157,8 @@ def jacobian(f, x, *, method="central", order=None, step=None, typical_x=None, r
     array([[1., 0.],
            [0., 2.]])
     """
-    evaluator = make_evaluator(f, x, args, kwargs, num_threads, BatchOptions(vectorized, workers, max_batch_bytes, progress))
+    evaluator = make_evaluator(watched(f, vectorized), x, args, kwargs, num_threads,
+                               BatchOptions(vectorized, workers, max_batch_bytes, progress))
     opts = parse(method, order, richardson, step_ratio, noise, FIRST_DERIVATIVE_METHODS)
     typical = dense_typical_scale(typical_x, evaluator.x, method, step, bounds, sparsity)
     n = evaluator.x.shape[0]
@@ -171,16 +174,14 @@ def jacobian(f, x, *, method="central", order=None, step=None, typical_x=None, r
         if out is not None:  # m is known here only for one-sided stencils
             check_out(out, (None if f0 is None else f0.shape[0], n), evaluator.x.dtype)
         jac = evaluator.two_point_jacobian(h, plus, minus, f0, None)  # out receives only a complete result
+        finite_values = None if all_finite(jac.ravel(order="K")) else two_point_again(evaluator, h, method, jac, f0)
         if out is not None:
             check_out(out, jac.shape, evaluator.x.dtype)[...] = jac
             jac = out
-        return flag_nonfinite(jac, "Jacobian", index_of=by_column)
+        return flag_nonfinite(jac, "Jacobian", index_of=by_column, finite_values=finite_values)
     if method == "complex":
-        h = _complex_step(step, evaluator.x)
         _require_complex_input(evaluator)
-        check_real_at_x(evaluator)
-        value = evaluator.complex_jacobian(h)
-        outcome = AxisOutcome(value, _complex_error(value), h, n + 1)
+        outcome = complex_step_derivative(evaluator, _complex_step(step, evaluator.x), vector=True)
     else:
         if bounds is not None:
             outcome = bounded_first_derivative(evaluator, opts, step, bounds, vector=True)

@@ -1,6 +1,7 @@
 """Hessians of f: R^n -> R: the central and one-sided stencils (dense, extrapolated over Richardson
 levels), from an analytic gradient, on a sparsity pattern, inside bounds, by the complex step."""
 
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -21,11 +22,14 @@ from fdcore.derivatives.validation import (
     as_float_array,
     check_out,
     check_pattern_values,
+    checks_value_precision,
     dense_typical_scale,
     flag_nonfinite,
     require_memory,
+    watched,
 )
 from fdcore.evaluators.protocol import BatchOptions, make_evaluator
+from fdcore.evaluators.returns import FunctionValueError
 from fdcore.numerics import scale_search
 from fdcore.numerics.adaptive import adaptive_steps
 from fdcore.numerics.errors import (
@@ -44,6 +48,7 @@ from fdcore.numerics.richardson import Tableau, extrapolate
 from fdcore.numerics.steps import is_adaptive, resolve_step
 
 
+@checks_value_precision
 @document
 def hessian(f, x, *, method="central", order=None, step=None, typical_x=None, richardson=False, step_ratio=2.0,
             noise=None, args=(), kwargs=None, out=None, full_output=False, num_threads=None,
@@ -121,16 +126,18 @@ def hessian(f, x, *, method="central", order=None, step=None, typical_x=None, ri
             # Either triangle (or both) stands for the symmetric pattern: the Jacobian of the
             # gradient needs both, or (J + J^T) / 2 halves the entries of the triangle given.
             n_pattern = (sparsity.shape if hasattr(sparsity, "shape") else np.shape(sparsity))[0]
-            J = jacobian(grad, x, method=method, order=order, step=step, typical_x=typical_x, richardson=richardson,
-                         noise=noise, args=args, kwargs=kwargs, num_threads=num_threads, vectorized=vectorized,
-                         workers=workers, sparsity=symmetric_pattern(sparsity, n_pattern))
+            with _naming_grad():
+                J = jacobian(grad, x, method=method, order=order, step=step, typical_x=typical_x,
+                             richardson=richardson, noise=noise, args=args, kwargs=kwargs, num_threads=num_threads,
+                             vectorized=vectorized, workers=workers, sparsity=symmetric_pattern(sparsity, n_pattern))
             return ((J + J.T) * 0.5).tocsr()
         return _hessian_from_gradient(grad, x, method=method, order=order, step=step, typical_x=typical_x,
                                       richardson=richardson, step_ratio=step_ratio, noise=noise, args=args,
                                       kwargs=kwargs, out=out, full_output=full_output, num_threads=num_threads,
                                       vectorized=vectorized, workers=workers, max_batch_bytes=max_batch_bytes,
                                       progress=progress)
-    evaluator = make_evaluator(f, x, args, kwargs, num_threads, BatchOptions(vectorized, workers, max_batch_bytes, progress))
+    evaluator = make_evaluator(watched(f, vectorized), x, args, kwargs, num_threads,
+                               BatchOptions(vectorized, workers, max_batch_bytes, progress))
     if method == "complex":  # its outer central differences take Richardson levels; no order
         opts = parse_complex_levels(2, order, richardson, step_ratio, noise, ACCURATE_HESSIAN_LEVELS)
     else:
@@ -184,10 +191,23 @@ def _require_dense_hessian(x):
         require_memory(itemsize * n * n, f"x has n = {n} entries: its dense Hessian, a ({n}, {n}) array,")
 
 
+@contextmanager
+def _naming_grad():
+    """The Jacobian's complaints about its f's values, said of grad, which it differentiates."""
+    try:
+        yield
+    except FunctionValueError as exc:
+        raise FunctionValueError(f"grad returned a value the Jacobian of a gradient cannot use: {exc}") from exc
+
+
 def _hessian_from_gradient(grad, x, *, out, full_output, **options):
     """(J + J^T) / 2 with J the finite-difference Jacobian of the gradient."""
-    r = jacobian(grad, x, full_output=full_output, **options)
+    with _naming_grad():
+        r = jacobian(grad, x, full_output=full_output, **options)
     J = r.value if full_output else r
+    if J.shape[0] != J.shape[1]:
+        raise FunctionValueError(f"grad must return the gradient, a 1-D array of x's shape ({J.shape[1]},), got "
+                                 f"shape ({J.shape[0]},)")
     H = 0.5 * (J + J.T)
     if out is not None:
         check_out(out, J.shape, J.dtype)[...] = H

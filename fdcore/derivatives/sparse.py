@@ -164,11 +164,11 @@ def sparse_first_derivative(evaluator, opts, step, sparsity, out, full_output, b
     m = shape[0]  # the pattern says m: no evaluation of f(x) just to learn it
     h = resolve_step(step, evaluator.x, 1, opts.method)
     J, _, _ = sparse_jacobian(evaluator, h, as_pattern(sparsity, (m, evaluator.x.shape[0])), opts.method)
-    return flag_nonfinite_sparse(J, "Jacobian", stacklevel=5)
+    return flag_nonfinite_sparse(J, "Jacobian")
 
 
-def flag_nonfinite_sparse(matrix, what, stacklevel=4):
+def flag_nonfinite_sparse(matrix, what):
     """A sparse result's non-finite stored entries become NaN, with the warning the dense results
-    give, naming the columns (coordinates) they lie in. ``stacklevel`` 4: called by an entry point."""
-    flag_nonfinite(matrix.data, what, index_of=lambda bad: np.unique(matrix.indices[bad]), stacklevel=stacklevel)
+    give, naming the columns (coordinates) they lie in."""
+    flag_nonfinite(matrix.data, what, index_of=lambda bad: np.unique(matrix.indices[bad]))
     return matrix

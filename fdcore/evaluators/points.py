@@ -16,10 +16,7 @@ def as_float_array(x, name="x", *, ndim=1):
     float32 stays float32; integers, booleans, float16 and float64 become float64.
     ``ndim=1`` requires a non-empty 1-D array; ``ndim=None`` accepts any shape.
     """
-    if np.ma.isMaskedArray(x) and np.ma.getmaskarray(x).any():  # np.asarray would drop the mask
-        masked = int(np.ma.getmaskarray(x).sum())
-        raise ValueError(f"{name} is a masked array with {masked} masked entries; fdcore needs every value "
-                         f"(pass {name}.filled(...) or the data)")
+    refuse_masked(x, name)
     try:
         arr = np.asarray(x)
     except (TypeError, ValueError) as exc:
@@ -35,7 +32,7 @@ def as_float_array(x, name="x", *, ndim=1):
         raise TypeError(f"{name} must be an array of real numbers, got dtype {arr.dtype}")
     if arr.dtype == np.longdouble and np.longdouble != np.float64:
         raise TypeError(f"{name} has dtype longdouble; fdcore computes in float32 or float64")
-    dtype = np.float32 if arr.dtype.kind == "f" and arr.dtype.itemsize == 4 else np.float64  # either byte order
+    dtype = work_dtype(arr.dtype)
     if ndim == 1 and arr.ndim != 1:
         raise ValueError(f"{name} must be a 1-D array, got shape {arr.shape}")
     if arr.size == 0:
@@ -48,6 +45,21 @@ def as_float_array(x, name="x", *, ndim=1):
         bad = np.flatnonzero(~np.isfinite(out))
         raise ValueError(f"{name} must be finite; non-finite entries at indices {format_indices(bad)}")
     return out
+
+
+def work_dtype(dtype):
+    """The dtype of the work copy of an x of this dtype: float32 for float32 of either byte order,
+    float64 for every other real dtype."""
+    return np.dtype(np.float32) if dtype.kind == "f" and dtype.itemsize == 4 else np.dtype(np.float64)
+
+
+def refuse_masked(x, name="x"):
+    """ValueError naming ``name`` for a masked array with masked entries: np.asarray would drop the
+    mask silently and differentiate the masked data."""
+    if np.ma.isMaskedArray(x) and np.ma.getmaskarray(x).any():
+        masked = int(np.ma.getmaskarray(x).sum())
+        raise ValueError(f"{name} is a masked array with {masked} masked entries; fdcore needs every value "
+                         f"(pass {name}.filled(...) or the data)")
 
 
 def _physical_memory():

@@ -4,6 +4,9 @@ The kernels convert a Python float (or NumPy float64) inline; anything else come
 evaluation, so that an f returning the wrong kind of value gets an error that says what was expected.
 """
 
+import contextvars
+from contextlib import contextmanager
+
 import numpy as np
 
 
@@ -22,8 +25,44 @@ def _describe(value):
     return f"{type(value).__name__} {value!r:.60}"
 
 
+class PrecisionWatch:
+    """The narrowest floating dtype among f's values during one derivative (None: none narrower
+    than float64), as `note_precision` saw them."""
+
+    __slots__ = ("dtype",)
+
+    def __init__(self):
+        self.dtype = None
+
+
+_WATCH = contextvars.ContextVar("fdcore_value_precision", default=None)
+
+
+@contextmanager
+def watch_precision():
+    """Collect, in a `PrecisionWatch`, the precision of f's values validated in this context (the
+    serial kernels, a ``map`` or thread workers; not values checked in worker processes)."""
+    watch = PrecisionWatch()
+    token = _WATCH.set(watch)
+    try:
+        yield watch
+    finally:
+        _WATCH.reset(token)
+
+
+def note_precision(value):
+    """Record in the current `PrecisionWatch` a value of f computed in a floating dtype narrower than
+    float64 (np.float32 scalars, float32 arrays): float64 steps and error bounds do not fit it."""
+    dtype = getattr(value, "dtype", None)
+    if dtype is not None and dtype.kind == "f" and dtype.itemsize < 8:
+        watch = _WATCH.get()
+        if watch is not None and (watch.dtype is None or dtype.itemsize < watch.dtype.itemsize):
+            watch.dtype = dtype
+
+
 def scalar_from_result(value):
     """Return ``float(value)`` if f's value is a real scalar, else raise naming f."""
+    note_precision(value)
     if isinstance(value, (str, bytes)) or value is None:
         raise FunctionValueError(f"f must return a real scalar, got {_describe(value)}")
     if isinstance(value, (complex, np.complexfloating)) or (
@@ -49,6 +88,7 @@ def vector_from_result(value, m, where):
     if value is None or isinstance(value, (str, bytes)):
         raise FunctionValueError(f"f must return a 1-D array of reals, got {_describe(value)} {where}")
     arr = np.asarray(value)
+    note_precision(arr)
     if arr.ndim == 0:
         raise FunctionValueError(
             f"f must return a 1-D array, got a scalar {where}; use fdcore.gradient for scalar functions"

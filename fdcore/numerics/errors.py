@@ -146,9 +146,26 @@ def unmodelled_noise(noise, modelled):
         return np.where(np.isfinite(noise) & (noise > modelled) & (modelled > 0), noise / modelled, 0.0)
 
 
-def complex_step_error(value):
-    """Error estimate of a complex-step derivative: round-off only (truncation is O(h^2) ~ 0)."""
-    return SINGLE_ESTIMATE_SAFETY * np.finfo(np.float64).eps * np.abs(value)
+def complex_step_error(value, h, dtype=np.float64):
+    """Error estimate of complex-step derivatives Im f(x + i h) / h (coordinates on value's last
+    axis, h per coordinate): their round-off, and the granularity of Im f near the underflow
+    threshold, the smallest subnormal / h (truncation is O(h^2) ~ 0)."""
+    granularity = float(np.finfo(dtype).smallest_subnormal) / np.asarray(h, dtype=np.float64)
+    return SINGLE_ESTIMATE_SAFETY * (np.finfo(np.float64).eps * np.abs(value) + granularity)
+
+
+def complex_step_underflow(imag, h, f_x, x, dtype):
+    """Where complex-step imaginary parts Im f(x + i h_i e_i) (coordinates on the last axis of
+    ``imag``; ``f_x``, f(x), broadcastable against it) may have lost a derivative to underflow:
+    where they are subnormal (nonzero below the smallest normal number: precision gone), or 0
+    while a derivative at the resolution of f's own values, EPS |f(x)| / max(1, |x_i|), would
+    underflow at h_i (there 0 is no evidence of a zero derivative; elsewhere a hidden derivative
+    is below what f's values resolve)."""
+    finfo = np.finfo(dtype)
+    scale = np.maximum(1.0, np.abs(np.asarray(x, dtype=np.float64)))
+    magnitude = np.abs(imag)
+    hidden = finfo.eps * np.abs(np.asarray(f_x, dtype=np.float64)) * np.asarray(h, np.float64) / scale < finfo.tiny
+    return (magnitude < finfo.tiny) & ((magnitude > 0) | hidden)
 
 
 def retry_tolerance(accurate, step, dtype):

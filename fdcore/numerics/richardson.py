@@ -117,14 +117,38 @@ def level_estimates(plan, values, offsets, f0, noise, eps, confirm=None):
     w = plan.weights
     denominator = np.einsum("blj,j->bl", D**plan.d, w) / factorial(plan.d)  # ~ h_l^d
     if vector:
-        numerator = np.einsum("bljm,j->blm", F, w)
         denominator = denominator[:, :, None]
-    else:
-        numerator = F @ w
-    magnitude = np.einsum("blj...,j->bl...", np.abs(F), np.abs(w))
     eps = values_precision(values, eps, confirm)
-    error_per_value = roundoff_per_value(magnitude, eps, None if noise is None else np.abs(w).sum() * np.asarray(noise))
-    return numerator / denominator, error_per_value / np.abs(denominator)
+    noise_part = None if noise is None else np.abs(w).sum() * np.asarray(noise)
+    with np.errstate(over="ignore", invalid="ignore"):
+        estimates = _weighted_sum(F, w) / denominator
+        error_per_value = roundoff_per_value(_magnitude(F, w), eps, noise_part)
+    overflowed = ~(np.isfinite(estimates) & np.isfinite(error_per_value)) & np.isfinite(F).all(axis=2)
+    if overflowed.any():
+        # f's values near the largest float: their weighted sums overflow where the derivative
+        # and its round-off need not. The values scaled by a power of two near their largest
+        # magnitude (exactly, bar the underflow of negligible ones) give the same quotients.
+        exponent = np.frexp(np.abs(F).max(axis=2))[1]
+        F = np.ldexp(F, -np.expand_dims(exponent, 2))
+        with np.errstate(over="ignore", invalid="ignore"):
+            rescued = np.ldexp(_weighted_sum(F, w) / denominator, exponent)
+            rescued_error = np.ldexp(roundoff_per_value(_magnitude(F, w), eps), exponent)
+            if noise_part is not None:
+                rescued_error = rescued_error + noise_part
+        estimates = np.where(overflowed, rescued, estimates)
+        error_per_value = np.where(overflowed, rescued_error, error_per_value)
+    with np.errstate(divide="ignore", invalid="ignore"):  # offsets of 0 (a step too small for x): never chosen
+        return estimates, error_per_value / np.abs(denominator)
+
+
+def _weighted_sum(F, w):
+    """sum_j w_j F[b, l, j(, m)] -> (B, L(, m))."""
+    return np.einsum("bljm,j->blm", F, w) if F.ndim == 4 else F @ w
+
+
+def _magnitude(F, w):
+    """sum_j |w_j| |F[b, l, j(, m)]|, the size of the values a level estimate combines."""
+    return np.einsum("blj...,j->bl...", np.abs(F), np.abs(w))
 
 
 def richardson_weights(order, error_step, ratio, terms):

@@ -89,7 +89,8 @@ def smaller_steps(x, h_last, levels, ratio, first):
     factor = np.where(first, np.where(ax > 0, np.minimum(ax, 1.0 / window_ratio), 1.0 / window_ratio),
                       1.0 / window_ratio**2)
     h = on_grid(x, h_last * factor, levels, ratio)
-    return np.where((x + h != x) & (x - h != x), h, h_last)
+    with np.errstate(over="ignore"):  # x + h beyond the largest float does change x
+        return np.where((x + h != x) & (x - h != x), h, h_last)
 
 
 def on_grid(x, h, levels, ratio):
@@ -103,7 +104,8 @@ def on_grid(x, h, levels, ratio):
     exponent = np.log2(ratio)
     if exponent != int(exponent):
         return h.astype(x.dtype)
-    quantum = np.spacing(np.abs(x)).astype(np.float64) * ratio ** (levels - 1)
     with np.errstate(over="ignore"):  # x = 0: the quantum is subnormal, the grid irrelevant
+        quantum = np.spacing(np.abs(x)).astype(np.float64) * ratio ** (levels - 1)  # inf at the largest float
         units = h / quantum
-    return np.where(units < 2.0**52, np.maximum(np.round(units), 1.0) * quantum, h).astype(x.dtype)
+    on = (units < 2.0**52) & np.isfinite(quantum)
+    return np.where(on, np.maximum(np.round(units), 1.0) * quantum, h).astype(x.dtype)

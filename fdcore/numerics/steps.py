@@ -10,7 +10,8 @@ precision EPS (of the point's own dtype) whose derivatives are of order one on t
 
 and in general EPS^(1/(q + d)) for a d-th derivative of accuracy order q. Along a direction v
 (jvp, the gradient checker's probes) the step is t = EPS^q max(1, |x|_inf) / |v|_inf, and the
-complex step is EPS^2 max(1, |x_i|) (no cancellation, so it can be tiny).
+complex step is EPS^2 max(1, |x_i|) (no cancellation, so it can be tiny), EPS^(1/2) max(1, |x_i|)
+where that one's imaginary parts underflow.
 
 (Nocedal & Wright, Numerical Optimization, 2nd ed., sec. 8.1; Press et al., Numerical Recipes 5.7.)
 """
@@ -20,6 +21,7 @@ from functools import lru_cache
 import numpy as np
 
 from fdcore.numerics.arrays import scaled_steps
+from fdcore.numerics.stencils import stencil_offsets
 
 # Largest step, relative to max(1, |x_i|), whatever the order or rule (default, adaptive):
 # Richardson's coarsest level must stay local.
@@ -79,15 +81,20 @@ def _relative_step(dtype, d, order, central, levels, ratio):
     return min(eps ** (1.0 / (q + d)) * ratio ** (levels - 1), MAX_RELATIVE_STEP)
 
 
-def resolve_step(step, x, d, method, order=None, levels=1, ratio=2.0, typical=None):
+def resolve_step(step, x, d, method, order=None, levels=1, ratio=2.0, typical=None, within_bounds=False):
     """The step array for x: the default rule when ``step`` is None (on the scales ``typical``
     where given), else the user's step.
 
     A user step is a positive finite scalar or an array of shape (n,); it is taken as absolute
-    (the coarsest level's step when Richardson levels are used).
+    (the coarsest level's step when Richardson levels are used). Either must keep the stencil's
+    points finite (`require_finite_stencil`), unless ``within_bounds``: the caller keeps them
+    inside finite bounds itself.
     """
     if step is None:
-        return default_step(x, d, method, order, levels, ratio, typical)
+        h = default_step(x, d, method, order, levels, ratio, typical)
+        if not within_bounds:
+            require_finite_stencil(x, h, stencil_reach(d, order, method), None)
+        return h
     if typical is not None:
         raise ValueError("typical_x sets the default steps' scales: give step or typical_x, not both")
     if isinstance(step, str):
@@ -105,11 +112,47 @@ def resolve_step(step, x, d, method, order=None, levels=1, ratio=2.0, typical=No
     if not np.all(np.isfinite(h)) or not np.all(h > 0):
         raise ValueError("step must be positive and finite")
     finest = h / x.dtype.type(ratio ** (levels - 1))
-    unchanged = np.flatnonzero(((x + finest) == x) | ((x - finest) == x))
+    with np.errstate(over="ignore"):  # an overflowing step is require_finite_stencil's to name
+        unchanged = np.flatnonzero(((x + finest) == x) | ((x - finest) == x))
     if unchanged.size:
         shown = ", ".join(str(i) for i in unchanged[:10])
         raise ValueError(f"step is too small to change x at coordinates {shown}{' ...' if unchanged.size > 10 else ''}")
+    if not within_bounds:
+        require_finite_stencil(x, h, stencil_reach(d, order, method), step)
     return np.ascontiguousarray(h)
+
+
+def stencil_reach(d, order, method):
+    """(up, down): the farthest offsets of the d-th derivative's stencil above and below x, in
+    units of its (coarsest) step."""
+    offsets = stencil_offsets(d, accuracy_order(order, method), method)
+    return max(0, max(offsets)), max(0, -min(offsets))
+
+
+def require_finite_stencil(x, h, reach, step=None):
+    """ValueError unless the stencil points x_i + up h_i and x_i - down h_i (``reach``, see
+    `stencil_reach`) and their distance are finite in x's dtype: near the largest float a step
+    ~|x_i| overflows and f would be evaluated at inf; a step above half of it makes the span by
+    which the kernels divide inf (and the quotient 0). Names ``step`` when the user gave it, else x."""
+    up, down = x.dtype.type(reach[0]), x.dtype.type(reach[1])
+    with np.errstate(over="ignore", invalid="ignore"):
+        h_max = h.max()
+        if (np.isfinite(x.max() + up * h_max) and np.isfinite(x.min() - down * h_max)
+                and np.isfinite((up + down) * h_max)):
+            return  # the common case, without temporaries of x's size
+        # the points, and their distance, by which the kernels divide
+        overflows = ~np.isfinite((x + up * h) - (x - down * h))
+    if not overflows.any():
+        return
+    bad = np.flatnonzero(overflows)
+    where = ", ".join(str(i) for i in bad[:10]) + (" ..." if bad.size > 10 else "")
+    largest = f"the largest {x.dtype} number ({float(np.finfo(x.dtype).max):.4g})"
+    if step is not None:
+        raise ValueError(f"step is too large for x at coordinates {where}: the stencil's points x +- step, or "
+                         f"their distance, exceed {largest}")
+    raise ValueError(f"x is too close to {largest} at coordinates {where}: the default step, proportional to "
+                     f"|x_i|, puts a stencil point beyond it; pass a smaller step=, the one-sided method that "
+                     f"steps towards zero, or rescale x")
 
 
 def is_adaptive(step):
@@ -149,6 +192,14 @@ def contour_radius(step, x, n, nodes, levels=1, ratio=2.0):
     eps = float(np.finfo(x.dtype).eps)
     relative = min(eps ** (1.0 / (nodes * levels + n)) * ratio ** (levels - 1), MAX_RELATIVE_STEP)
     return relative * np.maximum(1.0, np.abs(x.astype(np.float64)))
+
+
+def complex_retry_step(w):
+    """The complex step where the default one's imaginary parts underflow: EPS^(1/2) max(1, |x_i|).
+    Its truncation, h^2 times the third derivative over 6, is still about EPS / 6 relative for f
+    varying on the scale max(1, |x_i|), while Im f(x + i h) ~ h f' is 2^78 times larger than at
+    EPS^2 (float64)."""
+    return np.sqrt(np.finfo(w.dtype).eps) * np.maximum(1.0, np.abs(w.astype(np.float64)))
 
 
 def complex_step(step, w):
