@@ -135,7 +135,8 @@ def compiled(kind, flavour):
 
 GOOD = {"scalar": f_scalar, "vector": f_vector, "gradient": grad_scalar, "elementwise": f_elementwise,
         "two": f_two}
-FDCORE_FIRST = {"method", "order", "step", "bounds", "workers", "num_threads", "out"}
+FDCORE_FIRST = {"method", "order", "step", "bounds", "workers", "num_threads", "out", "noise"}
+CHECKS = {"method", "workers", "num_threads", "rtol", "seed"}
 
 
 @dataclass
@@ -189,7 +190,7 @@ ALL = lambda x: np.array(True)  # noqa: E731
 def _derivative(k):
     return Entry(f"derivative-n{k}", lambda f, x, **o: fdcore.derivative(f, x, n=k, **o), "elementwise",
                  _deriv_exact(k), tol={1: 1e-8, 2: 1e-6, 3: 1e-5, 4: 1e-4}[k],
-                 options=frozenset({"method", "order", "step"}), any_shape=True, nan_mask=COORD1)
+                 options=frozenset({"method", "order", "step", "noise"}), any_shape=True, nan_mask=COORD1)
 
 
 def _dense(result):
@@ -220,7 +221,7 @@ ENTRIES = [
     *[_derivative(k) for k in (1, 2, 3, 4)],
     Entry("partials", lambda f, x, **o: fdcore.partials(f, x, B, **o), "two",
           lambda x: np.stack([np.cos(x) * B, np.sin(x)]), value=np.stack,
-          options=frozenset({"method", "order", "step"}), x_name=r"arrays\[0\]", any_shape=True,
+          options=frozenset({"method", "order", "step", "noise"}), x_name=r"arrays\[0\]", any_shape=True,
           nan_mask=lambda x: np.stack([COORD1(x), np.zeros(np.size(x), bool)])),
     Entry("hvp", lambda f, x, **o: fdcore.hvp(f, x, V, **o), "gradient", lambda x: hess_scalar(x) @ V,
           options=frozenset({"step"}), f_name=r"\b(grad|f)\b", compiled=True,
@@ -230,16 +231,16 @@ ENTRIES = [
     Entry("classify_critical_point", fdcore.classify_critical_point, "scalar", grad_scalar,
           value=lambda r: r.gradient, tol=1e-7, options=frozenset({"workers"}), compiled=True),
     Entry("check_grad", lambda f, x, **o: fdcore.check_grad(f, grad_scalar, x, **o), "scalar", lambda x: True,
-          value=_check_value, options=frozenset({"method", "workers", "num_threads"}), rename={"method": "mode"},
+          value=_check_value, options=frozenset(CHECKS), rename={"method": "mode"},
           compiled=True),
     Entry("check_jacobian", lambda f, x, **o: fdcore.check_jacobian(f, jac_vector, x, **o), "vector",
-          lambda x: True, value=_check_value, options=frozenset({"method", "workers", "num_threads"}),
+          lambda x: True, value=_check_value, options=frozenset(CHECKS),
           rename={"method": "mode"}, compiled=True),
     Entry("assert_grad_close", lambda f, x, **o: fdcore.testing.assert_grad_close(f, grad_scalar, x, **o),
-          "scalar", lambda x: True, value=_check_value, options=frozenset({"method", "workers", "num_threads"}),
+          "scalar", lambda x: True, value=_check_value, options=frozenset(CHECKS),
           rename={"method": "mode"}, compiled=True),
     Entry("assert_jacobian_close", lambda f, x, **o: fdcore.testing.assert_jacobian_close(f, jac_vector, x, **o),
-          "vector", lambda x: True, value=_check_value, options=frozenset({"method", "workers", "num_threads"}),
+          "vector", lambda x: True, value=_check_value, options=frozenset(CHECKS),
           rename={"method": "mode"}, compiled=True),
     Entry("scipy.approx_derivative", lambda f, x, **o: sc.approx_derivative(f, x, **o), "vector",
           lambda x: jac_vector(x), value=_dense, tol=1e-7,
@@ -275,6 +276,10 @@ FDCORE_CORE = {"gradient", "jacobian", "hessian", "jvp", "directional_derivative
                "assert_jacobian_close", "derivative-n1", "derivative-n2", "derivative-n3", "derivative-n4",
                "partials"}
 HESSIANS = {"hessian", "classify_critical_point", "nd.Hessian"}
+# The entry points whose default steps assume f computes in x's precision (they warn otherwise).
+DEFAULT_STEPS = {"gradient", "jacobian", "hessian", "jvp", "directional_derivative", "hvp", "linearize", "partials",
+                 "derivative-n1", "derivative-n2", "derivative-n3", "derivative-n4"}
+COMPAT = ("scipy.", "nd.")
 
 
 # --- expected outcomes -----------------------------------------------------------------------
@@ -304,6 +309,17 @@ class NonFinite:
     """No exception, every entry non-finite: SciPy's approx_derivative proceeds with a non-finite x0
     (its optimizers then report failure), so the drop-in does too; NumPy's own "invalid value"
     warnings from f and from the differences come as they come under SciPy."""
+
+
+@dataclass
+class LikeFloat32:
+    """The result, bit for bit, for the same point as a native float32 array; no warning."""
+
+
+@dataclass
+class Warned:
+    """A result and a RuntimeWarning whose message matches."""
+    match: str
 
 
 @dataclass
@@ -367,6 +383,9 @@ X_CASES = [
     x_case("noncontiguous", lambda: np.array([0.5, 9.0, -1.25, 9.0, 2.0, 9.0])[::2], lambda e: Correct()),
     x_case("readonly", lambda: _readonly(X0.copy()), lambda e: Correct()),
     x_case("list", lambda: [0.5, -1.25, 2.0], lambda e: Correct()),
+    x_case("big-endian-float32", lambda: X0.astype(">f4"), lambda e: LikeFloat32()),
+    x_case("masked", lambda: np.ma.masked_array(X0, mask=[False, True, False]),
+           lambda e: Raises(ValueError, e.x_name + r".* is a masked array with 1 masked entries")),
     x_case("too-large", _huge, lambda e: Raises(MemoryError, e.x_name + r".* needs [\d.e+]+ [TPEZY]iB")),
     # A dense Hessian of n = 10**6 needs 8e12 bytes: refused before anything is allocated.
     x_case("hessian-too-large", lambda: np.zeros(10**6), lambda e: Raises(MemoryError, r"needs 7.28 TiB"),
@@ -461,6 +480,33 @@ def _reentrant(kind):
     return f
 
 
+def _float32_valued(kind):
+    """f computing in float32 (np.float32 scalars, float32 arrays) whatever x's dtype."""
+    base = GOOD[kind]
+
+    def f(*a):
+        value = base(*a)
+        return np.float32(value) if np.ndim(value) == 0 else np.asarray(value).astype(np.float32)
+    return f
+
+
+def _read_only_valued(kind):
+    """f returning read-only arrays (as pandas' copy-on-write .values does)."""
+    base = GOOD[kind]
+
+    def f(*a):
+        value = np.array(base(*a), dtype=np.float64)
+        value.setflags(write=False)
+        return value
+    return f
+
+
+def _none_entry(kind):
+    """A vector f whose value holds None (was NaN, silently)."""
+    base = GOOD[kind]
+    return lambda p: [*np.asarray(base(p))[:-1], None]
+
+
 def f_case(name, make_f, expect, applies=lambda e: True):
     return Case(f"f-{name}", applies, lambda e: dict(f=make_f(e), x=X0.copy(), options={}), expect)
 
@@ -485,6 +531,14 @@ F_CASES = [
     f_case("shape-changes", _changing, lambda e: Raises(ValueError, r"shape")),
     f_case("writes-argument", lambda e: _writer(e.kind), lambda e: Raises(ValueError, r"read-only")),
     f_case("reentrant", lambda e: _reentrant(e.kind), lambda e: Correct()),
+    f_case("returns-float32", lambda e: _float32_valued(e.kind), lambda e: Warned(r"f returned float32 values"),
+           applies=lambda e: e.name in DEFAULT_STEPS),
+    f_case("returns-read-only", lambda e: _read_only_valued(e.kind), lambda e: Correct()),
+    f_case("returns-none-entry", lambda e: _none_entry(e.kind), lambda e: Raises(TypeError, e.f_name),
+           applies=lambda e: e.kind in ("vector", "gradient")),
+    Case("f-raises-out-untouched", lambda e: e.name in ("gradient", "jacobian", "hessian"),
+         lambda e: dict(f=_raising(GOOD[e.kind]), x=X0.copy(), options={"out": np.full(_result_shape(e), 7.0)},
+                        out=None), lambda e: Same()),
 ]
 
 C_CASES = [
@@ -496,6 +550,10 @@ C_CASES = [
          lambda e: Raises(RuntimeError, r"coordinate 1\b.*status 7|status 7.*coordinate 1\b")),
     Case("compiled-nan", lambda e: e.compiled,
          lambda e: dict(f=compiled(e.kind, "nan"), x=X0.copy(), options={}), _nan_expect),
+    # (numdifftools' drop-ins are not covered: they pass a compiled f to ctypes, which refuses it)
+    Case("compiled-where-python-only", lambda e: not e.compiled and not e.name.startswith("nd."),
+         lambda e: dict(f=_c_scalar_nan, x=X0.copy(), options={}),
+         lambda e: Raises(TypeError, rf"^{e.f_name} is a compiled callback")),
 ]
 
 
@@ -536,10 +594,17 @@ OPTION_CASES = [
     o_case("zero", "step", 0.0, _named(ValueError, "step")),
     o_case("negative", "step", -1e-6, _named(ValueError, "step")),
     o_case("wrong-shape", "step", np.full(N + 1, 1e-6), _named(ValueError, "step")),
+    o_case("bool", "step", True, _named(TypeError, "step"),
+           applies=lambda e: "step" in e.options and not e.name.startswith(COMPAT)),
     o_case("inverted", "bounds", (1.0, -1.0), lambda e: Raises(ValueError, r"bound")),
     o_case("x-outside", "bounds", (0.0, 5.0), lambda e: Raises(ValueError, r"bound")),
     o_case("wrong-shape", "bounds", (np.zeros(N - 1), 5.0), lambda e: Raises(ValueError, r"bounds")),
     o_case("not-a-pair", "bounds", 1.0, lambda e: Raises(TypeError, r"bounds")),
+    o_case("str", "bounds", ("a", "b"), lambda e: Raises(TypeError, r"bounds")),
+    o_case("numeric-str", "bounds", ("-5", None), lambda e: Raises(TypeError, r"bounds")),
+    o_case("wrong-length", "noise", np.full(5, 1e-10), _named(ValueError, "noise")),
+    o_case("str", "rtol", "x", _named(TypeError, "rtol")),
+    o_case("str", "seed", "x", _named(TypeError, "seed")),
     o_case("wrong-shape", "sparsity", lambda e: _bad_sparsity(e, "shape"), _named(ValueError, "sparsity")),
     *[o_case(f"entry-{kind}", "sparsity", (lambda kind: lambda e: _bad_sparsity(e, kind))(kind),
              _named(ValueError, "sparsity")) for kind in ("two", "negative", "half", "nan")],
@@ -668,6 +733,14 @@ def test_robustness(entry, case, expected):
     if excinfo is not None:
         raise excinfo
     value = np.asarray(entry.value(result), dtype=np.float64)
+    if isinstance(expected, Warned):
+        assert any(re.search(expected.match, message) for message in runtime_warnings), runtime_warnings
+        return
+    if isinstance(expected, LikeFloat32):
+        assert not runtime_warnings, runtime_warnings
+        reference = entry.value(entry.call(GOOD[entry.kind], x.astype(np.float32), **options))
+        np.testing.assert_array_equal(value, np.asarray(reference, dtype=np.float64))
+        return
     if isinstance(expected, NonFinite):
         assert all("invalid value" in message for message in runtime_warnings), runtime_warnings
         assert not np.any(np.isfinite(value)), value
