@@ -18,7 +18,9 @@ import numpy as np
 
 # The largest C int: n and m are ints in the callback signatures.
 MAX_C_INT = 2**31 - 1
-# The most threads a compiled kernel may be asked for (num_threads=).
+# The most threads a compiled kernel may be asked for (num_threads=; also caps OpenMP's default).
+# libgomp ends the process when it cannot create the threads ("Thread creation failed" at 40000
+# here; 10**6 segfaulted): 1024 is far above any core count and safe to create.
 MAX_THREADS = 1024
 
 SCALAR_SIGNATURE = "double (int, double *, void *)"
@@ -187,6 +189,11 @@ class Callback:
     ValueError when f wrote into x. A write that f undoes before returning is harmless and not
     seen.
 
+    ``num_threads`` (of gradient, jacobian, hessian, ...) is an int from 1 to 1024
+    (``MAX_THREADS``): OpenMP ends the process when it cannot create the threads asked for.
+    The default, OpenMP's (``OMP_NUM_THREADS`` or all cores), is capped likewise, and no kernel
+    starts more threads than it has units of work.
+
     Ctrl-C (or any Python signal handler that raises) stops a run within about 0.1 s plus two
     evaluations of f, on any number of threads: an evaluation in progress cannot be
     interrupted, so a single long evaluation delays it by its whole duration.
@@ -225,8 +232,8 @@ class Callback:
         # ExceptionsFromPythonBody.
         self.python_body = _has_python_body(function)
         if not self.address:  # a NULL function pointer would crash inside the kernel
-            raise ValueError(f"the compiled callback is a NULL pointer ({type(function).__name__}); fdcore accepts "
-                             f"{ACCEPTED}")
+            raise ValueError(f"f, the compiled callback, is a NULL pointer ({type(function).__name__}); fdcore "
+                             f"accepts {ACCEPTED}")
         self.user_data_address = _user_data_address(user_data) if user_data is not None else own_data
         if not 0 <= self.user_data_address < 2 ** (8 * ctypes.sizeof(ctypes.c_void_p)):
             raise ValueError(f"user_data as an int must be an address (0 <= user_data < 2**64), got {user_data!r}")

@@ -6,6 +6,7 @@ import numpy as np
 
 from fdcore._version import __version__
 from fdcore.evaluators import threads as _threads
+from fdcore.evaluators.callbacks import MAX_THREADS
 
 
 def config():
@@ -16,7 +17,8 @@ def config():
     dict
         In print order: "fdcore", "python", "numpy" (running versions), "numpy (build)",
         "compiler", "compile args", "link args", "cython directives" (as recorded by the build),
-        "openmp" (bool) and "threads" (int, the default thread count).
+        "openmp" (bool) and "threads" (int, the default thread count: OpenMP's, at most
+        MAX_THREADS).
     """
     try:
         from fdcore.evaluators import build_info as info
@@ -32,7 +34,7 @@ def config():
         "link args": " ".join(getattr(info, "LINK_ARGS", [])) or "(none)",
         "cython directives": getattr(info, "CYTHON_DIRECTIVES", "unknown"),
         "openmp": _threads.openmp_enabled(),
-        "threads": _threads.max_threads(),
+        "threads": min(_threads.max_threads(), MAX_THREADS),
     }
 
 
