@@ -17,7 +17,6 @@ from fdcore.derivatives.validation import (
 )
 from fdcore.evaluators.protocol import BatchOptions, make_evaluator
 from fdcore.evaluators.returns import FunctionValueError, note_precision
-from fdcore.numerics.arrays import all_finite
 from fdcore.numerics.options import real_number
 from fdcore.numerics.steps import unit_direction_step
 
@@ -71,10 +70,10 @@ def _along(f, x, v, step, args, kwargs, num_threads=None, vectorized=False, work
     v = as_float_array(v, "v").astype(x.dtype, copy=False)
     if v.shape != x.shape:
         raise ValueError(f"v must have the shape of x, {x.shape}; got {v.shape}")
-    vmax = float(np.max(np.abs(v)))
+    vmax, x_max = float(np.max(np.abs(v))), float(np.max(np.abs(x)))
     scale = 1.0
     if step is None:
-        unit_step = unit_direction_step(float(np.finfo(x.dtype).eps), float(np.max(np.abs(x))))
+        unit_step = unit_direction_step(float(np.finfo(x.dtype).eps), x_max)
         t = unit_step / vmax if vmax > 0 else 1.0
         if t > float(np.finfo(x.dtype).max):
             # v so small (subnormal) that the step along it overflows: differentiate along
@@ -88,21 +87,25 @@ def _along(f, x, v, step, args, kwargs, num_threads=None, vectorized=False, work
         t = real_number(step, "step", expected)
         if not (np.isfinite(t) and t > 0):
             raise ValueError(f"step must be a positive finite number, got {step!r}")
-    with np.errstate(over="ignore", invalid="ignore"):
-        x_hi = read_only_view(x + x.dtype.type(t) * v)
-        x_lo = read_only_view(x - x.dtype.type(t) * v)
-    if not (all_finite(x_hi) and all_finite(x_lo)):
+    reach = x_max + t * vmax / scale  # max |x| + t max |v| (v / max|v| where rescaled)
+    if reach > float(np.finfo(x.dtype).max):  # x +- t v would leave the floats
         largest = f"the largest {x.dtype} number"
         if step is not None:
             raise ValueError(f"step is too large: x +- step v exceeds {largest} (step = {t:.3g})")
         raise ValueError(f"x is too close to {largest}: x +- t v with the default step t = {t:.3g} exceeds it; "
                          "pass a smaller step= or rescale x")
+    x_hi = read_only_view(x + x.dtype.type(t) * v)
+    x_lo = read_only_view(x - x.dtype.type(t) * v)
     f_hi, f_lo = (_real_value(value, name) for value in evaluator.raw_values([x_hi, x_lo]))  # one batch if batched
     if np.shape(f_hi) != np.shape(f_lo):
         raise FunctionValueError(f"{name} returned shapes {np.shape(f_hi)} and {np.shape(f_lo)} at two points")
-    with np.errstate(over="ignore", invalid="ignore"):
-        # halves first: the difference of finite values near the largest float overflows
-        result = (0.5 * f_hi - 0.5 * f_lo) / t * scale
+    # halves first: f_hi - f_lo may overflow near the largest float (and an overflowing derivative
+    # is reported below, not by NumPy: Python floats turn inf silently)
+    if np.ndim(f_hi) == 0:
+        result = (0.5 * float(f_hi) - 0.5 * float(f_lo)) / t * scale
+    else:
+        with np.errstate(over="ignore", invalid="ignore"):
+            result = (0.5 * f_hi - 0.5 * f_lo) / t * scale
     if vmax == 0:
         result = result * 0.0  # the derivative along the zero vector
     values_finite = np.isfinite(f_hi) & np.isfinite(f_lo)

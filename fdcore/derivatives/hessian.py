@@ -276,9 +276,12 @@ def hessian_levels(evaluator, opts, step, out, typical=None):
             H[level] = target
         # Round-off of a stencil entry: HESSIAN_VALUES_PER_ENTRY values of size |f0| (+ noise) over
         # h_i h_j, and the rounding of the values' own change H h^2 (all there is where f(x) = 0,
-        # at a zero-residual minimum: relative EPS |H_ij|).
-        roundoff = (HESSIAN_VALUES_PER_ENTRY * per_value / (np.outer(h_coarse, h_coarse)[None] * scales[:, None, None] ** 2)
-                    + roundoff_per_value(np.abs(H), eps))
+        # at a zero-residual minimum: relative EPS |H_ij|). Steps at a tiny |x_i| (the retry's
+        # scale |x_i| ~ 1e-200) make h_i h_j underflow to 0: an infinite round-off, never chosen.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            roundoff = (HESSIAN_VALUES_PER_ENTRY * per_value
+                        / (np.outer(h_coarse, h_coarse)[None] * scales[:, None, None] ** 2)
+                        + roundoff_per_value(np.abs(H), eps))
         return extrapolate(H.reshape(levels, -1).T, roundoff.reshape(levels, -1).T, tableau, select, full=True)
 
     value, error, level, rounding, claimed, _ = levels_at(h, per_value)

@@ -5,7 +5,6 @@ evaluation, so that an f returning the wrong kind of value gets an error that sa
 """
 
 import contextvars
-from contextlib import contextmanager
 
 import numpy as np
 
@@ -38,16 +37,20 @@ class PrecisionWatch:
 _WATCH = contextvars.ContextVar("fdcore_value_precision", default=None)
 
 
-@contextmanager
-def watch_precision():
-    """Collect, in a `PrecisionWatch`, the precision of f's values validated in this context (the
-    serial kernels, a ``map`` or thread workers; not values checked in worker processes)."""
-    watch = PrecisionWatch()
-    token = _WATCH.set(watch)
-    try:
-        yield watch
-    finally:
-        _WATCH.reset(token)
+class watch_precision:
+    """Context manager: collect, in a `PrecisionWatch`, the precision of f's values validated in
+    this context (the serial kernels, a ``map`` or thread workers; not values checked in worker
+    processes). A class, not a generator: it wraps every call of the entry points."""
+
+    __slots__ = ("token",)
+
+    def __enter__(self):
+        watch = PrecisionWatch()
+        self.token = _WATCH.set(watch)
+        return watch
+
+    def __exit__(self, *exc_info):
+        _WATCH.reset(self.token)
 
 
 def note_precision(value):

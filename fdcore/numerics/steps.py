@@ -93,7 +93,12 @@ def resolve_step(step, x, d, method, order=None, levels=1, ratio=2.0, typical=No
     if step is None:
         h = default_step(x, d, method, order, levels, ratio, typical)
         if not within_bounds:
-            require_finite_stencil(x, h, stencil_reach(d, order, method), None)
+            up, down = reach = stencil_reach(d, order, method)
+            # h_i = relative * max(scale_i, |x_i|), so |x_i| <= h_max / relative: where even that
+            # leaves room (every x below ~1e300), the points need no check of their own
+            relative = _relative_step(x.dtype, d, accuracy_order(order, method), method == "central", levels, ratio)
+            if (2.0 / relative + up + down) * float(h.max()) > _LARGEST[x.dtype]:
+                require_finite_stencil(x, h, reach, None)
         return h
     if typical is not None:
         raise ValueError("typical_x sets the default steps' scales: give step or typical_x, not both")
@@ -122,6 +127,10 @@ def resolve_step(step, x, d, method, order=None, levels=1, ratio=2.0, typical=No
     return np.ascontiguousarray(h)
 
 
+_LARGEST = {np.dtype(t): float(np.finfo(t).max) for t in (np.float32, np.float64)}
+
+
+@lru_cache(maxsize=128)
 def stencil_reach(d, order, method):
     """(up, down): the farthest offsets of the d-th derivative's stencil above and below x, in
     units of its (coarsest) step."""
@@ -134,19 +143,19 @@ def require_finite_stencil(x, h, reach, step=None):
     `stencil_reach`) and their distance are finite in x's dtype: near the largest float a step
     ~|x_i| overflows and f would be evaluated at inf; a step above half of it makes the span by
     which the kernels divide inf (and the quotient 0). Names ``step`` when the user gave it, else x."""
-    up, down = x.dtype.type(reach[0]), x.dtype.type(reach[1])
+    up, down = reach
+    h_max = float(h.max())
+    # the common case, in Python floats (inf, not an exception, on overflow): no temporaries
+    if max(float(x.max()) + up * h_max, down * h_max - float(x.min()), (up + down) * h_max) <= _LARGEST[x.dtype]:
+        return
     with np.errstate(over="ignore", invalid="ignore"):
-        h_max = h.max()
-        if (np.isfinite(x.max() + up * h_max) and np.isfinite(x.min() - down * h_max)
-                and np.isfinite((up + down) * h_max)):
-            return  # the common case, without temporaries of x's size
         # the points, and their distance, by which the kernels divide
-        overflows = ~np.isfinite((x + up * h) - (x - down * h))
+        overflows = ~np.isfinite((x + x.dtype.type(up) * h) - (x - x.dtype.type(down) * h))
     if not overflows.any():
         return
     bad = np.flatnonzero(overflows)
     where = ", ".join(str(i) for i in bad[:10]) + (" ..." if bad.size > 10 else "")
-    largest = f"the largest {x.dtype} number ({float(np.finfo(x.dtype).max):.4g})"
+    largest = f"the largest {x.dtype} number ({_LARGEST[x.dtype]:.4g})"
     if step is not None:
         raise ValueError(f"step is too large for x at coordinates {where}: the stencil's points x +- step, or "
                          f"their distance, exceed {largest}")
