@@ -74,6 +74,8 @@ def test_finite_values_near_the_largest_float_give_the_derivative(options, no_wa
 def test_jacobian_and_jvp_of_values_near_the_largest_float(method, no_warnings):
     f = lambda p: 1e298 * (p - 1.6e15)  # noqa: E731
     np.testing.assert_allclose(fdcore.jacobian(f, [1.6e15, 1.6e15], method=method), 1e298 * np.eye(2), rtol=1e-12)
+    sparse = fdcore.jacobian(f, [1.6e15, 1.6e15], method=method, sparsity=np.eye(2))
+    np.testing.assert_allclose(sparse.toarray(), 1e298 * np.eye(2), rtol=1e-12)
     assert fdcore.jvp(f, [1.6e15], [1.0])[0] == pytest.approx(1e298, rel=1e-10)
 
 
@@ -94,6 +96,13 @@ def test_a_derivative_beyond_the_largest_float_is_not_blamed_on_f():
     assert not any("f returned NaN or inf" in str(w.message) for w in caught)
     with pytest.warns(RuntimeWarning, match=r"the derivative along v exceeds the largest float"):
         assert np.isnan(fdcore.jvp(f, [1.0], [1.0]))
+    # a sparse Jacobian tells the two causes apart, column by column
+    g = lambda p: np.array([np.log(p[0]), f(p[1:])])  # noqa: E731
+    with np.errstate(divide="ignore", invalid="ignore"):
+        with pytest.warns(RuntimeWarning, match=r"f returned NaN or inf at stencil points of coordinates 0; the "
+                                                r"derivative exceeds the largest float64 number at coordinates 1 "):
+            J = fdcore.jacobian(g, [1e-6, 1.0], sparsity=np.eye(2))
+    assert np.all(np.isnan(J.diagonal()))
 
 
 def test_nan_of_f_is_still_named_as_f_returning_nan():

@@ -75,7 +75,9 @@ def color_columns(pattern, tries=8):
 
 
 def sparse_jacobian(evaluator, h, pattern, method, vector=True):
-    """Jacobian (csr, m x n) with one two-point difference per colour group.
+    """Jacobian (csr, m x n) with one two-point difference per colour group, the evaluations, the
+    groups, and (where J has non-finite entries, else None) whether f's values were finite for
+    each of J's stored entries (`flag_nonfinite`'s finite_values).
 
     Evaluations: 2 per group (central) or 1 per group + 1 (one-sided).
     """
@@ -87,7 +89,7 @@ def sparse_jacobian(evaluator, h, pattern, method, vector=True):
     call = evaluator.vector if vector else (lambda p: np.atleast_1d(evaluator.scalar(p)))
     f0 = call(x.copy()) if 0 in (plus, minus) else None
     nfev = 1 if f0 is not None else 0
-    rows, cols, vals = [], [], []
+    rows, cols, vals, finite = [], [], [], []
     csc = pattern
     for group in groups:
         point_hi, point_lo = x.copy(), x.copy()
@@ -105,15 +107,26 @@ def sparse_jacobian(evaluator, h, pattern, method, vector=True):
         rows.append(r)
         cols.append(np.repeat(group, counts))
         quotients = np.empty((r.size, 1))
-        two_point_quotients(f_hi[r].reshape(-1, 1), f_lo[r].reshape(-1, 1),
-                            np.repeat(point_hi[group].astype(np.float64), counts),
-                            np.repeat(point_lo[group].astype(np.float64), counts), quotients)
-        vals.append(quotients[:, 0])
+        x_hi = np.repeat(point_hi[group].astype(np.float64), counts)
+        x_lo = np.repeat(point_lo[group].astype(np.float64), counts)
+        two_point_quotients(f_hi[r].reshape(-1, 1), f_lo[r].reshape(-1, 1), x_hi, x_lo, quotients)
+        quotient, finite_values = quotients[:, 0], np.isfinite(f_hi[r]) & np.isfinite(f_lo[r])
+        redo = finite_values & ~np.isfinite(quotient)
+        if redo.any():
+            # finite values near the largest float: f_hi - f_lo overflows; the same quotient of
+            # halves (exact scalings) does not
+            with np.errstate(over="ignore", invalid="ignore"):
+                quotient[redo] = ((0.5 * f_hi[r][redo] - 0.5 * f_lo[r][redo])
+                                  / (0.5 * x_hi[redo] - 0.5 * x_lo[redo]))
+        vals.append(quotient)
+        finite.append(finite_values)
     m = pattern.shape[0]
-    J = sp.csr_array((np.concatenate(vals) if vals else np.empty(0),
-                      (np.concatenate(rows) if rows else np.empty(0, int), np.concatenate(cols) if cols else np.empty(0, int))),
-                     shape=(m, x.shape[0]))
-    return J, nfev, len(groups)
+    where = (np.concatenate(rows) if rows else np.empty(0, int), np.concatenate(cols) if cols else np.empty(0, int))
+    J = sp.csr_array((np.concatenate(vals) if vals else np.empty(0), where), shape=(m, x.shape[0]))
+    finite_values = None
+    if not np.all(np.isfinite(J.data)):  # the same coordinates: the same order of stored entries
+        finite_values = sp.csr_array((np.concatenate(finite).astype(np.float64), where), shape=J.shape).data > 0.5
+    return J, nfev, len(groups), finite_values
 
 
 def sparse_hessian_from_f(evaluator, h, pattern):
@@ -163,12 +176,13 @@ def sparse_first_derivative(evaluator, opts, step, sparsity, out, full_output, b
     check_pattern_values(sparsity)
     m = shape[0]  # the pattern says m: no evaluation of f(x) just to learn it
     h = resolve_step(step, evaluator.x, 1, opts.method)
-    J, _, _ = sparse_jacobian(evaluator, h, as_pattern(sparsity, (m, evaluator.x.shape[0])), opts.method)
-    return flag_nonfinite_sparse(J, "Jacobian")
+    J, _, _, finite_values = sparse_jacobian(evaluator, h, as_pattern(sparsity, (m, evaluator.x.shape[0])),
+                                             opts.method)
+    return flag_nonfinite_sparse(J, "Jacobian", finite_values)
 
 
-def flag_nonfinite_sparse(matrix, what):
+def flag_nonfinite_sparse(matrix, what, finite_values=None):
     """A sparse result's non-finite stored entries become NaN, with the warning the dense results
-    give, naming the columns (coordinates) they lie in."""
-    flag_nonfinite(matrix.data, what, index_of=lambda bad: np.unique(matrix.indices[bad]))
+    give, naming the columns (coordinates) they lie in (``finite_values``: see flag_nonfinite)."""
+    flag_nonfinite(matrix.data, what, index_of=lambda bad: np.unique(matrix.indices[bad]), finite_values=finite_values)
     return matrix
