@@ -298,3 +298,17 @@ def test_compat_scipy_refuses_masked_entries_naming_x0():
     x = np.ma.masked_array([1.0, 2.0], mask=[False, True])
     with pytest.raises(ValueError, match=r"`x0` is a masked array with 1 masked entries"):
         sc.approx_derivative(lambda p: p @ p, x)
+
+
+def test_central_difference_leaving_the_domain_without_levels_is_nan_not_one_sided():
+    # log at 1e-6: the central step 6e-6 leaves the domain. Without Richardson levels a one-sided
+    # difference at that step is 4.3e5 for 1e6 with a round-off-only error estimate (6e-7): the
+    # entry is NaN and warned, as on the fast path; with levels the tableau checks a one-sided retry.
+    f = lambda p: np.log(p[0])  # noqa: E731
+    for full_output in (False, True):
+        with pytest.warns(RuntimeWarning, match="NaN or inf"), np.errstate(invalid="ignore"):
+            r = fdcore.gradient(f, [1e-6], full_output=full_output)
+        assert np.isnan(r.value[0] if full_output else r[0])
+    with np.errstate(invalid="ignore"):
+        r = fdcore.gradient(f, [1e-6], richardson=True, full_output=True)
+    assert abs(r.value[0] - 1e6) <= r.error[0] < 1e-2

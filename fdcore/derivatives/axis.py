@@ -130,9 +130,13 @@ def axis_derivative(evaluator, d, order, method, levels, ratio, h, noise, vector
         better_all = better if better.ndim == 1 else better.all(axis=1)
         step[mask] = np.where(better_all, _finest_step(attempt_h, retry, attempt_plan, lv), step[mask])
 
-    if method == "central":
+    if method == "central" and levels > 1:
         # A central stencil that met NaN/inf (left the domain of f, e.g. log near 0): retry those
-        # coordinates with forward and backward plans and keep the better finite estimate.
+        # coordinates with forward and backward plans and keep the better finite estimate. Only
+        # with Richardson levels, whose tableau estimates the one-sided truncation: a single
+        # one-sided difference at the central step (log at 1e-6: 4.3e5 for 1e6) would carry a
+        # round-off-only error estimate; without levels the entry is NaN and warned, as on the
+        # two-point fast path.
         failed = ~np.isfinite(scale_search.worst(error))
         if failed.any():
             if not vector and not np.isfinite(f0):
