@@ -37,7 +37,12 @@ from fdcore.compat.numdifftools_steps import (
 )
 from fdcore.derivatives.docs import document
 from fdcore.derivatives.hessian import accurate_hessian_diagonal
-from fdcore.derivatives.validation import as_float_array, flag_nonfinite, read_only_view
+from fdcore.derivatives.validation import (
+    as_float_array,
+    flag_nonfinite,
+    read_only_view,
+    refuse_compiled,
+)
 from fdcore.numerics.contour import contour_nodes
 from fdcore.numerics.options import MAX_DERIVATIVE_ORDER, MAX_LEVELS, real_number
 from fdcore.numerics.richardson import richardson_weights
@@ -137,8 +142,10 @@ class _Estimator:
     """Common constructor: fun, step (absolute base step or None), method, order, n, full_output."""
 
     _methods = _METHODS
+    _function_name = "fun"  # numdifftools' name of the function argument
 
     def __init__(self, fun=None, step=None, method="central", order=2, n=1, full_output=False, **options):
+        refuse_compiled(fun, f"numdifftools.{type(self).__name__}", self._function_name)
         if method not in self._methods:
             raise ValueError(f"method must be one of {', '.join(map(repr, self._methods))} in fdcore's "
                              f"numdifftools interface; got {method!r}")
@@ -540,6 +547,8 @@ class Hessian(_Estimator):
     """Hessian (n, n) of a scalar function f(x), x of shape (n,); exactly symmetric. A
     vector-valued f (shape (m,)) gives the (m, n, n) stack of its outputs' Hessians."""
 
+    _function_name = "f"
+
     _methods = _HESSIAN_METHODS
 
     def __init__(self, f=None, step=None, method="central", order=None, full_output=False, **options):
@@ -590,6 +599,7 @@ class Hessdiag(_Estimator):
     """
 
     _methods = _HESSIAN_METHODS
+    _function_name = "f"
 
     def __init__(self, f=None, step=None, method="central", order=2, full_output=False, **options):
         super().__init__(f, step, method, order, 2, full_output, **options)
@@ -633,6 +643,7 @@ def directionaldiff(f, x0, vec, **options):
     NumPy float or EstimateResult
         The directional derivative (an `EstimateResult` with ``full_output=True``).
     """
+    refuse_compiled(f, "numdifftools.directionaldiff")
     x0 = as_float_array(x0, "x0", ndim=None)
     u = as_float_array(vec, "vec", ndim=None)
     if u.shape != x0.shape:
