@@ -65,7 +65,9 @@ PARAMETERS = {
     Evaluate the stencil points in parallel: an int is a process pool that fdcore creates and
     reuses (f must be picklable), or pass any concurrent.futures.Executor, a dask Client, or
     ``map(function, iterable)``. Results are identical to the serial ones; an exception of f
-    reaches the caller with a note naming the point.""",
+    reaches the caller with a note naming the point, and f's values are checked as on the
+    serial path. fdcore's pool is rebuilt after a worker dies, is killed on Ctrl-C, ends with
+    its parent process, and inside a worker (f calling fdcore) an int evaluates serially.""",
     "max_batch_bytes": """max_batch_bytes : int, optional
     Memory budget of one batch of points (vectorized / workers).""",
     "progress": """progress : bool, optional
