@@ -269,6 +269,7 @@ def test_default_thread_count_is_capped():
         """
     )
     env = dict(os.environ, OMP_NUM_THREADS="100000")
-    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, env=env)
+    # -P: not the working directory first on sys.path (the repository root's uncompiled fdcore)
+    run = subprocess.run([sys.executable, "-P", "-c", script], capture_output=True, text=True, timeout=60, env=env)
     expected = str(MAX_THREADS) if openmp_enabled() else "1"
     assert run.returncode == 0 and run.stdout.split() == ["True", expected], run.stdout + run.stderr

@@ -41,7 +41,7 @@ class Child:
         environment = dict(os.environ, **(env or {}))
         paths = [_TESTS_DIR, _PACKAGE_PARENT] + [p for p in environment.get("PYTHONPATH", "").split(os.pathsep) if p]
         environment["PYTHONPATH"] = os.pathsep.join(paths)
-        self.process = subprocess.Popen([sys.executable, "-c", _PRELUDE + textwrap.dedent(script)],
+        self.process = subprocess.Popen([sys.executable, "-P", "-c", _PRELUDE + textwrap.dedent(script)],
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                         env=environment, start_new_session=True)
         self.lines, self.stdout, self.stderr = queue.Queue(), [], []
