@@ -119,6 +119,30 @@ def test_f_cannot_write_into_its_argument(call):
 
 
 @ALL
+def test_f_cannot_make_its_argument_writeable(call):
+    # a read-only view of a writeable array could be switched back (flags.writeable = True) and
+    # written through, corrupting the stencil: f's array comes through a read-only buffer
+    x = np.array([0.5, -1.25, 3.0])
+    before = x.copy()
+
+    def unlock(p):
+        p.flags.writeable = True
+        p[0] = 42.0
+
+    def writer(p):
+        unlock(p)
+        return 1.0
+
+    def vwriter(p):
+        unlock(p)
+        return np.ones(2)
+
+    with pytest.raises(ValueError, match="WRITEABLE"):
+        CALLS[call](writer, vwriter, x)
+    np.testing.assert_array_equal(x, before)
+
+
+@ALL
 def test_f_receives_read_only_arrays(call):
     seen = []
 

@@ -105,7 +105,12 @@ def require_memory(nbytes, what):
 
 
 def read_only_view(w):
-    """A view of the work array that f cannot write through."""
+    """A view of the work array that f cannot write through, nor make writeable: its memory
+    comes through a read-only buffer, so ``view.flags.writeable = True`` raises ValueError (a
+    plain read-only view of a writeable array can be switched back, and an f that did so and
+    wrote would corrupt the stencil). A non-contiguous w gets a plain read-only view."""
+    if w.flags.c_contiguous:
+        return np.frombuffer(memoryview(w).toreadonly(), dtype=w.dtype).reshape(w.shape)
     view = w.view()
     view.flags.writeable = False
     return view
