@@ -32,5 +32,5 @@ def test_readme_has_exactly_two_setup_commands():
     commands = [b.strip() for b in _blocks("bash")]
     assert commands == [
         'pip install -e ".[bench]" && python -m fdcore bench --quick',
-        'pip install ".[test]" && pytest',
+        'pip install ".[test]" && pytest -n auto',
     ]
