@@ -55,8 +55,8 @@ PARAMETERS = {
     order) instead of the array.""",
     "num_threads": """num_threads : int, optional
     For compiled objectives (see `Callback`): threads of the nogil kernels, 1 to 1024. Default:
-    OpenMP's (``OMP_NUM_THREADS`` or all cores, capped at 1024); small problems run serially. Results are identical
-    for every thread count. Ignored for Python callables.""",
+    OpenMP's (``OMP_NUM_THREADS`` or all cores, capped at 1024); small problems run serially.
+    Results are identical for every thread count. Ignored for Python callables.""",
     "vectorized": """vectorized : bool, optional
     f takes an (n, k) array whose columns are k points and returns (k,) (or (m, k) for
     vector f). fdcore assembles the stencil points in batches of at most
