@@ -70,6 +70,17 @@ def test_finite_values_near_the_largest_float_give_the_derivative(options, no_wa
     assert value[0] == pytest.approx(1e298, rel=1e-12)
 
 
+def test_the_kernels_difference_values_near_the_largest_float_in_one_pass(no_warnings):
+    # The two-point quotient itself falls back to halves where f(x + h) - f(x - h) overflows: the
+    # 2n evaluations of a central gradient, no second pass, for a Python and a compiled f.
+    f = Counted(lambda p: 1e298 * (p[0] - 1.6e15) + 1e298 * (p[1] - 1.6e15))
+    np.testing.assert_allclose(fdcore.gradient(f, [1.6e15, 1.6e15]), [1e298, 1e298], rtol=1e-12)
+    assert f.calls == 4
+    prototype = ctypes.CFUNCTYPE(ctypes.c_double, ctypes.c_int, ctypes.POINTER(ctypes.c_double), ctypes.c_void_p)
+    compiled = prototype(lambda n, x, data: 1e298 * (x[0] - 1.6e15) + 1e298 * (x[1] - 1.6e15))
+    np.testing.assert_allclose(fdcore.gradient(compiled, [1.6e15, 1.6e15], num_threads=1), [1e298, 1e298], rtol=1e-12)
+
+
 @pytest.mark.parametrize("method", ["central", "forward"])
 def test_jacobian_and_jvp_of_values_near_the_largest_float(method, no_warnings):
     f = lambda p: 1e298 * (p - 1.6e15)  # noqa: E731
@@ -77,6 +88,29 @@ def test_jacobian_and_jvp_of_values_near_the_largest_float(method, no_warnings):
     sparse = fdcore.jacobian(f, [1.6e15, 1.6e15], method=method, sparsity=np.eye(2))
     np.testing.assert_allclose(sparse.toarray(), 1e298 * np.eye(2), rtol=1e-12)
     assert fdcore.jvp(f, [1.6e15], [1.0])[0] == pytest.approx(1e298, rel=1e-10)
+
+
+def _hessian_across_the_float_range(c, s):
+    """f = 0.95e308 (2 u^2 - 1) + 1e306 u v, u = (x_0 - c) / s, v = (x_1 - c) / s: at x = (c, c)
+    and steps s, f(x) = -9.5e307 and f(x +- s e_0) = +9.5e307, whose differences overflow."""
+    return lambda p: 0.95e308 * (2 * ((p[0] - c) / s) ** 2 - 1) + 1e306 * ((p[0] - c) / s) * ((p[1] - c) / s)
+
+
+@pytest.mark.parametrize("options", [{}, dict(method="forward"), dict(sparsity=np.ones((2, 2))), dict(compiled=True)],
+                         ids=["central", "forward", "sparse", "compiled"])
+def test_hessian_of_values_across_the_float_range(options, no_warnings):
+    # Was: H_00 NaN with "f returned NaN or inf" (f(x + h) - f(x) = 1.9e308 overflowed in the
+    # kernels' second differences); the stencils now fall back to values scaled by 1/8.
+    c = 1.6e15
+    s = fdcore.hessian(lambda p: p @ p, [c, c], full_output=True).step[0]  # the default step there
+    f = _hessian_across_the_float_range(c, s)
+    if options.pop("compiled", False):
+        prototype = ctypes.CFUNCTYPE(ctypes.c_double, ctypes.c_int, ctypes.POINTER(ctypes.c_double), ctypes.c_void_p)
+        f = prototype(lambda n, x, data, f=f: f([x[0], x[1]]))
+    H = fdcore.hessian(f, [c, c], **options)
+    H = H.toarray() if hasattr(H, "toarray") else H
+    exact = np.array([[4 * (0.95e308 / s**2), 1e306 / s**2], [1e306 / s**2, 0.0]])
+    np.testing.assert_allclose(H, exact, rtol=1e-10, atol=1e-10 * exact[0, 1])  # round-off: EPS 1e308 / 1e306
 
 
 def test_one_sided_sums_of_values_near_the_largest_float(no_warnings):
@@ -144,6 +178,23 @@ def test_complex_step_jacobian_and_derivative_do_not_underflow(no_warnings):
     np.testing.assert_allclose(J, [[2e-295, 0.0], [0.0, 1.0]], rtol=1e-12)
     d = fdcore.derivative(lambda t: 1e-295 * t**2, [1.0, 2.0], method="complex")
     np.testing.assert_allclose(d, [2e-295, 4e-295], rtol=1e-12)
+
+
+def test_complex_step_hessian_inner_gradients_do_not_underflow(no_warnings):
+    # Was: [[0, 0], [0, 0]]: the inner complex-step gradients had no underflow retry.
+    f = Counted(lambda p: 1e-295 * (p[0] ** 2 * p[1] + p[1] ** 3))
+    r = fdcore.hessian(f, [1.0, 2.0], method="complex", full_output=True)
+    exact = 1e-295 * np.array([[4.0, 2.0], [2.0, 12.0]])
+    np.testing.assert_allclose(r.value, exact, rtol=1e-8)
+    assert np.all(np.abs(r.value - exact) <= r.error)
+    assert r.nfev == f.calls == 2 * 2 * 2 + 1 + 2 * 2 * 2  # the 2 n gradients' retries: n more each
+
+
+def test_complex_step_hessian_whose_inner_gradients_stay_subnormal_warns_once():
+    with pytest.warns(RuntimeWarning, match=r"subnormal at the inner gradients' coordinates 0, 1 ") as caught:
+        fdcore.hessian(lambda p: 1e-316 * (p[0] ** 2 + p[1] ** 2), [1.0, 2.0], method="complex")
+    assert sum("subnormal" in str(w.message) for w in caught) == 1
+    assert caught[0].filename == __file__
 
 
 def test_complex_step_zero_derivatives_cost_nothing_more_where_f_resolves_them(no_warnings):

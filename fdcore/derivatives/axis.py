@@ -53,34 +53,25 @@ def run_plan(evaluator, plan, h, coords, f0, noise, m, probe, select=True):
     return tuple(np.concatenate(p, axis=0) for p in zip(*parts))
 
 
-def two_point_again(evaluator, h, method, result, f0):
-    """The entries of a two-point gradient (n,) or Jacobian (m, n) that the kernel left non-finite,
-    computed again from f's values by level_estimates, whose sums do not overflow where f's values
-    are finite; the kernels' (f_plus - f_minus) / (x_plus - x_minus) does near the largest float
-    (1e298 (x - 1.6e15) at x = 1.6e15: f = +-9.7e307). Costs the stencil's evaluations again for
-    those coordinates only. ``f0``: f(x) for one-sided stencils. Updates result in place and
-    returns the mask (result's shape) of the entries whose values of f were all finite."""
+def values_finite_at(evaluator, h, method, result, f0):
+    """Where a two-point gradient (n,) or Jacobian (m, n) came out non-finite, whether f's values
+    at those stencil points were all finite: then the derivative itself exceeds the largest float
+    (the kernels' two_point_quotient does not overflow on finite values), not f. Costs the
+    stencil's evaluations again, for those coordinates only (the path of a NaN result). ``f0``:
+    f(x) for one-sided stencils. Returns the mask, result's shape (`flag_nonfinite`'s
+    finite_values)."""
     vector = result.ndim == 2
     bad = ~np.isfinite(result)
     finite_values = np.zeros(result.shape, dtype=bool)
     coords = np.flatnonzero(bad.any(axis=0) if vector else bad).astype(np.intp)
-    if not coords.size:
-        return finite_values
     plan = axis_plan(1, 2 if method == "central" else 1, method)
     values = np.empty((coords.size, len(plan.nodes)) + ((result.shape[0],) if vector else ()))
     offsets = np.empty((coords.size, len(plan.nodes)))
     (evaluator.axis_values_vector if vector else evaluator.axis_values)(h, plan.nodes, coords, values, offsets)
-    estimates, _ = level_estimates(plan, values, offsets, f0, None, np.finfo(evaluator.x.dtype).eps)
     finite = np.isfinite(values).all(axis=1)
     if plan.needs_centre:
         finite &= np.isfinite(f0)
-    if vector:
-        estimates, finite = estimates[:, 0].T, finite.T
-        result[:, coords] = np.where(bad[:, coords], estimates, result[:, coords])
-        finite_values[:, coords] = finite
-    else:
-        result[coords] = estimates[:, 0]
-        finite_values[coords] = finite
+    finite_values[..., coords] = finite.T if vector else finite
     return finite_values
 
 

@@ -66,6 +66,17 @@ def complex_step_derivative(evaluator, h, vector):
         value = np.empty(n)
         evaluator.complex_gradient(h, value)
 
+    value, h, nfev, still = retry_underflow(value, h, f_x, x, imaginary_parts(evaluator, vector, value.shape[0]))
+    warn_still_subnormal(still, x)
+    return AxisOutcome(value, complex_step_error(value, h, x.dtype), h, n + 1 + nfev)
+
+
+def imaginary_parts(evaluator, vector, m):
+    """``evaluate(coords, steps)`` -> (Im f(x + i steps_k e_k) for k in coords, evaluations): the
+    imaginary parts (coordinates on the last axis; (m, len(coords)) for a vector f) at the
+    evaluator's x, one point each (`retry_underflow`'s evaluate)."""
+    x = evaluator.x
+
     def evaluate(coords, steps):
         points = []
         for i, step in zip(coords, steps):
@@ -74,26 +85,25 @@ def complex_step_derivative(evaluator, h, vector):
             points.append(point)
         values = evaluator.raw_values(points)
         if vector:
-            columns = [imag_vector_from_result(v, value.shape[0], i) for v, i in zip(values, coords)]
+            columns = [imag_vector_from_result(v, m, i) for v, i in zip(values, coords)]
             return np.stack(columns, axis=1), len(coords)
         return np.array([imag_from_result(v, i) for v, i in zip(values, coords)]), len(coords)
 
-    value, h, nfev = retry_underflow(value, h, f_x, x, evaluate)
-    return AxisOutcome(value, complex_step_error(value, h, x.dtype), h, n + 1 + nfev)
+    return evaluate
 
 
 def retry_underflow(value, h, f_x, x, evaluate):
     """Complex-step derivatives ``value`` = Im f(x + i h) / h (coordinates on the last axis), with
     the entries whose imaginary parts may have underflowed (fdcore.numerics.errors.
     complex_step_underflow: 1e-295 x^2 at x = 1 has Im f = 1e-326 -> 0 at the default step)
-    computed again at fdcore.numerics.steps.complex_retry_step, and a RuntimeWarning where the
-    imaginary parts are still subnormal there (precision lost). ``evaluate(coords, steps)`` ->
-    (the imaginary parts at those coordinates and steps, evaluations). Returns (value, h per
-    coordinate, evaluations), updated copies."""
+    computed again at fdcore.numerics.steps.complex_retry_step. ``evaluate``: see
+    `imaginary_parts`. Returns (value, h per coordinate, evaluations, the coordinates whose
+    imaginary parts are still subnormal at the larger step: precision lost, see
+    `warn_still_subnormal`); value and h are updated copies."""
     lost = complex_step_underflow(value * h, h, f_x, x, x.dtype)
     coords = np.flatnonzero(lost.any(axis=0) if lost.ndim == 2 else lost)
     if not coords.size:
-        return value, h, 0
+        return value, h, 0, coords
     steps = complex_retry_step(x)[coords]
     again, nfev = evaluate(coords, steps)
     value, h = value.copy(), np.array(h, dtype=np.float64)
@@ -101,13 +111,19 @@ def retry_underflow(value, h, f_x, x, evaluate):
     h[coords] = steps
     magnitude = np.abs(again)
     subnormal = lost[..., coords] & (magnitude > 0) & (magnitude < np.finfo(x.dtype).tiny)
-    if subnormal.any():
-        still = coords[subnormal.any(axis=0) if subnormal.ndim == 2 else subnormal]
-        warnings.warn(f"method='complex': Im f(x + ih) is subnormal at coordinates {format_indices(still)} even at "
-                      f"the larger step EPS^(1/2) max(1, |x_i|): those derivatives are below "
-                      f"~{float(np.finfo(x.dtype).tiny / steps.max()):.2g} and lose precision to underflow",
-                      RuntimeWarning, stacklevel=user_stacklevel())
-    return value, h, nfev
+    return value, h, nfev, coords[subnormal.any(axis=0) if subnormal.ndim == 2 else subnormal]
+
+
+def warn_still_subnormal(coords, x, where=""):
+    """The RuntimeWarning for `retry_underflow`'s coordinates whose imaginary parts stayed
+    subnormal (``where``: what the derivatives are of, e.g. "the inner gradients' ")."""
+    if not len(coords):
+        return
+    steps = complex_retry_step(x)[coords]
+    warnings.warn(f"method='complex': Im f(x + ih) is subnormal at {where}coordinates {format_indices(coords)} even "
+                  f"at the larger step EPS^(1/2) max(1, |x_i|): those derivatives are below "
+                  f"~{float(np.finfo(x.dtype).tiny / steps.max()):.2g} and lose precision to underflow",
+                  RuntimeWarning, stacklevel=user_stacklevel())
 
 
 def complex_hessian(evaluator, step, levels=1, ratio=2.0):
@@ -122,13 +138,20 @@ def complex_hessian(evaluator, step, levels=1, ratio=2.0):
     asymmetry |J - J^T|.
     """
     require_complex_input(evaluator)
-    check_real_at_x(evaluator)
+    f_x = check_real_at_x(evaluator)
     n = evaluator.x.shape[0]
     inner = complex_step(None, evaluator.x)
+    retried, still = [0], set()
 
     def complex_gradient(point):
+        """The complex-step gradient at point, with `retry_underflow` (f(x) stands for f's
+        magnitude at the nearby point)."""
+        at_point = make_evaluator(evaluator.f, point, evaluator.args, evaluator.kwargs)
         g = np.empty(n)
-        make_evaluator(evaluator.f, point, evaluator.args, evaluator.kwargs).complex_gradient(inner, g)
+        at_point.complex_gradient(inner, g)
+        g, _, nfev, subnormal = retry_underflow(g, inner, f_x, at_point.x, imaginary_parts(at_point, False, None))
+        retried[0] += nfev
+        still.update(subnormal.tolist())
         return g
 
     h = resolve_step(step, evaluator.x, 1, "central", levels=levels, ratio=ratio)
@@ -145,4 +168,5 @@ def complex_hessian(evaluator, step, levels=1, ratio=2.0):
     error = error + np.take_along_axis(asymmetry, level[:, None], axis=1)[:, 0]
     used = h.astype(np.float64) * ratio ** -level.reshape(n, n).max(axis=1).astype(np.float64)
     H = H.reshape(n, n)
-    return AxisOutcome(0.5 * (H + H.T), error.reshape(n, n), used, 2 * n * n * levels + 1)
+    warn_still_subnormal(np.array(sorted(still), dtype=np.intp), evaluator.x, "the inner gradients' ")
+    return AxisOutcome(0.5 * (H + H.T), error.reshape(n, n), used, 2 * n * n * levels + 1 + retried[0])

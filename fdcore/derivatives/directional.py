@@ -15,6 +15,7 @@ from fdcore.derivatives.validation import (
     user_stacklevel,
     watched,
 )
+from fdcore.evaluators.combine import two_point_quotients
 from fdcore.evaluators.protocol import BatchOptions, make_evaluator
 from fdcore.evaluators.returns import FunctionValueError, note_precision
 from fdcore.numerics.options import real_number
@@ -99,17 +100,17 @@ def _along(f, x, v, step, args, kwargs, num_threads=None, vectorized=False, work
     f_hi, f_lo = (_real_value(value, name) for value in evaluator.raw_values([x_hi, x_lo]))  # one batch if batched
     if np.shape(f_hi) != np.shape(f_lo):
         raise FunctionValueError(f"{name} returned shapes {np.shape(f_hi)} and {np.shape(f_lo)} at two points")
-    # halves first: f_hi - f_lo may overflow near the largest float (and an overflowing derivative
-    # is reported below, not by NumPy: Python floats turn inf silently)
-    if np.ndim(f_hi) == 0:
-        result = (0.5 * float(f_hi) - 0.5 * float(f_lo)) / t * scale
-    else:
-        with np.errstate(over="ignore", invalid="ignore"):
-            result = (0.5 * f_hi - 0.5 * f_lo) / t * scale
+    # the kernels' two-point quotient (f_hi - f_lo) / (t - (-t)), which does not overflow on finite
+    # values near the largest float; an overflowing derivative is reported below
+    scalar = np.ndim(f_hi) == 0
+    result = np.empty((1, np.size(f_hi)))
+    two_point_quotients(np.asarray(f_hi, np.float64).reshape(1, -1), np.asarray(f_lo, np.float64).reshape(1, -1),
+                        np.array([t]), np.array([-t]), result)
+    result = result[0, 0] * scale if scalar else result[0] * scale
     if vmax == 0:
         result = result * 0.0  # the derivative along the zero vector
     values_finite = np.isfinite(f_hi) & np.isfinite(f_lo)
-    if np.ndim(result) == 0:
+    if scalar:
         result = float(result)
         if not np.isfinite(result):
             _warn_nonfinite_along(name, t, "the directional derivative is NaN", bool(values_finite))

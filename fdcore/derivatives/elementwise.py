@@ -9,6 +9,7 @@ import numpy as np
 from fdcore.derivatives.complex_step import (
     require_real_on_the_real_axis,
     retry_underflow,
+    warn_still_subnormal,
 )
 from fdcore.derivatives.docs import document
 from fdcore.derivatives.result import FDResult
@@ -154,7 +155,8 @@ def derivative(f, x, *, n=1, method="central", order=None, step=None, richardson
                 retry[points] = steps
                 return call(flat + 1j * retry.astype(flat.dtype), "complex").imag[points], 1
 
-            value, used, spent = retry_underflow(values.imag / h, h, centre.real, flat, again)
+            value, used, spent, still = retry_underflow(values.imag / h, h, centre.real, flat, again)
+            warn_still_subnormal(still, flat)
             error, nfev = _complex_error(value, used, flat.dtype), 2 + spent
         else:
             value, error, nfev, used = _contour_derivative(call, flat, d, h, centre.real, complex_dtype, opts,

@@ -6,7 +6,7 @@ import numpy as np
 from fdcore.derivatives.axis import (
     adaptive_axis_derivative,
     axis_derivative,
-    two_point_again,
+    values_finite_at,
 )
 from fdcore.derivatives.bounds import bounded_first_derivative
 from fdcore.derivatives.complex_step import complex_step_derivative
@@ -107,7 +107,7 @@ def gradient(f, x, *, method="central", order=None, step=None, typical_x=None, r
         plus, minus = TWO_POINT_NODES[method]
         f0 = evaluator.scalar() if method != "central" else np.nan
         evaluator.two_point_gradient(h, plus, minus, f0, target)
-        finite_values = two_point_again(evaluator, h, method, target, f0) if not all_finite(target) else None
+        finite_values = None if all_finite(target) else values_finite_at(evaluator, h, method, target, f0)
         if out is not target:
             out[...] = target
         return flag_nonfinite(out, "gradient", finite_values=finite_values)
@@ -174,7 +174,7 @@ def jacobian(f, x, *, method="central", order=None, step=None, typical_x=None, r
         if out is not None:  # m is known here only for one-sided stencils
             check_out(out, (None if f0 is None else f0.shape[0], n), evaluator.x.dtype)
         jac = evaluator.two_point_jacobian(h, plus, minus, f0, None)  # out receives only a complete result
-        finite_values = None if all_finite(jac.ravel(order="K")) else two_point_again(evaluator, h, method, jac, f0)
+        finite_values = None if all_finite(jac.ravel(order="K")) else values_finite_at(evaluator, h, method, jac, f0)
         if out is not None:
             check_out(out, jac.shape, evaluator.x.dtype)[...] = jac
             jac = out

@@ -111,13 +111,6 @@ def sparse_jacobian(evaluator, h, pattern, method, vector=True):
         x_lo = np.repeat(point_lo[group].astype(np.float64), counts)
         two_point_quotients(f_hi[r].reshape(-1, 1), f_lo[r].reshape(-1, 1), x_hi, x_lo, quotients)
         quotient, finite_values = quotients[:, 0], np.isfinite(f_hi[r]) & np.isfinite(f_lo[r])
-        redo = finite_values & ~np.isfinite(quotient)
-        if redo.any():
-            # finite values near the largest float: f_hi - f_lo overflows; the same quotient of
-            # halves (exact scalings) does not
-            with np.errstate(over="ignore", invalid="ignore"):
-                quotient[redo] = ((0.5 * f_hi[r][redo] - 0.5 * f_lo[r][redo])
-                                  / (0.5 * x_hi[redo] - 0.5 * x_lo[redo]))
         vals.append(quotient)
         finite.append(finite_values)
     m = pattern.shape[0]
