@@ -24,6 +24,11 @@ def quadratic(x):
     return float(x @ x)
 
 
+def analytic_quadratic(x):
+    """sum x^2 for real or complex x (the complex step)."""
+    return x @ x
+
+
 def _faulty_point(x):
     return x[1] > X0[1]
 
@@ -93,6 +98,24 @@ def sleeps_forever(x):
     _announce()
     while True:
         time.sleep(3600)
+
+
+def sleeps_forever_at_faulty_points(x):
+    """`sleeps_forever` at the faulty points, sum x^2 elsewhere (f(x) returns: SciPy's f0)."""
+    if _faulty_point(x):
+        sleeps_forever(x)
+    return quadratic(x)
+
+
+def raises_late_while_another_point_sleeps(x):
+    """ValueError at x + h e_1 after 1 s, by when x + h e_2 (a later point, so the caller sees the
+    error first) is in `sleeps_forever` on the other worker; sum x^2 elsewhere."""
+    if x[1] > X0[1]:
+        time.sleep(1.0)
+        raise ValueError("the point x + h e_1")
+    if x[2] > X0[2]:
+        sleeps_forever(x)
+    return quadratic(x)
 
 
 def holds_the_gil_forever(x):

@@ -217,6 +217,52 @@ def test_ctrl_c_with_stuck_workers_exits(child, f, to):
     seconds_until_ended(workers, sent)
 
 
+def test_normal_exit_with_a_worker_still_inside_f_ends(child):
+    # The caller got f's error while another worker stays inside f: the interpreter's exit used to
+    # wait for that worker forever (concurrent.futures joins its workers).
+    c = child("""
+        try:
+            fdcore.gradient(ff.raises_late_while_another_point_sleeps, ff.X0, workers=2)
+        except ValueError as exc:
+            print("raised", exc, flush=True)
+    """)
+    workers = worker_pids_in_f(c, count=1)
+    assert c.line("raised") == "the point x + h e_1"
+    sent = time.monotonic()
+    assert c.wait(LIMIT) == 0, c.report()
+    seconds_until_ended(workers, sent)
+
+
+# --- compat.scipy's workers=int: SciPy's own points on fdcore's pool, with the same handling ------
+
+def test_compat_scipy_pool_is_rebuilt_and_killed_on_ctrl_c(child):
+    # Was: a ProcessPoolExecutor per call, whose shutdown waited for a stuck worker forever.
+    c = child("""
+        from fdcore.compat import scipy as sc
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        pattern = np.ones((1, 3))
+        expected = sc.approx_derivative(ff.quadratic, ff.X0)
+        try:
+            sc.approx_derivative(ff.exits_the_process, ff.X0, sparsity=pattern, workers=2)
+        except BrokenProcessPool as exc:
+            assert "the pool was discarded" in str(exc), exc
+        for method in ("3-point", "cs"):
+            J = sc.approx_derivative(ff.analytic_quadratic, ff.X0, sparsity=pattern, workers=2, method=method)
+            assert np.allclose(J.toarray()[0], expected, rtol=1e-9), (method, J)
+        assert np.allclose(sc.approx_derivative(ff.analytic_quadratic, ff.X0, method="cs", workers=2), expected,
+                           rtol=1e-12)
+        print("ok", flush=True)
+        sc.approx_derivative(ff.sleeps_forever_at_faulty_points, ff.X0, sparsity=pattern, workers=2)
+    """)
+    c.line("ok")
+    workers = worker_pids_in_f(c, count=1)  # one point of the 6 is faulty
+    sent = time.monotonic()
+    c.process.send_signal(signal.SIGINT)
+    returncode = c.wait(LIMIT)
+    assert returncode != 0 and "KeyboardInterrupt" in "".join(c.stderr), c.report()
+    seconds_until_ended(workers, sent)
+
+
 # --- 4. workers end with their parent ------------------------------------------------------------
 
 @pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL-gil-held", "SIGKILL-pool-built-by-a-thread"])

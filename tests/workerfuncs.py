@@ -56,6 +56,15 @@ def broyden_jacobian(x):
     return J
 
 
+def float32_sine(x):
+    """sin(x_0) computed in float32: its values are np.float32 at a float64 x."""
+    return np.float32(np.sin(x[0]))
+
+
+def float32_sines(x):
+    return np.sin(x).astype(np.float32)
+
+
 def with_arguments(x, a, scale=1.0):
     """scale * sum(a * x^2): exercises args= and kwargs= through the workers."""
     return float(scale * np.sum(a * x**2))

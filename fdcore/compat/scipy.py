@@ -24,10 +24,12 @@ array([[ 1.,  0.],
 array([2., 4.])
 """
 
+import os
+
 import numpy as np
 
 from fdcore.derivatives.complex_step import require_complex_input
-from fdcore.derivatives.objective import bind_objective
+from fdcore.derivatives.objective import bind_objective, own_pool_map
 from fdcore.derivatives.validation import (
     as_float_array,
     read_only_view,
@@ -278,16 +280,14 @@ def approx_derivative(fun, x0, method="3-point", rel_step=None, abs_step=None, f
     else:
         dense = False
     if sparsity is not None:
-        with _point_map(workers) as mapper:
-            J, spent = _sparse(fun_wrapped, x0, f0, h, one_sided, sparsity, method, mapper)
+        J, spent = _sparse(fun_wrapped, x0, f0, h, one_sided, sparsity, method, _point_map(workers))
         nfev += spent
         if dense:
             J = J.toarray()
             J = np.ravel(J) if m == 1 else J
         return (J, {"nfev": nfev}) if full_output else J
     if method == "cs" and workers is not None:
-        with _point_map(workers) as mapper:
-            J, spent = _complex_step_mapped(fun_wrapped, x0, h, mapper)
+        J, spent = _complex_step_mapped(fun_wrapped, x0, h, _point_map(workers))
     else:
         if scalar_fun and not kwargs and not args:
             f = fun  # a scalar function goes to the kernels as it is: no wrapper per evaluation
@@ -354,39 +354,28 @@ def _three_point_mixed(objective, h, f0, one_sided, m):
     return J
 
 
-class _point_map:
-    """``with _point_map(workers) as mapper``: map(fun, points) in order, for SciPy's workers (None:
-    the builtin map; an int: a process pool for this call, as SciPy's MapWrapper makes; an Executor:
-    its map; a dask Client; any map-like callable)."""
-
-    def __init__(self, workers):
-        self.workers, self.pool = workers, None
-
-    def __enter__(self):
-        workers = self.workers
-        if workers is None:
-            return map
-        if isinstance(workers, bool):
-            raise TypeError("workers must be an int, an Executor, a dask Client or a map-like callable, not a bool")
-        if isinstance(workers, (int, np.integer)):
-            from concurrent.futures import ProcessPoolExecutor
-
-            if workers < 1 and workers != -1:
-                raise ValueError(f"workers must be >= 1 or -1 (every core), got {workers}")
-            self.pool = ProcessPoolExecutor(max_workers=None if workers == -1 else int(workers))
-            return self.pool.map
-        if hasattr(workers, "map") and type(workers).__name__ == "Client":  # dask.distributed
-            return lambda fn, items: workers.gather(workers.map(fn, list(items), pure=False))
-        if hasattr(workers, "submit") and hasattr(workers, "map"):  # a concurrent.futures.Executor
-            return workers.map
-        if callable(workers):
-            return workers
-        raise TypeError(f"workers must be an int, an Executor, a dask Client or a map-like callable; "
-                        f"got {type(workers).__name__}")
-
-    def __exit__(self, *exc):
-        if self.pool is not None:
-            self.pool.shutdown()
+def _point_map(workers):
+    """map(fun, points) in order, for SciPy's workers: None, the builtin map; an int, fdcore's own
+    process pool of that size (-1: every core; SciPy makes a pool per call, fdcore's is rebuilt
+    after a worker's death and ends with its parent); an Executor, its map; a dask Client; any
+    map-like callable."""
+    if workers is None:
+        return map
+    if isinstance(workers, bool):
+        raise TypeError("workers must be an int, an Executor, a dask Client or a map-like callable, not a bool")
+    if isinstance(workers, (int, np.integer)):
+        if workers < 1 and workers != -1:
+            raise ValueError(f"workers must be >= 1 or -1 (every core), got {workers}")
+        size = (os.cpu_count() or 1) if workers == -1 else int(workers)
+        return lambda fn, points: own_pool_map(fn, points, size)
+    if hasattr(workers, "map") and type(workers).__name__ == "Client":  # dask.distributed
+        return lambda fn, items: workers.gather(workers.map(fn, list(items), pure=False))
+    if hasattr(workers, "submit") and hasattr(workers, "map"):  # a concurrent.futures.Executor
+        return workers.map
+    if callable(workers):
+        return workers
+    raise TypeError(f"workers must be an int, an Executor, a dask Client or a map-like callable; "
+                    f"got {type(workers).__name__}")
 
 
 def _complex_step_mapped(fun, x0, h, mapper):

@@ -8,6 +8,7 @@ This is the applications' door to the evaluators; they never import fdcore.evalu
 from fdcore.evaluators.batched import DEFAULT_MAX_BATCH_BYTES
 from fdcore.evaluators.protocol import BatchOptions, Evaluator, make_evaluator
 from fdcore.evaluators.returns import FunctionValueError
+from fdcore.evaluators.workers import own_pool_map
 
 
 def bind_objective(f, x, args=(), kwargs=None, num_threads=None, vectorized=False, workers=None) -> Evaluator:
@@ -15,4 +16,4 @@ def bind_objective(f, x, args=(), kwargs=None, num_threads=None, vectorized=Fals
     return make_evaluator(f, x, args, kwargs, num_threads, BatchOptions(vectorized, workers))
 
 
-__all__ = ["DEFAULT_MAX_BATCH_BYTES", "Evaluator", "FunctionValueError", "bind_objective"]
+__all__ = ["DEFAULT_MAX_BATCH_BYTES", "Evaluator", "FunctionValueError", "bind_objective", "own_pool_map"]

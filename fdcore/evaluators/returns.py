@@ -39,8 +39,8 @@ _WATCH = contextvars.ContextVar("fdcore_value_precision", default=None)
 
 class watch_precision:
     """Context manager: collect, in a `PrecisionWatch`, the precision of f's values validated in
-    this context (the serial kernels, a ``map`` or thread workers; not values checked in worker
-    processes). A class, not a generator: it wraps every call of the entry points."""
+    this context (the serial kernels; the workers= batches report what their workers saw, see
+    fdcore.evaluators.workers). A class, not a generator: it wraps every call of the entry points."""
 
     __slots__ = ("token",)
 
@@ -56,7 +56,12 @@ class watch_precision:
 def note_precision(value):
     """Record in the current `PrecisionWatch` a value of f computed in a floating dtype narrower than
     float64 (np.float32 scalars, float32 arrays): float64 steps and error bounds do not fit it."""
-    dtype = getattr(value, "dtype", None)
+    note_dtype(getattr(value, "dtype", None))
+
+
+def note_dtype(dtype):
+    """`note_precision` of a value of this dtype (None: not a NumPy value), e.g. the narrowest one a
+    worker saw."""
     if dtype is not None and dtype.kind == "f" and dtype.itemsize < 8:
         watch = _WATCH.get()
         if watch is not None and (watch.dtype is None or dtype.itemsize < watch.dtype.itemsize):

@@ -43,7 +43,12 @@ from concurrent.futures.process import BrokenProcessPool
 import numpy as np
 
 from fdcore.evaluators.points import read_only_view
-from fdcore.evaluators.returns import scalar_from_result, vector_from_result
+from fdcore.evaluators.returns import (
+    note_dtype,
+    scalar_from_result,
+    vector_from_result,
+    watch_precision,
+)
 
 _PARENT_POLL_SECONDS = 0.2
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
@@ -165,16 +170,19 @@ def _sendable(exc, f):
 
 
 def _evaluate_columns(task):
-    """Worker side: f at each column of ``points``. Returns ("ok", values) or ("error", column, exc)."""
+    """Worker side: f at each column of ``points``. Returns ("ok", values, the narrowest floating
+    dtype of f's values if narrower than float64, else None) or ("error", column, exc). The
+    worker's own precision watch: a process or thread does not share the caller's."""
     f, args, kwargs, points, kind, crosses_processes = task
     convert = _CONVERTERS[kind]
     values = []
-    for column in range(points.shape[1]):
-        try:
-            values.append(convert(f(read_only_view(points[:, column]), *args, **kwargs)))
-        except Exception as exc:  # noqa: BLE001 - handed back to the caller, which re-raises it
-            return "error", column, _sendable(exc, f) if crosses_processes else exc
-    return "ok", values
+    with watch_precision() as watch:
+        for column in range(points.shape[1]):
+            try:
+                values.append(convert(f(read_only_view(points[:, column]), *args, **kwargs)))
+            except Exception as exc:  # noqa: BLE001 - handed back to the caller, which re-raises it
+                return "error", column, _sendable(exc, f) if crosses_processes else exc
+    return "ok", values, watch.dtype
 
 
 # --- the pools fdcore owns ----------------------------------------------------------------------
@@ -316,13 +324,19 @@ class PointwiseBatches:
         tasks = [(self.f, self.args, self.kwargs, np.asfortranarray(points[:, a:b]), kind, self.crosses_processes)
                  for a, b in bounds]
         pool = None if self.own_pool_size is None else _own_pool(self.own_pool_size)
-        values, failure = [], None
+        values, failure, futures = [], None, []
         try:
-            for (a, b), result in zip(bounds, (self.map if pool is None else pool.map)(_evaluate_columns, tasks)):
+            if pool is None:
+                results = self.map(_evaluate_columns, tasks)
+            else:
+                futures = [pool.submit(_evaluate_columns, task) for task in tasks]
+                results = (future.result() for future in futures)
+            for (a, b), result in zip(bounds, results):
                 if result[0] == "error":
                     failure = (a + result[1], result[2])
                     break
                 values += result[1]
+                note_dtype(result[2])
                 if report is not None:
                     report(b, k)
         except BrokenProcessPool as exc:
@@ -339,10 +353,21 @@ class PointwiseBatches:
                 _discard(pool, kill=True)
             raise
         if failure is not None:
+            running = [future for future in futures if not future.cancel() and not future.done()]
+            if running:
+                # workers still inside f for this failed call, perhaps forever: a later call (or
+                # the interpreter's exit, which joins them) would wait for them
+                _discard(pool, kill=True)
             column, exc = failure
             exc.fdcore_column = column
             raise exc
         return np.array(values, dtype=np.float64) if kind == "scalar" else values
+
+
+def own_pool_map(fn, points, size):
+    """[fn(p) for p in points] (as ``np.array(value)``) on fdcore's pool of ``size`` workers, with
+    `PointwiseBatches`' handling of faults: for a map-like API over SciPy's own points."""
+    return PointwiseBatches(fn, (), None, size)(np.stack([np.asarray(p) for p in points], axis=1), "raw")
 
 
 def batch_caller(f, args, kwargs, workers):
