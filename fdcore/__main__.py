@@ -13,28 +13,47 @@ the performance goals of the project's issues, each MET / NOT MET / not run for 
 
 import argparse
 import importlib
+import re
 import sys
 import traceback
 
+import numpy as np
+
 CHECK_EXIT_CODES = """exit codes: 0 the check passed, 1 it failed, 2 bad usage (options, files, or what the
 functions return), 3 the objective or its gradient raised (its traceback is printed)"""
-
-import numpy as np
+BENCH_EXIT_CODES = """exit codes: 0 the benchmark ran (goals NOT MET are results, not failures), 2 bad usage
+(options, or --plot without matplotlib)"""
+CONFIG_EXIT_CODES = "exit codes: 0"
+# check_grad's arguments as the check command's options and operands (its errors name the former)
+_CHECK_OPTIONS = {"f": "MODULE:FUNC", "grad": "MODULE:GRAD", "x": "--x0/--n (the point x)", "k": "--k",
+                  "mode": "--mode", "seed": "--seed"}
 
 
 def _parser():
-    parser = argparse.ArgumentParser(prog="python -m fdcore", description="fdcore command line")
+    parser = argparse.ArgumentParser(prog="python -m fdcore",
+                                     description="fdcore command line: benchmarks, gradient checks, the build "
+                                                 "configuration. Each command's --help gives its exit codes.")
     commands = parser.add_subparsers(dest="command", required=True)
     from fdcore.bench.runner import SUITES
 
-    bench = commands.add_parser("bench", help="compare fdcore with its peers; check the performance goals")
+    bench = commands.add_parser(
+        "bench", help="compare fdcore with its peers; check the performance goals",
+        description="Time fdcore and the installed peers (SciPy, numdifftools, statsmodels, jacobi, fdm, optimagic, "
+                    "JAX, numba, dask) on the built-in problems, side by side in this run: median time, evaluations "
+                    "of f and error against the analytic answer per method, then each performance goal of the "
+                    "project as MET / NOT MET / not run. Peers that are not installed are listed with the command "
+                    "that installs them.",
+        epilog=BENCH_EXIT_CODES)
     bench.add_argument("--quick", action="store_true", help="small sizes, short timings (under a minute)")
     bench.add_argument("--suite", action="append", choices=SUITES,
                        help="run only this suite (repeatable; default: all)")
     bench.add_argument("--json", metavar="FILE", help="also write the rows, missing peers and goals as JSON")
     bench.add_argument("--markdown", metavar="FILE", help="also write the tables and the goals as Markdown")
     bench.add_argument("--plot", metavar="FILE.png", help="also draw time against n and error against step (matplotlib)")
-    commands.add_parser("config", help="print the build configuration")
+    commands.add_parser("config", help="print the build configuration",
+                        description="Print fdcore's version and build: compiler flags, OpenMP, the default thread count "
+                                    "(the same as fdcore.show_config()).",
+                        epilog=CONFIG_EXIT_CODES)
 
     from fdcore.checking.checks import MODES
 
@@ -110,9 +129,17 @@ def _check(parser, args):
         print("python -m fdcore check: the objective or its gradient raised (above)", file=sys.stderr)
         return 3
     except (TypeError, ValueError) as exc:
-        parser.error(str(exc))
+        parser.error(_as_cli_message(str(exc)))
     print(result)
     return 0 if result.passed else 1
+
+
+def _as_cli_message(message):
+    """check_grad's error, with the argument it starts by named as the command line's option."""
+    name = re.match(r"(\w+) ", message)
+    if name is None or name.group(1) not in _CHECK_OPTIONS:
+        return message
+    return _CHECK_OPTIONS[name.group(1)] + message[len(name.group(1)):]
 
 
 def main(argv=None):

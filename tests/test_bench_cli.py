@@ -181,6 +181,15 @@ def test_missing_peers_are_listed_not_run(monkeypatch):
             "jax.grad, jit (exact derivative: cost reference)"} <= set(missing)
     assert not any(label in r.method for r in rows for label in ("numdifftools", "statsmodels", "jax"))
     assert "not installed (skipped): " in format_table(rows, missing)
+    # each missing peer with the command that provides it: the bench extra has neither JAX nor dask
+    assert format_table(rows, missing).endswith("(pip install jax; pip install '.[bench]')")
+
+
+def test_install_hints_name_what_really_provides_each_peer():
+    from fdcore.bench.report import install_hint
+
+    assert install_hint(["dask.distributed (workers suite)"]) == "pip install 'dask[distributed]'"
+    assert install_hint(["numba njit loop", "numdifftools Gradient"]) == "pip install numba; pip install '.[bench]'"
 
 
 def test_workers_suite_lists_dask_when_it_is_missing(monkeypatch):

@@ -133,11 +133,11 @@ def test_dotted_attribute(workdir):
     (["cli_model:loss", "cli_model:grad", "--n", "5", "--x0", "x0.npy"], "not allowed with"),
     (["cli_model:loss", "cli_model:grad", "--x0", "missing.npy"], "cannot read --x0"),
     (["cli_model:loss", "cli_model:grad", "--x0", "junk.npy"], "cannot read --x0"),
-    (["cli_model:loss", "cli_model:grad", "--x0", "x2d.npy"], "1-D"),
-    (["cli_model:loss", "cli_model:short_grad", "--n", "5"], "grad must return an array of shape (5,)"),
+    (["cli_model:loss", "cli_model:grad", "--x0", "x2d.npy"], "--x0/--n (the point x) must be a 1-D array"),
+    (["cli_model:loss", "cli_model:short_grad", "--n", "5"], "MODULE:GRAD must return an array of shape (5,)"),
     (["cli_model:loss", "cli_model:complex_grad", "--n", "5"], "real numbers"),
     (["cli_model:nan_loss", "cli_model:grad", "--n", "5"], "not finite"),
-    (["cli_model:loss", "cli_model:not_callable", "--n", "5"], "grad must be callable"),
+    (["cli_model:loss", "cli_model:not_callable", "--n", "5"], "MODULE:GRAD must be callable"),
     (["cli_model:loss", "cli_model:grad", "--n", "0"], "--n must be positive"),
     (["cli_model:loss", "cli_model:grad", "--n", "5", "--k", "0"], "k must be a positive int"),
     (["cli_model:loss", "cli_model:grad", "--n", "5", "--mode", "bogus"], "invalid choice"),
@@ -174,3 +174,14 @@ def test_option_errors_exit_2_naming_the_option(workdir, args, message):
 def test_check_help_lists_the_exit_codes(workdir):
     r = run(workdir, "--help")
     assert r.returncode == 0 and "exit codes: 0 the check passed, 1 it failed, 2 bad usage" in r.stdout
+
+
+@pytest.mark.parametrize("command, codes", [
+    ("bench", "exit codes: 0 the benchmark ran"), ("config", "exit codes: 0"), ("check", "exit codes: 0 the check"),
+])
+def test_every_command_help_says_what_it_does_and_its_exit_codes(workdir, command, codes):
+    r = subprocess.run([sys.executable, "-P", "-m", "fdcore", command, "--help"], cwd=workdir,
+                       capture_output=True, text=True)
+    text = " ".join(r.stdout.split())
+    assert r.returncode == 0 and codes in text, r.stdout
+    assert text.split("options:")[0].count(".") >= 1  # a description, not only the usage line

@@ -5,7 +5,18 @@ One table per suite. The peak-memory and note columns appear only in suites that
 
 import math
 
-_INSTALL_HINT = "(pip install '.[bench]')"
+# What installs each optional peer, by the first word of its label (before any "." or space): the
+# bench extra has SciPy, numdifftools, statsmodels, matplotlib, jacobi, fdm and optimagic, not these.
+_PEER_INSTALLS = {"jax": "pip install jax", "numba": "pip install numba",
+                  "dask": "pip install 'dask[distributed]'", "torch": "pip install torch"}
+_BENCH_EXTRA = "pip install '.[bench]'"
+
+
+def install_hint(missing):
+    """The install commands that provide the missing peers (labels), e.g. "pip install jax;
+    pip install '.[bench]'"."""
+    commands = {_PEER_INSTALLS.get(label.replace(".", " ").split()[0], _BENCH_EXTRA) for label in missing}
+    return "; ".join(sorted(commands, key=lambda c: (c == _BENCH_EXTRA, c)))
 
 
 def format_time(seconds):
@@ -67,7 +78,7 @@ def format_table(rows, missing=()):
             if i == 0:
                 lines.append("-" * len(lines[-1]))
     if missing:
-        lines.append(f"\nnot installed (skipped): {', '.join(missing)}  {_INSTALL_HINT}")
+        lines.append(f"\nnot installed (skipped): {', '.join(missing)}  ({install_hint(missing)})")
     return "\n".join(lines)
 
 
@@ -92,7 +103,7 @@ def format_markdown(rows, missing, accuracy, goals, quick, accuracy_problems=Non
         numeric = [k for k, name in enumerate(header) if name not in ("problem", "method", "note")]
         parts += [f"### {suite}", markdown_table(header, [cells(r) for r in suite_rows], numeric)]
     if missing:
-        parts.append(f"Not installed (skipped): {', '.join(missing)}.")
+        parts.append(f"Not installed (skipped): {', '.join(missing)} ({install_hint(missing)}).")
     if accuracy is not None:
         parts += ["### accuracy", accuracy_suite.format_markdown(accuracy, accuracy_problems)]
     parts += ["### performance goals", goal_table.format_markdown(goals, quick)]

@@ -294,6 +294,6 @@ def main(args):
             plot_benchmark(rows, args.plot)
             print(f"wrote {args.plot}")
         except ImportError:
-            print("--plot needs matplotlib: pip install '.[bench]'")
-            return 1
+            print("python -m fdcore bench: --plot needs matplotlib: pip install '.[bench]'", file=sys.stderr)
+            return 2
     return 0
