@@ -5,6 +5,7 @@ benchmarks; here the large-n tests use n = 10^6 (and 10^5 where n only has to ex
 """
 
 import hashlib
+import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -699,3 +700,17 @@ def test_check_jacobian_noise_per_output():
     assert fdcore.check_jacobian(f, jac, x, noise=[1e-12, 1e-12]).passed
     with pytest.raises(ValueError, match="noise"):
         fdcore.check_jacobian(f, jac, x, noise=[1e-12, 1e-12, 1e-12])
+
+
+@pytest.mark.parametrize("mode", ["full", "directions"])
+def test_check_grad_and_check_jacobian_show_progress(monkeypatch, capsys, mode):
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)  # the stderr line, not tqdm
+    f = lambda x: np.sum(np.sin(x) * x)  # noqa: E731
+    grad = lambda x: np.cos(x) * x + np.sin(x)  # noqa: E731
+    result = check_grad(f, grad, np.linspace(0, 1, 40), mode=mode, seed=1, progress=True)
+    assert result.passed
+    err = capsys.readouterr().err
+    assert err.count("points evaluated\n") >= 1
+    assert int(err.rsplit("fdcore: ", 1)[1].split()[0]) > 0
+    J = fdcore.check_jacobian(np.sin, lambda x: np.diag(np.cos(x)), np.linspace(0, 1, 5), mode=mode, progress=True)
+    assert J.passed and "points evaluated\n" in capsys.readouterr().err

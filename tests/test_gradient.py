@@ -1,5 +1,7 @@
 """fdcore.gradient against analytic gradients, evaluation counts, dtypes, out= and side effects."""
 
+import sys
+
 import numpy as np
 import pytest
 from scipy.optimize import rosen, rosen_der
@@ -134,3 +136,33 @@ def test_f_may_return_numpy_scalars_and_0d_arrays():
         np.testing.assert_allclose(g, [2.0, 1.0], rtol=1e-6)
     g = fdcore.gradient(lambda p: int(round(10 * p[0])), x, step=0.5)  # an int-valued f
     np.testing.assert_array_equal(g, [10.0, 0.0])
+
+
+# --- progress= on the serial path --------------------------------------------------------------
+
+def _without_tqdm(monkeypatch):
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # import tqdm -> ImportError
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+
+
+@pytest.mark.parametrize("entry, count", [
+    (lambda f, x: fdcore.gradient(f, x, progress=True), 2 * 6),
+    (lambda f, x: fdcore.jacobian(lambda p: np.array([f(p)]), x, progress=True), 2 * 6),
+    (lambda f, x: fdcore.hessian(f, x, progress=True), 6 * 6 + 6 + 1),
+], ids=["gradient", "jacobian", "hessian"])
+def test_serial_progress_counts_every_evaluation(monkeypatch, capsys, entry, count):
+    # Was: progress=True silently ignored for a serial Python f.
+    _without_tqdm(monkeypatch)
+    f = lambda p: float(p @ p)  # noqa: E731
+    x = np.linspace(0.5, 1.0, 6)
+    entry(f, x)
+    err = capsys.readouterr().err
+    assert err.endswith(f"\rfdcore: {count} points evaluated\n"), repr(err[-80:])
+
+
+def test_serial_progress_leaves_the_result_unchanged(monkeypatch, capsys):
+    _without_tqdm(monkeypatch)
+    f = lambda p: np.sin(p[0]) * p[1] ** 2  # noqa: E731
+    assert np.array_equal(fdcore.gradient(f, [0.3, 0.7], progress=True, richardson=True),
+                          fdcore.gradient(f, [0.3, 0.7], richardson=True))
+    assert "points evaluated\n" in capsys.readouterr().err

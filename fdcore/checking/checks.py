@@ -267,7 +267,8 @@ def _directions(rng, n, dtype, out=None):
     return v
 
 
-def _prepare(f, derivative, name, x, mode, k, rtol, atol, min_block, args, kwargs, num_threads, vectorized, workers):
+def _prepare(f, derivative, name, x, mode, k, rtol, atol, min_block, args, kwargs, num_threads, vectorized, workers,
+             progress):
     """Argument checks shared by check_grad and check_jacobian; the evaluator of f at x."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(repr(m) for m in MODES)}; got {mode!r}")
@@ -282,7 +283,7 @@ def _prepare(f, derivative, name, x, mode, k, rtol, atol, min_block, args, kwarg
                 raise ValueError(f"{tolerance_name} must be a finite number >= 0 or None, got {tolerance!r}")
     if not callable(derivative):
         raise TypeError(f"{name} must be callable, got {type(derivative).__name__}")
-    return bind_objective(f, x, args, kwargs, num_threads, vectorized, workers)
+    return bind_objective(f, x, args, kwargs, num_threads, vectorized, workers, progress)
 
 
 def _generator(seed):
@@ -315,7 +316,7 @@ def _user_derivative(name, derivative, evaluator, shape, expected, where, positi
 
 @document
 def check_grad(f, grad, x, *, mode="auto", k=8, rtol=None, atol=None, noise=None, seed=None, localize=True,
-               min_block=1, args=(), kwargs=None, num_threads=None, vectorized=False, workers=None):
+               min_block=1, args=(), kwargs=None, num_threads=None, vectorized=False, workers=None, progress=False):
     """Check a gradient function against finite differences; say which coordinates are wrong.
 
     Parameters
@@ -360,7 +361,8 @@ def check_grad(f, grad, x, *, mode="auto", k=8, rtol=None, atol=None, noise=None
     >>> result.passed, result.faulty_blocks
     (False, [(7, 8)])
     """
-    evaluator = _prepare(f, grad, "grad", x, mode, k, rtol, atol, min_block, args, kwargs, num_threads, vectorized, workers)
+    evaluator = _prepare(f, grad, "grad", x, mode, k, rtol, atol, min_block, args, kwargs, num_threads, vectorized, workers,
+                         progress)
     noise = parse_noise(noise)
     x = evaluator.x
     n = x.shape[0]
@@ -368,7 +370,7 @@ def check_grad(f, grad, x, *, mode="auto", k=8, rtol=None, atol=None, noise=None
     rng = _generator(seed)
     if mode == "auto":
         mode = "full" if n <= AUTO_FULL_MAX_N else "directions"
-    options = dict(num_threads=num_threads, vectorized=vectorized, workers=workers)
+    options = dict(num_threads=num_threads, vectorized=vectorized, workers=workers, progress=progress)
     if mode == "full":
         f0 = evaluator.scalar()
         _require_finite(f0)
@@ -610,7 +612,8 @@ def _check_taylor(probe, g, rng, noise, max_levels=40):
 
 @document
 def check_jacobian(f, jac, x, *, mode="auto", k=8, rtol=None, atol=None, noise=None, seed=None, localize=True,
-                   min_block=1, args=(), kwargs=None, num_threads=None, vectorized=False, workers=None):
+                   min_block=1, args=(), kwargs=None, num_threads=None, vectorized=False, workers=None,
+                   progress=False):
     """Check a Jacobian function against finite differences; say which columns are wrong.
 
     Like `check_grad` for f: R^n -> R^m and ``jac(x) -> (m, n)``. 'full' compares every entry
@@ -643,7 +646,8 @@ def check_jacobian(f, jac, x, *, mode="auto", k=8, rtol=None, atol=None, noise=N
     >>> bool(fdcore.check_jacobian(f, jac, [0.3, 0.7]))
     True
     """
-    evaluator = _prepare(f, jac, "jac", x, mode, k, rtol, atol, min_block, args, kwargs, num_threads, vectorized, workers)
+    evaluator = _prepare(f, jac, "jac", x, mode, k, rtol, atol, min_block, args, kwargs, num_threads, vectorized, workers,
+                         progress)
     x = evaluator.x
     n = x.shape[0]
     J = _user_derivative("jac", jac, evaluator, (None, n), f"(m, {n})", "in columns",
@@ -662,7 +666,8 @@ def check_jacobian(f, jac, x, *, mode="auto", k=8, rtol=None, atol=None, noise=N
 
         noise = _measured(probe)
         r = jacobian(f, x, richardson=True, full_output=True, noise=noise, args=evaluator.args,
-                     kwargs=evaluator.kwargs, num_threads=num_threads, vectorized=vectorized, workers=workers)
+                     kwargs=evaluator.kwargs, num_threads=num_threads, vectorized=vectorized, workers=workers,
+                     progress=progress)
         _require_finite_reference(np.isfinite(r.value).all(axis=0))
         eps = np.finfo(x.dtype).eps
         diff = np.abs(J - r.value)

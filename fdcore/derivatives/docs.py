@@ -71,7 +71,9 @@ PARAMETERS = {
     "max_batch_bytes": """max_batch_bytes : int, optional
     Memory budget of one batch of points (vectorized / workers).""",
     "progress": """progress : bool, optional
-    Show a progress bar (tqdm if installed) while batches are evaluated.""",
+    Show a progress bar (tqdm if installed, else a line on stderr): the points evaluated out of
+    each batch run's total with vectorized= or workers=, else a running count of f's calls. A
+    compiled callback's kernels report nothing (they run without the interpreter).""",
     "sparsity": """sparsity : (m, n) bool array or scipy.sparse matrix, optional
     The nonzero pattern: a Jacobian is computed by column colouring (one two-point difference
     per group of columns that share no row; a tridiagonal pattern costs 6 evaluations whatever

@@ -11,9 +11,10 @@ from fdcore.evaluators.returns import FunctionValueError
 from fdcore.evaluators.workers import own_pool_map
 
 
-def bind_objective(f, x, args=(), kwargs=None, num_threads=None, vectorized=False, workers=None) -> Evaluator:
+def bind_objective(f, x, args=(), kwargs=None, num_threads=None, vectorized=False, workers=None,
+                   progress=False) -> Evaluator:
     """The evaluator of f at a private copy of x (see fdcore.evaluators.protocol.Evaluator)."""
-    return make_evaluator(f, x, args, kwargs, num_threads, BatchOptions(vectorized, workers))
+    return make_evaluator(f, x, args, kwargs, num_threads, BatchOptions(vectorized, workers, progress=progress))
 
 
 __all__ = ["DEFAULT_MAX_BATCH_BYTES", "Evaluator", "FunctionValueError", "bind_objective", "own_pool_map"]

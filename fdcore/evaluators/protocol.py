@@ -155,6 +155,10 @@ def make_evaluator(f: Any, x: Any, args: Any = (), kwargs: Any = None, num_threa
         from fdcore.evaluators.progress import progress_reporter
 
         return Batched(call_batch, work_copy, args, kwargs, budget, progress_reporter(batch.progress))
+    if batch is not None and batch.progress:
+        from fdcore.evaluators.progress import counting
+
+        f = counting(f, batch.progress)
     return PythonCallable(f, work_copy, args, kwargs)
 
 
