@@ -505,6 +505,7 @@ class Richardson:
 
     Examples
     --------
+    >>> from fdcore.compat.numdifftools import Richardson
     >>> Richardson(step_ratio=2.0, step=2, order=2, num_terms=1).rule()
     array([-0.33333333,  1.33333333])
     """
@@ -691,6 +692,7 @@ def fd_weights_all(x, x0=0, n=1):
 
     Examples
     --------
+    >>> from fdcore.compat.numdifftools import fd_weights_all
     >>> fd_weights_all([-1, 0, 1], n=2)
     array([[ 0. ,  1. ,  0. ],
            [-0.5,  0. ,  0.5],
@@ -720,6 +722,7 @@ def fd_weights(x, x0=0, n=1):
     Examples
     --------
     >>> import numpy as np
+    >>> from fdcore.compat.numdifftools import fd_weights
     >>> x = np.linspace(-1, 1, 5) * 1e-3
     >>> bool(np.isclose(np.dot(fd_weights(x, x0=0, n=1), np.exp(x)), 1))
     True
@@ -752,6 +755,7 @@ def fd_derivative(fx, x, n=1, m=2):
     Examples
     --------
     >>> import numpy as np
+    >>> from fdcore.compat.numdifftools import fd_derivative
     >>> x = np.linspace(-1, 1, 25)
     >>> bool(np.allclose(fd_derivative(np.exp(x), x, n=1), np.exp(x)))
     True

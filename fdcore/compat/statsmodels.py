@@ -11,7 +11,7 @@ approx_fprime_cs   complex step Im f(x + i h e_k) / h                           
 approx_hess1       forward: (f(x + h_i e_i + h_j e_j) - f(x + h_i e_i)           EPS^(1/3)
                    - f(x + h_j e_j) + f(x)) / (h_i h_j)  (eq. 7)
 approx_hess2       that plus the same backwards, over 2 h_i h_j  (eq. 8)         EPS^(1/3)
-approx_hess3       four corners x +- h_i e_i +- h_j e_j over 4 h_i h_j  (eq. 9)   EPS^(1/4)
+approx_hess3       four corners x +- h_i e_i +- h_j e_j over 4 h_i h_j (eq. 9)    EPS^(1/4)
 approx_hess_cs     Im of f(x + i h_i e_i +- h_j e_j), over 2 h_i h_j              EPS^(1/3)
 =================  ===========================================================  ================
 
