@@ -106,3 +106,22 @@ def test_hessian_from_gradient_with_bounds():
 def test_hessian_bounds_take_the_plain_stencil_only():
     with pytest.raises(ValueError, match="bounds"):
         fdcore.hessian(guarded, X, bounds=(LB, UB), richardson=True)
+
+
+@pytest.mark.parametrize("x", [1e-6, 1e-3, 0.01])
+def test_accurate_mode_near_a_bound_where_f_is_singular(x):
+    # sqrt near its lower bound 0 varies on the scale x: was 4.57 for 5 at x = 0.01 (error
+    # estimate 0.26, not covering), 11.06 for 500 at 1e-6: one-sided steps of 0.018 from x.
+    r = fdcore.gradient(lambda p: np.sqrt(p[0]), [x], bounds=(0.0, None), richardson=True, full_output=True)
+    exact = 0.5 / np.sqrt(x)
+    assert abs(r.value[0] - exact) <= 1e-10 * exact
+    assert abs(r.value[0] - exact) <= r.error[0] <= 1e-8 * exact
+    assert r.step[0] < x  # the central stencil fits between the bound and x's far side
+
+
+def test_accurate_mode_at_a_bound_takes_the_one_sided_stencils_own_step():
+    # Was 1.3e-6 relative: the one-sided fallback took the central accurate mode's step (0.018).
+    for bounds in [(0.5, None), (None, 0.5)]:
+        r = fdcore.gradient(lambda p: np.sqrt(p[0]), [0.5], bounds=bounds, richardson=True, full_output=True)
+        exact = 0.5 / np.sqrt(0.5)
+        assert abs(r.value[0] - exact) <= min(r.error[0], 1e-9 * exact)
