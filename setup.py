@@ -74,6 +74,12 @@ def _openmp_flags(compiler):
 class BuildExt(build_ext):
     """build_ext that probes for OpenMP, sets -O3 and records the build in fdcore/evaluators/build_info.py."""
 
+    def run(self):
+        # setuptools' run() clears self.inplace while it builds (it copies the extensions into the
+        # source tree afterwards), so build_extensions cannot see --inplace: note it here.
+        self._into_source_tree = bool(self.inplace) or getattr(self, "editable_mode", False)
+        super().run()
+
     def build_extensions(self):
         mode = os.environ.get("FDCORE_OPENMP", "auto").lower()
         if mode not in ("auto", "0", "1"):
@@ -107,7 +113,7 @@ class BuildExt(build_ext):
             """
         )
         targets = [os.path.join(self.build_lib, "fdcore", "evaluators", "build_info.py")]
-        if self.inplace or getattr(self, "editable_mode", False):  # the extension lands in fdcore/
+        if getattr(self, "_into_source_tree", False):  # the extension lands in fdcore/
             targets.append(os.path.join("fdcore", "evaluators", "build_info.py"))
         for path in targets:
             os.makedirs(os.path.dirname(path), exist_ok=True)
