@@ -122,15 +122,15 @@ cdef int two_point_jacobian_c(vector_fn f, void *user_data, int n, const double 
                               const volatile int *abort) noexcept nogil:
     """out (m x n, row-major)[k, i] = (f_k(x + plus h_i e_i) - f_k(x + minus h_i e_i)) / span."""
     cdef Py_ssize_t i, k
-    cdef double *x_work
-    cdef double *f_hi
-    cdef double *f_lo
+    cdef double *x_work = NULL  # set: the parallel block copies it in (firstprivate), then each thread sets its own
+    cdef double *f_hi = NULL
+    cdef double *f_lo = NULL
     cdef double xi, x_hi, x_lo
     cdef int status
     cdef bint intact
     cdef int nomem[1]
     cdef int written[1]
-    cdef int thread
+    cdef int thread = 0
     cdef SignalWatch watch
     nomem[0] = 0
     written[0] = 0
@@ -199,12 +199,12 @@ cdef int axis_values_vec_c(vector_fn f, void *user_data, int n, const double *x,
                            int *failed_status, const volatile int *abort) noexcept nogil:
     """values[b, k, :] = f(x + nodes[k] h_i e_i), offsets[b, k] = realized offset, i = coords[b]."""
     cdef Py_ssize_t b, i, k
-    cdef double *x_work
+    cdef double *x_work = NULL  # set: the parallel block copies it in (firstprivate), then each thread sets its own
     cdef double xi, x_k
     cdef int status
     cdef int nomem[1]
     cdef int written[1]
-    cdef int thread
+    cdef int thread = 0
     cdef SignalWatch watch
     nomem[0] = 0
     written[0] = 0
@@ -275,7 +275,7 @@ cdef int hessian_c(scalar_fn f, void *user_data, int n, const double *x, const d
     one-sided; f0 given); out is n x n. Axis points first (parallel over i), then the pairs
     (parallel over rows i: row i has n - i - 1 pairs)."""
     cdef Py_ssize_t i, j
-    cdef double *x_work
+    cdef double *x_work = NULL  # set: the parallel block copies it in (firstprivate), then each thread sets its own
     cdef double *o1
     cdef double *o2
     cdef double *f1
@@ -287,7 +287,7 @@ cdef int hessian_c(scalar_fn f, void *user_data, int n, const double *x, const d
     cdef int c2 = -1 if central else 2 * sign
     cdef int nomem[1]
     cdef int written[1]
-    cdef int thread
+    cdef int thread = 0
     cdef SignalWatch watch
     nomem[0] = 0
     written[0] = 0
@@ -380,12 +380,12 @@ cdef int pair_values_c(scalar_fn f, void *user_data, int n, const double *x, con
     """values[k] = f(x + first_step[k] e_i + second_step[k] e_j), i = first[k], j = second[k]
     (j < 0: an axis point); see fdcore.evaluators.python_callable.pair_values."""
     cdef Py_ssize_t k, i, j
-    cdef double *x_work
+    cdef double *x_work = NULL  # set: the parallel block copies it in (firstprivate), then each thread sets its own
     cdef double x_i, x_j
     cdef bint intact
     cdef int nomem[1]
     cdef int written[1]
-    cdef int thread
+    cdef int thread = 0
     cdef SignalWatch watch
     nomem[0] = 0
     written[0] = 0

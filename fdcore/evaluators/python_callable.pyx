@@ -291,7 +291,7 @@ def pair_values(f, floating[::1] x_work, x_view, const Py_ssize_t[::1] first, co
     Evaluations: len(first).
     """
     cdef Py_ssize_t k, i, j
-    cdef floating xi, xj
+    cdef floating xi, xj = 0  # read only when j >= 0, after it is set
     cdef tuple callargs = (x_view,) + extra_args
     for k in range(first.shape[0]):
         i, j = first[k], second[k]
