@@ -12,7 +12,7 @@ FDCORE_STRIP         auto (default): on Linux, link the extensions with -s (no s
                      debug info: 1.4 MB instead of 8.4 MB) unless FDCORE_DEBUG_CYTHON=1 or CFLAGS
                      asks for -g (as benchmarks/memcheck.sh does); 0: never strip; 1: strip (Linux).
 FDCORE_BUILD_JOBS    N: compile N extensions in parallel (as build_ext -j N; pip and python -m build
-                     reach build_ext only through the environment). Default: one at a time.
+                     reach build_ext only through the environment). Default: one per core.
 
 Flags are -O3 and nothing that changes floating-point semantics: no -ffast-math (it would reorder
 the representable-step computation ``(x + h) - x``) and no -march=native (wheels must run elsewhere).
@@ -119,10 +119,10 @@ class BuildExt(build_ext):
     def finalize_options(self):
         super().finalize_options()
         jobs = os.environ.get("FDCORE_BUILD_JOBS", "")
-        if jobs and not self.parallel:
-            if not jobs.isdigit() or int(jobs) < 1:
-                raise SystemExit(f"FDCORE_BUILD_JOBS must be a positive integer, not {jobs!r}")
-            self.parallel = int(jobs)
+        if jobs and (not jobs.isdigit() or int(jobs) < 1):
+            raise SystemExit(f"FDCORE_BUILD_JOBS must be a positive integer, not {jobs!r}")
+        if not self.parallel:
+            self.parallel = int(jobs) if jobs else (os.cpu_count() or 1)
 
     def run(self):
         # setuptools' run() clears self.inplace while it builds (it copies the extensions into the
