@@ -3,7 +3,9 @@
 Per coordinate, the requested stencil is kept when all its points lie inside [lb_i, ub_i];
 otherwise it is made one-sided towards the side with room (forward near the lower bound,
 backward near the upper one), and if neither side has room for the step, the step shrinks to
-fit the roomier side. f is never evaluated outside the bounds.
+fit the roomier side. f is never evaluated outside the bounds. The accurate modes give each
+stencil its own default step and, near a bound, also try steps on the scale of the distance to
+it (`_scaled_to_the_bounds`), keeping per coordinate the estimate with the smaller claimed error.
 """
 
 import numpy as np
