@@ -108,3 +108,81 @@ def test_diagonal_rejects_bad_options():
         fdcore.hessian_diagonal(smooth, X, method="complex")
     with pytest.raises(TypeError, match="^f must return a scalar"):
         fdcore.hessian_diagonal(lambda p: p, X)
+
+
+# hvp from f, second directional derivative ------------------------------------------------------
+
+@pytest.mark.parametrize("name, n", [("rosenbrock", 10), ("extended_powell", 8), ("chained_biquadratic", 10),
+                                     ("separable", 10), ("mlp", None), ("tridiagonal_quartic", 12)])
+def test_hvp_from_f_matches_the_analytic_product(name, n):
+    p = fdcore.get_problem(name, n) if n else fdcore.get_problem(name)
+    x = p.x0.copy()
+    v = np.random.default_rng(3).standard_normal(x.size)
+    v0 = v.copy()
+    f = Counted(p.f)
+    hv = fdcore.hvp(f, x, v)
+    assert f.calls == 4 * x.size
+    assert rel(hv, p.hessian(p.x0) @ v) < 1e-6
+    assert (x == p.x0).all() and (v == v0).all()
+
+
+def test_hvp_from_f_with_compiled_vectorized_and_workers():
+    n = 40
+    p = fdcore.get_problem("rosenbrock", n)
+    x = np.linspace(-1.0, 1.5, n)
+    v = np.cos(np.arange(n))
+    exact = rosen_hess(x) @ v
+    for hv in (fdcore.hvp(p.compiled, x, v), fdcore.hvp(p.compiled, x, v, num_threads=2),
+               fdcore.hvp(rosen, x, v, vectorized=True), fdcore.hvp(rosen, x, v, workers=map)):
+        assert rel(hv, exact) < 1e-6
+    # the Python, vectorized and workers evaluators see the same points: the same numbers
+    assert (fdcore.hvp(rosen, x, v, vectorized=True) == fdcore.hvp(rosen, x, v)).all()
+    assert (fdcore.hvp(rosen, x, v, workers=map) == fdcore.hvp(rosen, x, v)).all()
+
+
+def test_hvp_from_grad_costs_two_gradient_calls():
+    g = Counted(rosen_der)
+    x = np.linspace(-1.0, 1.5, 7)
+    v = np.arange(7.0)
+    hv = fdcore.hvp(None, x, v, grad=g)
+    assert g.calls == 2
+    assert rel(hv, rosen_hess(x) @ v) < 1e-8
+
+
+def test_hvp_bad_input_names_the_argument():
+    x = np.ones(3)
+    with pytest.raises(ValueError, match=r"grad="):  # the old calling convention, a gradient as f
+        fdcore.hvp(lambda p: 2 * p, x, np.ones(3))
+    with pytest.raises(TypeError, match=r"^grad must return the gradient"):
+        fdcore.hvp(None, x, np.ones(3), grad=lambda p: float(p @ p))
+    with pytest.raises(ValueError, match=r"^grad must return the gradient, a 1-D array of x's shape \(3,\)"):
+        fdcore.hvp(None, x, np.ones(3), grad=lambda p: p[:2])
+    with pytest.raises(ValueError, match=r"^v must have the shape of x"):
+        fdcore.hvp(lambda p: p @ p, x, np.ones(2))
+    with pytest.raises(ValueError, match=r"^v must have the shape of x"):
+        fdcore.hvp(None, x, np.ones(4), grad=lambda p: 2 * p)
+    with pytest.raises(TypeError, match=r"f .*grad="):
+        fdcore.hvp(None, x, np.ones(3))
+    with pytest.raises(TypeError, match=r"^f must be callable"):
+        fdcore.hvp(3, x, np.ones(3))
+
+
+def test_hvp_of_the_zero_direction_is_zero_without_evaluations():
+    f = Counted(smooth)
+    assert (fdcore.hvp(f, X, np.zeros(X.size)) == 0).all() and f.calls == 0
+
+
+def test_second_directional_derivative_costs_3_evaluations():
+    p = fdcore.get_problem("rosenbrock", 20)
+    v = np.random.default_rng(1).standard_normal(20)
+    f = Counted(p.f)
+    c = fdcore.second_directional_derivative(f, p.x0, v)
+    assert f.calls == 3
+    exact = v @ p.hessian(p.x0) @ v
+    assert abs(c - exact) < 1e-6 * abs(exact)
+    assert abs(fdcore.second_directional_derivative(p.compiled, p.x0, v) - exact) < 1e-6 * abs(exact)
+    assert abs(fdcore.second_directional_derivative(rosen, p.x0, v, vectorized=True) - exact) < 1e-6 * abs(exact)
+    with pytest.raises(ValueError, match="^v must"):
+        fdcore.second_directional_derivative(p.f, p.x0, v[:3])
+    with pytest.raises(TypeError, match="^f must return a scalar"):
+        fdcore.second_directional_derivative(lambda q: q, p.x0, v)
