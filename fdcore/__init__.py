@@ -41,6 +41,7 @@ from fdcore.derivatives.directional import directional_derivative, hvp, jvp
 from fdcore.derivatives.elementwise import derivative, partials
 from fdcore.derivatives.first import gradient, jacobian
 from fdcore.derivatives.hessian import hessian
+from fdcore.derivatives.large import hessian_diagonal, second_directional_derivative
 from fdcore.derivatives.result import FDResult
 from fdcore.evaluators.callbacks import Callback
 from fdcore.evaluators.config import show_config
@@ -92,6 +93,7 @@ __all__ = [
     "get_problem",
     "gradient",
     "hessian",
+    "hessian_diagonal",
     "hvp",
     "jacobian",
     "jvp",
@@ -99,6 +101,7 @@ __all__ = [
     "partials",
     "plot_step_error",
     "problem_suite",
+    "second_directional_derivative",
     "show_config",
     "stencil_weights",
 ]

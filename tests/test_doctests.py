@@ -6,7 +6,7 @@ import importlib
 import pytest
 
 MODULES = ["fdcore.derivatives.first", "fdcore.derivatives.hessian", "fdcore.derivatives.directional",
-           "fdcore.derivatives.elementwise", "fdcore.derivatives.analysis", "fdcore.problems.suite",
+           "fdcore.derivatives.elementwise", "fdcore.derivatives.analysis", "fdcore.derivatives.large", "fdcore.problems.suite",
            "fdcore.evaluators.config"]
 
 

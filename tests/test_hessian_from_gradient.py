@@ -1,4 +1,4 @@
-"""hessian(..., grad=g) and hvp(grad, x, v): second derivatives from an analytic gradient."""
+"""hessian(..., grad=g) and hvp(None, x, v, grad=g): second derivatives from an analytic gradient."""
 
 import numpy as np
 import pytest
@@ -42,7 +42,7 @@ def test_hessian_from_gradient_one_sided_and_out():
 
 def test_hvp_matches_the_exact_product_with_two_gradient_calls():
     grad = Counted(rosen_der)
-    hv = fdcore.hvp(grad, X, V)
+    hv = fdcore.hvp(None, X, V, grad=grad)
     assert hv.shape == X.shape
     assert normwise(hv, rosen_hess_prod(X, V)) < 1e-8
     assert grad.calls == 2
@@ -50,11 +50,11 @@ def test_hvp_matches_the_exact_product_with_two_gradient_calls():
 
 def test_hvp_is_exact_for_a_quadratic():
     A = np.array([[2.0, 1.0, 0.0], [1.0, 3.0, -1.0], [0.0, -1.0, 4.0]])
-    hv = fdcore.hvp(lambda x: A @ x, [0.3, -0.2, 0.1], [1.0, 2.0, 3.0])
+    hv = fdcore.hvp(None, [0.3, -0.2, 0.1], [1.0, 2.0, 3.0], grad=lambda x: A @ x)
     # Exact up to the rounding of x + t v relative to t v: EPS |x| / (t |v|) ~ EPS^(2/3) ~ 4e-11.
     np.testing.assert_allclose(hv, A @ [1.0, 2.0, 3.0], rtol=1e-9)
 
 
 def test_hvp_needs_a_vector_gradient():
     with pytest.raises(ValueError, match="1-D"):
-        fdcore.hvp(lambda x: float(np.sum(x)), X, V)
+        fdcore.hvp(None, X, V, grad=lambda x: float(np.sum(x)))

@@ -14,9 +14,9 @@ import fdcore
 def test_hvp_refuses_a_gradient_of_the_wrong_shape():
     # Was: a grad returning shape (1,) for n = 2 gave an hvp of shape (1,).
     with pytest.raises(ValueError, match=r"grad must return the gradient, a 1-D array of x's shape \(2,\)"):
-        fdcore.hvp(lambda x: np.array([x[0]]), [1.0, 2.0], [1.0, 0.0])
+        fdcore.hvp(None, [1.0, 2.0], [1.0, 0.0], grad=lambda x: np.array([x[0]]))
     with pytest.raises(TypeError, match="grad must return the gradient"):  # one type for both
-        fdcore.hvp(lambda x: float(x[0]), [1.0, 2.0], [1.0, 0.0])
+        fdcore.hvp(None, [1.0, 2.0], [1.0, 0.0], grad=lambda x: float(x[0]))
 
 
 @pytest.mark.parametrize("v", [[1e308, 1e308], [5e-324, 5e-324], [3e-310, -4e-310]])

@@ -59,7 +59,7 @@ CALLS = {
     "hessian from gradient": lambda: fdcore.hessian(None, P.x0, grad=P.derivative),
     "jvp": lambda: fdcore.jvp(P.f, P.x0, np.ones(8)),
     "directional_derivative": lambda: fdcore.directional_derivative(P.f, P.x0, np.ones(8)),
-    "hvp": lambda: fdcore.hvp(P.derivative, P.x0, np.ones(8)),
+    "hvp": lambda: fdcore.hvp(None, P.x0, np.ones(8), grad=P.derivative),
     "derivative": lambda: fdcore.derivative(np.sin, np.linspace(0, 1, 8)),
     "partials": lambda: fdcore.partials(lambda a, b: a * b, np.linspace(0, 1, 8), np.linspace(1, 2, 8)),
     "linearize": lambda: fdcore.linearize(V.f, V.x0),

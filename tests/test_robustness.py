@@ -223,7 +223,7 @@ ENTRIES = [
           lambda x: np.stack([np.cos(x) * B, np.sin(x)]), value=np.stack,
           options=frozenset({"method", "order", "step", "noise"}), x_name=r"arrays\[0\]", any_shape=True,
           nan_mask=lambda x: np.stack([COORD1(x), np.zeros(np.size(x), bool)])),
-    Entry("hvp", lambda f, x, **o: fdcore.hvp(f, x, V, **o), "gradient", lambda x: hess_scalar(x) @ V,
+    Entry("hvp", lambda f, x, **o: fdcore.hvp(None, x, V, grad=f, **o), "gradient", lambda x: hess_scalar(x) @ V,
           options=frozenset({"step"}), f_name=r"\b(grad|f)\b", compiled=True,
           nan_mask=lambda x: np.ones(np.size(x), bool), nan_warning=r"x [+-] t v"),
     Entry("linearize", fdcore.linearize, "scalar", grad_scalar, value=lambda r: r.jacobian,

@@ -27,7 +27,7 @@ def test_trust_constr_with_fdcore_gradient_and_hessian_needs_no_more_iterations(
 
 def test_hessp_from_the_gradient():
     result = minimize(rosen, X0, method="trust-krylov", jac=rosen_der,
-                      hessp=lambda x, p: fdcore.hvp(rosen_der, x, p))
+                      hessp=lambda x, p: fdcore.hvp(None, x, p, grad=rosen_der))
     assert result.success
     np.testing.assert_allclose(result.x, np.ones(5), atol=1e-6)
 

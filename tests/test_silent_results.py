@@ -243,7 +243,7 @@ FLOAT32_CALLS = {
     "hessian": lambda: fdcore.hessian(lambda p: np.float32(np.sin(p[0])), [1.0]),
     "hessian-grad": lambda: fdcore.hessian(None, [1.0, 2.0], grad=lambda p: (2 * p).astype(np.float32)),
     "jvp": lambda: fdcore.jvp(lambda p: np.float32(np.sin(p[0])), [1.0], [1.0]),
-    "hvp": lambda: fdcore.hvp(lambda p: np.sin(p).astype(np.float32), [1.0], [1.0]),
+    "hvp": lambda: fdcore.hvp(None, [1.0], [1.0], grad=lambda p: np.sin(p).astype(np.float32)),
     "derivative": lambda: fdcore.derivative(lambda t: np.sin(t).astype(np.float32), [1.0, 2.0]),
     "vectorized": lambda: fdcore.gradient(lambda P: np.sin(P[0]).astype(np.float32), [1.0], vectorized=True),
     "map-workers": lambda: fdcore.gradient(lambda p: np.float32(np.sin(p[0])), [1.0], workers=map),
@@ -324,7 +324,7 @@ def test_a_callback_object_where_only_python_callables_work_says_so(entry, name)
 @pytest.mark.parametrize("entry", [
     lambda step: fdcore.jvp(lambda p: p @ p, [1.0, 2.0], [1.0, 0.0], step=step),
     lambda step: fdcore.directional_derivative(lambda p: p @ p, [1.0, 2.0], [1.0, 0.0], step=step),
-    lambda step: fdcore.hvp(lambda p: 2 * p, [1.0, 2.0], [1.0, 0.0], step=step),
+    lambda step: fdcore.hvp(None, [1.0, 2.0], [1.0, 0.0], grad=lambda p: 2 * p, step=step),
 ], ids=["jvp", "directional_derivative", "hvp"])
 @pytest.mark.parametrize("step", [True, np.True_])
 def test_boolean_step_along_a_direction_is_refused(entry, step):
@@ -344,9 +344,9 @@ def test_bounds_holding_numeric_strings_are_refused(bounds):
 
 def test_hvp_and_the_hessian_of_a_gradient_name_grad():
     with pytest.raises(TypeError, match=r"^grad must be callable, got int"):
-        fdcore.hvp(3, [1.0, 2.0], [1.0, 0.0])
+        fdcore.hvp(None, [1.0, 2.0], [1.0, 0.0], grad=3)
     with pytest.raises(TypeError, match=r"^grad must return real numbers"):
-        fdcore.hvp(lambda p: [p[0], None], [1.0, 2.0], [1.0, 0.0])
+        fdcore.hvp(None, [1.0, 2.0], [1.0, 0.0], grad=lambda p: [p[0], None])
     with pytest.raises(TypeError, match=r"^grad returned a value the Jacobian of a gradient cannot use"):
         fdcore.hessian(None, [1.0, 2.0], grad=lambda p: [p[0], None])
     # Was: NumPy's "operands could not be broadcast together with shapes (3,2) (2,3)".

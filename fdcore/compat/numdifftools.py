@@ -36,7 +36,6 @@ from fdcore.compat.numdifftools_steps import (
     default_scale,
 )
 from fdcore.derivatives.docs import document
-from fdcore.derivatives.hessian import accurate_hessian_diagonal
 from fdcore.derivatives.validation import (
     as_float_array,
     flag_nonfinite,
@@ -616,8 +615,9 @@ class Hessdiag(_Estimator):
             r = _Result(np.diagonal(full.value).copy(), np.diagonal(full.error).copy(), full.step)
         else:
             options = self._options(x, self._default_step())
-            r = accurate_hessian_diagonal(f, x, self.method, options["step"], options["richardson"],
-                                          options.get("step_ratio", 2.0))
+            r = _api.hessian_diagonal(f, x, method=self.method, step=options["step"],
+                                      richardson=options["richardson"], step_ratio=options.get("step_ratio", 2.0),
+                                      full_output=True)
         flag_nonfinite(r.value, "Hessian diagonal")
         if self.full_output:
             return EstimateResult(r.value, r.error, r.step, np.zeros(r.value.shape, dtype=int))

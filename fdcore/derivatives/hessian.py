@@ -6,7 +6,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from fdcore.derivatives import noise as noise_measurement
-from fdcore.derivatives.axis import AxisOutcome, adaptive_probe, axis_derivative
+from fdcore.derivatives.axis import AxisOutcome, adaptive_probe
 from fdcore.derivatives.bounds import bounded_hessian, parse_bounds
 from fdcore.derivatives.complex_step import complex_hessian as _complex_hessian
 from fdcore.derivatives.docs import document
@@ -418,13 +418,3 @@ def _entries_to_retry(value, claimed, rounding):
     with np.errstate(invalid="ignore"):
         poor = scale_search.improvable(value, claimed, rounding, HESSIAN_RETRY, floor)
     return ~finite | ~np.isfinite(claimed) | poor
-
-
-def accurate_hessian_diagonal(f, x, method="central", step=None, levels=True, ratio=2.0):
-    """The Hessian's diagonal, d^2 f / d x_i^2, by the accurate mode's axis stencils (Richardson
-    levels of the 3-point second difference, or of the one-sided order-1 one): an AxisOutcome.
-    ``levels`` (True: the accurate mode's) and ``ratio`` as `richardson` and `step_ratio`."""
-    evaluator = make_evaluator(f, x)
-    opts = parse(method, 2 if method == "central" else 1, levels, ratio, None)
-    h = resolve_step(step, evaluator.x, 2, opts.method, opts.order, opts.levels, opts.ratio)
-    return axis_derivative(evaluator, 2, opts.order, opts.method, opts.levels, opts.ratio, h, None, False)
