@@ -66,11 +66,7 @@ def _along(f, x, v, step, args, kwargs, num_threads=None, vectorized=False, work
     """jvp of f (named ``name`` in errors and warnings: f, or hvp's grad)."""
     if not is_compiled_callback(f):
         check_callable(f, name)
-    evaluator = make_evaluator(watched(f, vectorized), x, args, kwargs, num_threads, BatchOptions(vectorized, workers))
-    x = evaluator.x
-    v = as_float_array(v, "v").astype(x.dtype, copy=False)
-    if v.shape != x.shape:
-        raise ValueError(f"v must have the shape of x, {x.shape}; got {v.shape}")
+    evaluator, x, v = along_direction(f, x, v, args, kwargs, num_threads, vectorized, workers)
     vmax, x_max = float(np.max(np.abs(v))), float(np.max(np.abs(x)))
     scale = 1.0
     if step is None:
@@ -81,13 +77,7 @@ def _along(f, x, v, step, args, kwargs, num_threads=None, vectorized=False, work
             # v / max|v| and scale back (the derivative is linear in v).
             v, scale, t = v / x.dtype.type(vmax), vmax, unit_step
     else:
-        expected = "a positive number (the step t along v)"
-        # float() would take "1e-3", [1e-3] and True
-        if isinstance(step, (str, bytes, bool, np.bool_)) or np.ndim(step) != 0:
-            raise TypeError(f"step must be {expected}, got {step!r:.60}")
-        t = real_number(step, "step", expected)
-        if not (np.isfinite(t) and t > 0):
-            raise ValueError(f"step must be a positive finite number, got {step!r}")
+        t = direction_step(step)
     reach = x_max + t * vmax / scale  # max |x| + t max |v| (v / max|v| where rescaled)
     if reach > float(np.finfo(x.dtype).max):  # x +- t v would leave the floats
         largest = f"the largest {x.dtype} number"
@@ -299,9 +289,20 @@ def _explain_vector_f(evaluator, exc):
                                  "hvp(None, x, v, grad=g)") from exc
 
 
+def along_direction(f, x, v, args, kwargs, num_threads, vectorized, workers):
+    """(the evaluator of f at x, its x, v checked and in x's dtype) for the derivatives along v."""
+    evaluator = make_evaluator(watched(f, vectorized), x, args, kwargs, num_threads, BatchOptions(vectorized, workers))
+    x = evaluator.x
+    v = as_float_array(v, "v").astype(x.dtype, copy=False)
+    if v.shape != x.shape:
+        raise ValueError(f"v must have the shape of x, {x.shape}; got {v.shape}")
+    return evaluator, x, v
+
+
 def direction_step(step):
     """The user's step t along v, checked."""
     expected = "a positive number (the step t along v)"
+    # float() would take "1e-3", [1e-3] and True
     if isinstance(step, (str, bytes, bool, np.bool_)) or np.ndim(step) != 0:
         raise TypeError(f"step must be {expected}, got {step!r:.60}")
     t = real_number(step, "step", expected)

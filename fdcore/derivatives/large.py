@@ -11,12 +11,11 @@ import warnings
 import numpy as np
 
 from fdcore.derivatives.axis import AxisOutcome, axis_derivative, nudge_probe
-from fdcore.derivatives.directional import direction_step
+from fdcore.derivatives.directional import along_direction, direction_step
 from fdcore.derivatives.docs import document
 from fdcore.derivatives.hessian import HESSIAN_RETRY
 from fdcore.derivatives.result import finish
 from fdcore.derivatives.validation import (
-    as_float_array,
     checks_value_precision,
     dense_typical_scale,
     flag_nonfinite,
@@ -201,11 +200,7 @@ def second_directional_derivative(f, x, v, *, step=None, args=(), kwargs=None, n
     >>> bool(abs(c - v @ A @ v) < 1e-6)
     True
     """
-    evaluator = make_evaluator(watched(f, vectorized), x, args, kwargs, num_threads, BatchOptions(vectorized, workers))
-    x = evaluator.x
-    v = as_float_array(v, "v").astype(x.dtype, copy=False)
-    if v.shape != x.shape:
-        raise ValueError(f"v must have the shape of x, {x.shape}; got {v.shape}")
+    evaluator, x, v = along_direction(f, x, v, args, kwargs, num_threads, vectorized, workers)
     vmax, x_max = float(np.max(np.abs(v))), float(np.max(np.abs(x)))
     if vmax == 0:
         return 0.0
