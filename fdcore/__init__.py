@@ -19,6 +19,7 @@ tests/test_layers.py enforces the layering by parsing every module's imports.
 """
 
 import importlib
+from typing import TYPE_CHECKING, Any
 
 from fdcore._version import __version__
 
@@ -48,7 +49,14 @@ from fdcore.evaluators.config import show_config
 from fdcore.numerics.stencils import stencil_weights
 
 # Public names whose modules are imported only when first used: `import fdcore` loads no
-# checking, problem, plotting, compat or bench module.
+# checking, problem, plotting, compat or bench module. Type checkers see them imported.
+if TYPE_CHECKING:
+    from fdcore import compat as compat  # submodules, loaded on first use
+    from fdcore import testing as testing
+    from fdcore.checking.checks import GradCheck, check_grad, check_jacobian
+    from fdcore.plotting.step_error import plot_step_error
+    from fdcore.problems.suite import PROBLEM_NAMES, Problem, get_problem, problem_suite
+
 _LAZY = {
     "GradCheck": "fdcore.checking.checks",
     "check_grad": "fdcore.checking.checks",
@@ -62,7 +70,7 @@ _LAZY = {
 _LAZY_SUBMODULES = ("compat", "testing")
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> Any:
     if name in _LAZY:
         value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value  # later lookups skip __getattr__
@@ -72,7 +80,7 @@ def __getattr__(name):
     raise AttributeError(f"module 'fdcore' has no attribute {name!r}")
 
 
-def __dir__():
+def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
 
 

@@ -4,12 +4,19 @@ This module is public (``import fdcore.testing``) so that it can be used from te
 without importing pytest into fdcore itself.
 """
 
-from fdcore import check_grad, check_jacobian
+from collections.abc import Callable
+from typing import Any, Unpack
+
+from numpy.typing import ArrayLike
+
+from fdcore import GradCheck, check_grad, check_jacobian
+from fdcore.derivatives.types import CheckOptions, Objective
 
 __all__ = ["assert_grad_close", "assert_jacobian_close"]
 
 
-def assert_grad_close(f, grad, x, **options):
+def assert_grad_close(f: Objective, grad: Callable[..., Any], x: ArrayLike,
+                      **options: Unpack[CheckOptions]) -> GradCheck:
     """Raise AssertionError, with the check's report, unless grad agrees with f's finite differences.
 
     Parameters
@@ -39,7 +46,8 @@ def assert_grad_close(f, grad, x, **options):
     return result
 
 
-def assert_jacobian_close(f, jac, x, **options):
+def assert_jacobian_close(f: Objective, jac: Callable[..., Any], x: ArrayLike,
+                          **options: Unpack[CheckOptions]) -> GradCheck:
     """Like `assert_grad_close` for a Jacobian function (see `fdcore.check_jacobian`).
 
     Parameters

@@ -22,13 +22,17 @@ exceeds their tolerance are split again, down to single coordinates or blocks be
 ``min_block``. One faulty coordinate costs about log2(n) directional checks.
 """
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from fdcore.derivatives.docs import document
 from fdcore.derivatives.noise import measure_noise
 from fdcore.derivatives.objective import bind_objective
+from fdcore.derivatives.types import CheckMode, Objective, Workers
 from fdcore.numerics.errors import F_ULPS, TOLERANCE_SAFETY, nudged, values_precision
 from fdcore.numerics.options import check_noise_size, parse_noise, real_number
 from fdcore.numerics.scale_search import ambiguous_scale
@@ -84,20 +88,20 @@ class GradCheck:
     n: int
     max_abs_error: float = 0.0
     max_rel_error: float = 0.0
-    tolerance: object = None
+    tolerance: float | NDArray[np.float64] | None = None
     tolerance_rule: str = ""
-    worst: list = field(default_factory=list)
-    direction_errors: np.ndarray = None
-    taylor_rates: np.ndarray = None
-    faulty_blocks: list = field(default_factory=list)
+    worst: list[tuple[Any, float, float, float]] = field(default_factory=list)
+    direction_errors: NDArray[np.float64] | None = None
+    taylor_rates: NDArray[np.float64] | None = None
+    faulty_blocks: list[tuple[int, int]] = field(default_factory=list)
     nfev: int = 0
     kind: str = "gradient"
     localization_complete: bool = True
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         return self.passed
 
-    def __str__(self):
+    def __str__(self) -> str:
         lines = [f"{self.kind} check ({self.mode}, n = {self.n}): {'PASSED' if self.passed else 'FAILED'}",
                  f"  evaluations of f: {self.nfev}",
                  f"  max abs error {self.max_abs_error:.3g}, max rel error {self.max_rel_error:.3g}",
@@ -315,8 +319,11 @@ def _user_derivative(name, derivative, evaluator, shape, expected, where, positi
 
 
 @document
-def check_grad(f, grad, x, *, mode="auto", k=8, rtol=None, atol=None, noise=None, seed=None, localize=True,
-               min_block=1, args=(), kwargs=None, num_threads=None, vectorized=False, workers=None, progress=False):
+def check_grad(f: Objective, grad: Callable[..., Any], x: ArrayLike, *, mode: CheckMode = "auto", k: int = 8,
+               rtol: float | None = None, atol: float | None = None, noise: float | None = None,
+               seed: int | np.random.Generator | None = None, localize: bool = True, min_block: int = 1,
+               args: tuple[Any, ...] = (), kwargs: Mapping[str, Any] | None = None, num_threads: int | None = None,
+               vectorized: bool = False, workers: Workers | None = None, progress: bool = False) -> GradCheck:
     """Check a gradient function against finite differences; say which coordinates are wrong.
 
     Parameters
@@ -611,9 +618,11 @@ def _check_taylor(probe, g, rng, noise, max_levels=40):
 
 
 @document
-def check_jacobian(f, jac, x, *, mode="auto", k=8, rtol=None, atol=None, noise=None, seed=None, localize=True,
-                   min_block=1, args=(), kwargs=None, num_threads=None, vectorized=False, workers=None,
-                   progress=False):
+def check_jacobian(f: Objective, jac: Callable[..., Any], x: ArrayLike, *, mode: CheckMode = "auto", k: int = 8,
+                   rtol: float | None = None, atol: float | None = None, noise: float | None = None,
+                   seed: int | np.random.Generator | None = None, localize: bool = True, min_block: int = 1,
+                   args: tuple[Any, ...] = (), kwargs: Mapping[str, Any] | None = None, num_threads: int | None = None,
+                   vectorized: bool = False, workers: Workers | None = None, progress: bool = False) -> GradCheck:
     """Check a Jacobian function against finite differences; say which columns are wrong.
 
     Like `check_grad` for f: R^n -> R^m and ``jac(x) -> (m, n)``. 'full' compares every entry

@@ -24,9 +24,11 @@ array([ 3., 12.])
 11.4
 """
 
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 import fdcore as _api
 from fdcore.compat.numdifftools_steps import (
@@ -131,10 +133,10 @@ class EstimateResult(NamedTuple):
         index into.
     """
 
-    estimate: object
-    error_estimate: object
-    final_step: object
-    best_index: object
+    estimate: Any
+    error_estimate: Any
+    final_step: NDArray[np.float64]
+    best_index: NDArray[np.intp]
 
 
 class _Estimator:
@@ -143,7 +145,8 @@ class _Estimator:
     _methods = _METHODS
     _function_name = "fun"  # numdifftools' name of the function argument
 
-    def __init__(self, fun=None, step=None, method="central", order=2, n=1, full_output=False, **options):
+    def __init__(self, fun: Callable[..., Any] | None = None, step: Any = None, method: str = "central",
+                 order: int = 2, n: int = 1, full_output: bool = False, **options: Any) -> None:
         refuse_compiled(fun, f"numdifftools.{type(self).__name__}", self._function_name)
         if method not in self._methods:
             raise ValueError(f"method must be one of {', '.join(map(repr, self._methods))} in fdcore's "
@@ -422,12 +425,13 @@ class Derivative(_Estimator):
         tableau's first richardson_terms + 1 columns (see `set_richardson_rule`).
     """
 
-    def __init__(self, fun=None, step=None, method="central", order=2, n=1, full_output=False, richardson_terms=2,
-                 **options):
+    def __init__(self, fun: Callable[..., Any] | None = None, step: Any = None, method: str = "central",
+                 order: int = 2, n: int = 1, full_output: bool = False, richardson_terms: int = 2,
+                 **options: Any) -> None:
         super().__init__(fun, step, method, order, n, full_output, **options)
         self.set_richardson_rule(None, richardson_terms)
 
-    def set_richardson_rule(self, step_ratio=2.0, num_terms=2):
+    def set_richardson_rule(self, step_ratio: float = 2.0, num_terms: int = 2) -> None:
         """Set the extrapolation: remove ``num_terms`` powers of h (numdifftools' richardson_terms)
         over steps in the ratio ``step_ratio`` (None: the step generator's ratio).
 
@@ -445,7 +449,7 @@ class Derivative(_Estimator):
         self.richardson_terms, self._rule_ratio = int(num_terms), step_ratio
 
     @property
-    def richardson(self):
+    def richardson(self) -> "Richardson":
         """The `Richardson` rule this estimator extrapolates with: the ratio set_richardson_rule
         gave (2 until it gives one), the leading power of h and the step between the powers of
         fdcore's stencil for (method, n, order)."""
@@ -464,7 +468,7 @@ class Derivative(_Estimator):
             return None
         return max(contour_nodes(self.n), 8 if self.order >= 8 else 4)
 
-    def __call__(self, x, *args, **kwds):
+    def __call__(self, x: ArrayLike, *args: Any, **kwds: Any) -> Any:
         f = self._bind(args, kwds)
         n = self.n
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 0 <= n <= MAX_DERIVATIVE_ORDER:
@@ -509,10 +513,10 @@ class Richardson:
     array([-0.33333333,  1.33333333])
     """
 
-    def __init__(self, step_ratio=2.0, step=1, order=1, num_terms=2):
+    def __init__(self, step_ratio: float = 2.0, step: int = 1, order: int = 1, num_terms: int = 2) -> None:
         self.step_ratio, self.step, self.order, self.num_terms = float(step_ratio), int(step), int(order), int(num_terms)
 
-    def rule(self):
+    def rule(self) -> NDArray[np.float64]:
         """The weights of the num_terms + 1 estimates, coarsest step first.
 
         Parameters
@@ -526,7 +530,7 @@ class Richardson:
 class Gradient(_Estimator):
     """Gradient of a scalar function fun(x), x of shape (n,); a scalar x gives the derivative."""
 
-    def __call__(self, x, *args, **kwds):
+    def __call__(self, x: ArrayLike, *args: Any, **kwds: Any) -> Any:
         f = self._bind(args, kwds)
         if np.ndim(x) == 0 and self.method != "multicomplex":
             return Derivative(self.fun, self.step, self.method, self.order, 1, self.full_output)(x, *args, **kwds)
@@ -538,7 +542,7 @@ class Jacobian(_Estimator):
     """Jacobian (m, n) of fun(x), x of shape (n,), returning a real scalar or a 1-D array of
     shape (m,); a scalar function gives shape (1, n), as numdifftools does."""
 
-    def __call__(self, x, *args, **kwds):
+    def __call__(self, x: ArrayLike, *args: Any, **kwds: Any) -> Any:
         return self._finish(_first_derivatives(self, self._bind(args, kwds), x, _api.jacobian))
 
 
@@ -551,10 +555,11 @@ class Hessian(_Estimator):
 
     _methods = _HESSIAN_METHODS
 
-    def __init__(self, f=None, step=None, method="central", order=None, full_output=False, **options):
+    def __init__(self, f: Callable[..., Any] | None = None, step: Any = None, method: str = "central",
+                 order: int | None = None, full_output: bool = False, **options: Any) -> None:
         super().__init__(f, step, method, 2 if order is None else order, 2, full_output, **options)
 
-    def __call__(self, x, *args, **kwds):
+    def __call__(self, x: ArrayLike, *args: Any, **kwds: Any) -> Any:
         f = self._bind(args, kwds)
         if self.method in _COMPLEX_METHODS and np.iscomplexobj(np.asarray(x)):
             raise ValueError("a complex variable was given: the complex-step methods differentiate at real x only")
@@ -601,10 +606,11 @@ class Hessdiag(_Estimator):
     _methods = _HESSIAN_METHODS
     _function_name = "f"
 
-    def __init__(self, f=None, step=None, method="central", order=2, full_output=False, **options):
+    def __init__(self, f: Callable[..., Any] | None = None, step: Any = None, method: str = "central",
+                 order: int = 2, full_output: bool = False, **options: Any) -> None:
         super().__init__(f, step, method, order, 2, full_output, **options)
 
-    def __call__(self, x, *args, **kwds):
+    def __call__(self, x: ArrayLike, *args: Any, **kwds: Any) -> Any:
         x = _point(x)
         f = self._bind(args, kwds)
         value = np.asarray(f(read_only_view(x)))
@@ -624,7 +630,7 @@ class Hessdiag(_Estimator):
         return r.value
 
 
-def directionaldiff(f, x0, vec, **options):
+def directionaldiff(f: Callable[..., Any], x0: ArrayLike, vec: ArrayLike, **options: Any) -> float:
     """Derivative of f at x0 along the unit vector vec / |vec| (accurate mode).
 
     Parameters
@@ -671,7 +677,7 @@ def _abscissas(x, x0, n=0):
     return offsets
 
 
-def fd_weights_all(x, x0=0, n=1):
+def fd_weights_all(x: ArrayLike, x0: float = 0, n: int = 1) -> NDArray[np.float64]:
     """Finite-difference weights on the abscissas x for the derivatives of orders 0..n at x0
     (numdifftools.fornberg.fd_weights_all): row j holds the weights w with
     f^(j)(x0) ~ sum(w * f(x)). Computed exactly (Fornberg's recurrence in rationals) and
@@ -702,7 +708,7 @@ def fd_weights_all(x, x0=0, n=1):
     return np.array([stencil_weights(j, offsets) for j in range(n + 1)])
 
 
-def fd_weights(x, x0=0, n=1):
+def fd_weights(x: ArrayLike, x0: float = 0, n: int = 1) -> NDArray[np.float64]:
     """The weights on the abscissas x for the n-th derivative at x0: row n of `fd_weights_all`
     (numdifftools.fornberg.fd_weights).
 
@@ -731,7 +737,7 @@ def fd_weights(x, x0=0, n=1):
     return stencil_weights(n, offsets).copy()
 
 
-def fd_derivative(fx, x, n=1, m=2):
+def fd_derivative(fx: ArrayLike, x: ArrayLike, n: int = 1, m: int = 2) -> NDArray[np.float64]:
     """The n-th derivative of tabulated values fx = f(x) at every abscissa
     (numdifftools.fornberg.fd_derivative): Fornberg weights on the 2 mm + 1 nearest points,
     mm = n // 2 + m, centred in the interior and the first / last 2 mm + 2 points at the

@@ -29,7 +29,10 @@ Examples
 [1.0, 0.5, 0.25]
 """
 
+from collections.abc import Iterator
+
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 EPS = float(np.finfo(np.float64).eps)
 
@@ -60,7 +63,7 @@ def get_base_step(scale):
     return EPS ** (1.0 / scale)
 
 
-def default_scale(method="forward", n=1, order=2):
+def default_scale(method: str = "forward", n: int = 1, order: int = 2) -> float:
     """numdifftools' empirical scale of the default base step EPS ** (1 / scale).
 
     2.5 for a first derivative by one-sided or central differences of order 2, 1.3 more per
@@ -127,8 +130,9 @@ class MinStepGenerator:
 
     _ascending_exponent = True  # i runs num_steps - 1 .. 0 with exponent +i
 
-    def __init__(self, base_step=None, step_ratio=None, num_steps=None, step_nom=None, offset=0, num_extrap=0,
-                 use_exact_steps=True, check_num_steps=True, scale=None):
+    def __init__(self, base_step: ArrayLike | None = None, step_ratio: float | None = None, num_steps: int | None = None,
+                 step_nom: ArrayLike | None = None, offset: int = 0, num_extrap: int = 0, use_exact_steps: bool = True,
+                 check_num_steps: bool = True, scale: float | None = None) -> None:
         self.base_step = base_step
         self.step_ratio = step_ratio
         self.num_steps = num_steps
@@ -139,17 +143,17 @@ class MinStepGenerator:
         self.check_num_steps = check_num_steps
         self.scale = scale
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         fields = ", ".join(f"{name}={value!r}" for name, value in vars(self).items())
         return f"{type(self).__name__}({fields})"
 
-    def min_num_steps(self, method="forward", n=1, order=2):
+    def min_num_steps(self, method: str = "forward", n: int = 1, order: int = 2) -> int:
         """The fewest steps the stencil of (method, n, order) needs."""
         complex_divisor = 4 if (n > 1 or order >= 4) else 2
         divisor = {"central": 2, "central2": 2, "complex": complex_divisor, "multicomplex": 2}.get(method, 1)
         return max(int(n + order - 1) // divisor, 1)
 
-    def steps(self, x=0.0, method="forward", n=1, order=2):
+    def steps(self, x: ArrayLike = 0.0, method: str = "forward", n: int = 1, order: int = 2) -> NDArray[np.float64]:
         """The steps at x, largest first, as a list (of scalars, or arrays of x's shape)."""
         x = np.asarray(x)
         scale = default_scale(method, n, order) if self.scale is None else self.scale
@@ -168,7 +172,8 @@ class MinStepGenerator:
         steps = [start * ratio ** (k + self.offset) for k in exponents]
         return [h for h in steps if np.all(np.abs(h) > 0)]
 
-    def __call__(self, x=0.0, method="forward", n=1, order=2):
+    def __call__(self, x: ArrayLike = 0.0, method: str = "forward", n: int = 1,
+                 order: int = 2) -> Iterator[NDArray[np.float64]]:
         """Iterate over the steps at x for the given derivative (see `steps`)."""
         return iter(self.steps(x, method, n, order))
 
@@ -186,7 +191,8 @@ class MaxStepGenerator(MinStepGenerator):
 
     _ascending_exponent = False
 
-    def __init__(self, base_step=2.0, step_ratio=None, num_steps=15, step_nom=None, offset=0, num_extrap=9,
-                 use_exact_steps=False, check_num_steps=True, scale=500):
+    def __init__(self, base_step: ArrayLike | None = 2.0, step_ratio: float | None = None, num_steps: int | None = 15,
+                 step_nom: ArrayLike | None = None, offset: int = 0, num_extrap: int = 9, use_exact_steps: bool = False,
+                 check_num_steps: bool = True, scale: float | None = 500) -> None:
         super().__init__(base_step, step_ratio, num_steps, step_nom, offset, num_extrap, use_exact_steps,
                          check_num_steps, scale)

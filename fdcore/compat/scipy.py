@@ -25,11 +25,15 @@ array([2., 4.])
 """
 
 import os
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from fdcore.derivatives.complex_step import require_complex_input
 from fdcore.derivatives.objective import bind_objective, own_pool_map
+from fdcore.derivatives.types import Workers
 from fdcore.derivatives.validation import (
     as_float_array,
     read_only_view,
@@ -153,9 +157,12 @@ def _prepare_bounds(bounds, x0):
     return lb, ub
 
 
-def approx_derivative(fun, x0, method="3-point", rel_step=None, abs_step=None, f0=None,
-                      bounds=(-np.inf, np.inf), sparsity=None, as_linear_operator=False, args=(),
-                      kwargs=None, full_output=False, workers=None):
+def approx_derivative(fun: Callable[..., Any], x0: ArrayLike, method: Literal["2-point", "3-point", "cs"] = "3-point",
+                      rel_step: ArrayLike | None = None, abs_step: ArrayLike | None = None,
+                      f0: ArrayLike | None = None, bounds: tuple[ArrayLike, ArrayLike] = (-np.inf, np.inf),
+                      sparsity: Any = None, as_linear_operator: bool = False, args: tuple[Any, ...] = (),
+                      kwargs: Mapping[str, Any] | None = None, full_output: bool = False,
+                      workers: Workers | None = None) -> Any:
     """Finite-difference Jacobian with scipy.optimize's ``approx_derivative`` semantics.
 
     See SciPy's documentation; differences: ``workers`` takes fdcore's kinds (an int process
@@ -495,7 +502,8 @@ def _linear_operator(fun, x0, f0, method, rstep):
     return LinearOperator((m, n), matvec)
 
 
-def approx_fprime(xk, f, epsilon=_EPS ** 0.5, *args):
+def approx_fprime(xk: ArrayLike, f: Callable[..., Any], epsilon: ArrayLike = _EPS ** 0.5,
+                  *args: Any) -> NDArray[np.floating[Any]]:
     """scipy.optimize.approx_fprime: forward differences with the absolute step ``epsilon``.
 
     Parameters
@@ -538,7 +546,9 @@ def approx_fprime(xk, f, epsilon=_EPS ** 0.5, *args):
 _UNSET = object()
 
 
-def check_grad(func, grad, x0, *args, epsilon=_EPS ** 0.5, direction="all", rng=None, seed=_UNSET):
+def check_grad(func: Callable[..., Any], grad: Callable[..., Any], x0: ArrayLike, *args: Any,
+               epsilon: ArrayLike = _EPS ** 0.5, direction: Literal["all", "random"] = "all",
+               rng: int | np.random.Generator | None = None, seed: Any = _UNSET) -> float:
     """scipy.optimize.check_grad: the 2-norm of grad(x0) - approx_fprime(x0, func, epsilon).
 
     direction='random' compares along one random direction v, drawn as SciPy 1.17 draws it.
@@ -620,7 +630,9 @@ def _random_state(source):
     raise ValueError(f"{source!r} cannot be used to seed a numpy.random.RandomState instance")
 
 
-def check_derivative(fun, jac, x0, bounds=(-np.inf, np.inf), args=(), kwargs=None):
+def check_derivative(fun: Callable[..., Any], jac: Callable[..., Any], x0: ArrayLike,
+                     bounds: tuple[ArrayLike, ArrayLike] = (-np.inf, np.inf), args: tuple[Any, ...] = (),
+                     kwargs: Mapping[str, Any] | None = None) -> float:
     """scipy.optimize._numdiff.check_derivative: how far jac(x0) is from the finite-difference
     Jacobian (3-point, SciPy's steps), as max |J - J_fd| / max(1, |J_fd|) over the entries (over
     the nonzeros of a sparse jac, whose pattern then gives the sparsity).
@@ -674,7 +686,7 @@ _SCIPY_MODULES = ("scipy.optimize._numdiff", "scipy.optimize._optimize", "scipy.
 _saved = {}
 
 
-def install():
+def install() -> None:
     """Route scipy.optimize's internal finite differences through fdcore: every module of
     scipy.optimize that binds ``approx_derivative`` (minimize's jac='2-point' / '3-point' / 'cs',
     least_squares, root, SLSQP, trust-constr, L-BFGS-B, approx_fprime, check_grad ...) gets
@@ -703,7 +715,7 @@ def install():
             module.approx_derivative = approx_derivative
 
 
-def uninstall():
+def uninstall() -> None:
     """Restore SciPy's own ``approx_derivative`` in every module `install` changed (a no-op when
     the backend is not installed).
 
@@ -737,12 +749,12 @@ class backend:
     array([1., 1.])
     """
 
-    def __enter__(self):
+    def __enter__(self) -> "backend":
         self._was_installed = bool(_saved)
         install()
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         if not self._was_installed:
             uninstall()
         return False

@@ -34,7 +34,11 @@ array([[0., 2.],
        [2., 1.]])
 """
 
+from collections.abc import Callable, Mapping
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from fdcore.compat.scipy import _dense
 from fdcore.derivatives.objective import bind_objective
@@ -85,7 +89,9 @@ def _statsmodels_shape(J, n, scalar):
     return stacked.T if n == 1 else stacked.squeeze().T
 
 
-def approx_fprime(x, f, epsilon=None, args=(), kwargs=None, centered=False):
+def approx_fprime(x: ArrayLike, f: Callable[..., Any], epsilon: ArrayLike | None = None,
+                  args: tuple[Any, ...] = (), kwargs: Mapping[str, Any] | None = None,
+                  centered: bool = False) -> NDArray[Any]:
     """Gradient or Jacobian of f at x by forward (default) or centered differences.
 
     Parameters
@@ -130,7 +136,8 @@ def approx_fprime(x, f, epsilon=None, args=(), kwargs=None, centered=False):
     return _statsmodels_shape(J, n, scalar)
 
 
-def approx_fprime_cs(x, f, epsilon=None, args=(), kwargs=None):
+def approx_fprime_cs(x: ArrayLike, f: Callable[..., Any], epsilon: ArrayLike | None = None,
+                     args: tuple[Any, ...] = (), kwargs: Mapping[str, Any] | None = None) -> NDArray[Any]:
     """Gradient or Jacobian of f at x by the complex step, Im f(x + i h_k e_k) / h_k (n evaluations).
 
     Parameters
@@ -180,7 +187,9 @@ def _twice(x, first, second):
     return (x + first) + second - x
 
 
-def approx_hess1(x, f, epsilon=None, args=(), kwargs=None, return_grad=False):
+def approx_hess1(x: ArrayLike, f: Callable[..., Any], epsilon: ArrayLike | None = None,
+                 args: tuple[Any, ...] = (), kwargs: Mapping[str, Any] | None = None,
+                 return_grad: bool = False) -> Any:
     """Hessian by forward differences (Ridout's eq. 7): n(n + 1)/2 + n + 1 evaluations.
 
     Parameters
@@ -205,7 +214,9 @@ def approx_hess1(x, f, epsilon=None, args=(), kwargs=None, return_grad=False):
     return _forward_hessians(x, f, epsilon, args, kwargs, return_grad, both_sides=False)
 
 
-def approx_hess2(x, f, epsilon=None, args=(), kwargs=None, return_grad=False):
+def approx_hess2(x: ArrayLike, f: Callable[..., Any], epsilon: ArrayLike | None = None,
+                 args: tuple[Any, ...] = (), kwargs: Mapping[str, Any] | None = None,
+                 return_grad: bool = False) -> Any:
     """Hessian by forward and backward differences averaged (Ridout's eq. 8): n^2 + 3n + 1 evaluations.
 
     Parameters
@@ -253,7 +264,8 @@ def _forward_hessians(x, f, epsilon, args, kwargs, return_grad, both_sides):
     return H
 
 
-def approx_hess3(x, f, epsilon=None, args=(), kwargs=None):
+def approx_hess3(x: ArrayLike, f: Callable[..., Any], epsilon: ArrayLike | None = None,
+                 args: tuple[Any, ...] = (), kwargs: Mapping[str, Any] | None = None) -> NDArray[Any]:
     """Hessian by the four-corner central stencil (Ridout's eq. 9): 2n(n + 1) evaluations.
 
     H_ij = [f(x + h_i e_i + h_j e_j) - f(x + h_i e_i - h_j e_j) - f(x - h_i e_i + h_j e_j)
@@ -292,7 +304,8 @@ def approx_hess3(x, f, epsilon=None, args=(), kwargs=None):
     return H
 
 
-def approx_hess(x, f, epsilon=None, args=(), kwargs=None):
+def approx_hess(x: ArrayLike, f: Callable[..., Any], epsilon: ArrayLike | None = None,
+                args: tuple[Any, ...] = (), kwargs: Mapping[str, Any] | None = None) -> NDArray[Any]:
     """Hessian by the four-corner central stencil: `approx_hess3` (this is an alias for approx_hess3).
 
     Parameters
@@ -307,7 +320,8 @@ def approx_hess(x, f, epsilon=None, args=(), kwargs=None):
     return approx_hess3(x, f, epsilon=epsilon, args=args, kwargs=kwargs)
 
 
-def approx_hess_cs(x, f, epsilon=None, args=(), kwargs=None):
+def approx_hess_cs(x: ArrayLike, f: Callable[..., Any], epsilon: ArrayLike | None = None,
+                   args: tuple[Any, ...] = (), kwargs: Mapping[str, Any] | None = None) -> NDArray[Any]:
     """Hessian by the complex step along e_i and a real central difference along e_j:
     H_ij = Im[f(x + i h_i e_i + h_j e_j) - f(x + i h_i e_i - h_j e_j)] / (2 h_i h_j);
     n(n + 1) evaluations, f complex-analytic.

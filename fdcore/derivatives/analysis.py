@@ -1,12 +1,16 @@
 """Small applications of the derivatives: linear models and critical-point classification."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from fdcore.derivatives.docs import document
 from fdcore.derivatives.first import gradient, jacobian
 from fdcore.derivatives.hessian import hessian
+from fdcore.derivatives.types import FloatArray, Objective, Workers
 from fdcore.evaluators.protocol import BatchOptions, make_evaluator
 from fdcore.evaluators.returns import FunctionValueError
 from fdcore.numerics.errors import HESSIAN_VALUES_PER_ENTRY, TOLERANCE_SAFETY
@@ -27,26 +31,28 @@ class Linearization:
         Evaluations of f spent (2n + 1).
     """
 
-    x0: np.ndarray
-    value: object
-    jacobian: np.ndarray
+    x0: FloatArray
+    value: Any  # float or ndarray of shape (m,)
+    jacobian: FloatArray
     nfev: int
 
-    def __call__(self, y):
+    def __call__(self, y: ArrayLike) -> Any:
         """Evaluate the model at y of shape (n,), or at each row of y of shape (k, n)."""
         y = np.asarray(y, dtype=self.x0.dtype)
         if y.shape[-1:] != self.x0.shape:
             raise ValueError(f"y must have shape ({self.x0.shape[0]},) or (k, {self.x0.shape[0]}), got {y.shape}")
         return self.value + (y - self.x0) @ self.jacobian.T
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (
             f"Linearization(x0={np.array2string(self.x0, threshold=6)}, value={self.value!r}, "
             f"jacobian shape={self.jacobian.shape}, nfev={self.nfev})"
         )
 
 
-def linearize(f, x, *, step=None, args=(), kwargs=None, vectorized=False, workers=None):
+def linearize(f: Objective, x: ArrayLike, *, step: float | None = None, args: tuple[Any, ...] = (),
+              kwargs: Mapping[str, Any] | None = None, vectorized: bool = False,
+              workers: Workers | None = None) -> Linearization:
     """Linearize f at x: its value, its gradient (or Jacobian) and the affine model.
 
     For scalar f this is the tangent plane ``z = f(x0) + grad f(x0) . (x - x0)``; for vector f the
@@ -113,14 +119,14 @@ class CriticalPoint:
     """
 
     kind: str
-    gradient: np.ndarray
-    gradient_tolerance: np.ndarray
-    hessian: np.ndarray
-    eigenvalues: np.ndarray
+    gradient: FloatArray
+    gradient_tolerance: FloatArray
+    hessian: FloatArray
+    eigenvalues: FloatArray
     eigenvalue_tolerance: float
     nfev: int
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (
             f"CriticalPoint(kind={self.kind!r}, |gradient|max={np.max(np.abs(self.gradient)):.3g}, "
             f"eigenvalues={np.array2string(self.eigenvalues, precision=4, threshold=6)}, "
@@ -129,7 +135,9 @@ class CriticalPoint:
 
 
 @document
-def classify_critical_point(f, x, *, gtol=0.0, args=(), kwargs=None, vectorized=False, workers=None):
+def classify_critical_point(f: Objective, x: ArrayLike, *, gtol: float = 0.0, args: tuple[Any, ...] = (),
+                            kwargs: Mapping[str, Any] | None = None, vectorized: bool = False,
+                            workers: Workers | None = None) -> CriticalPoint:
     """Say whether x is a minimum, maximum, saddle or degenerate critical point of f, or not critical.
 
     The finite-difference error is taken into account: the gradient and the Hessian are each

@@ -2,10 +2,21 @@
 is) and hvp (4n evaluations of f, or two of its gradient)."""
 
 import warnings
+from collections.abc import Mapping
+from typing import Any, Unpack, overload
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from fdcore.derivatives.docs import document
+from fdcore.derivatives.types import (
+    DirectionOptions,
+    FloatArray,
+    Objective,
+    ScalarFunction,
+    VectorFunction,
+    Workers,
+)
 from fdcore.derivatives.validation import (
     as_float_array,
     check_callable,
@@ -22,6 +33,13 @@ from fdcore.numerics.options import real_number
 from fdcore.numerics.steps import resolve_step, unit_direction_step
 
 
+# The result's type follows f's: a float for a scalar f, an (m,) array for a vector f.
+@overload
+def jvp(f: ScalarFunction, x: ArrayLike, v: ArrayLike, **options: Unpack[DirectionOptions]) -> float: ...
+@overload
+def jvp(f: VectorFunction, x: ArrayLike, v: ArrayLike, **options: Unpack[DirectionOptions]) -> FloatArray: ...
+@overload
+def jvp(f: Objective, x: ArrayLike, v: ArrayLike, **options: Unpack[DirectionOptions]) -> Any: ...
 @checks_value_precision
 @document
 def jvp(f, x, v, *, step=None, args=(), kwargs=None, num_threads=None, vectorized=False, workers=None):
@@ -121,6 +139,15 @@ def _warn_nonfinite_along(name, t, consequence, values_finite=False):
     warnings.warn(f"{cause} (t = {t:.3g}); {consequence}", RuntimeWarning, stacklevel=user_stacklevel())
 
 
+@overload
+def directional_derivative(f: ScalarFunction, x: ArrayLike, v: ArrayLike, *, normalize: bool = True,
+                           **options: Unpack[DirectionOptions]) -> float: ...
+@overload
+def directional_derivative(f: VectorFunction, x: ArrayLike, v: ArrayLike, *, normalize: bool = True,
+                           **options: Unpack[DirectionOptions]) -> FloatArray: ...
+@overload
+def directional_derivative(f: Objective, x: ArrayLike, v: ArrayLike, *, normalize: bool = True,
+                           **options: Unpack[DirectionOptions]) -> Any: ...
 @document
 def directional_derivative(f, x, v, *, normalize=True, step=None, args=(), kwargs=None, num_threads=None,
                            vectorized=False, workers=None):
@@ -162,7 +189,9 @@ def directional_derivative(f, x, v, *, normalize=True, step=None, args=(), kwarg
 
 @checks_value_precision
 @document
-def hvp(f, x, v, *, grad=None, step=None, args=(), kwargs=None, num_threads=None, vectorized=False, workers=None):
+def hvp(f: Objective | None, x: ArrayLike, v: ArrayLike, *, grad: Objective | None = None, step: float | None = None,
+        args: tuple[Any, ...] = (), kwargs: Mapping[str, Any] | None = None, num_threads: int | None = None,
+        vectorized: bool = False, workers: Workers | None = None) -> FloatArray:
     """Hessian-vector product H(x) v, from f alone (4n evaluations) or from a gradient (2 of them).
 
     H itself is never formed, so this scales to any n (memory O(n)).

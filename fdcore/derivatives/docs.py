@@ -9,6 +9,11 @@ signature (tests/test_docstrings.py checks every public callable the same way).
 
 import inspect
 import re
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar, overload
+
+# What `document` decorates: a function or class, returned as it is (its type kept).
+Documented = TypeVar("Documented", bound=Callable[..., Any])
 
 # The shared entries, one per parameter name, as they render under "Parameters".
 PARAMETERS = {
@@ -112,7 +117,13 @@ def signature_names(function):
     return names
 
 
-def document(function=None, *, shared=None):
+@overload
+def document(function: Documented, *, shared: Mapping[str, str] | None = None) -> Documented: ...
+@overload
+def document(function: None = None, *,
+             shared: Mapping[str, str] | None = None) -> Callable[[Documented], Documented]: ...
+def document(function: Documented | None = None, *,
+             shared: Mapping[str, str] | None = None) -> Documented | Callable[[Documented], Documented]:
     """Decorator: compose function's Parameters section from its own entries and the shared ones.
 
     ``@document`` takes the shared entries from `PARAMETERS`; ``@document(shared=entries)`` from

@@ -2,9 +2,12 @@
 partials (the gradient field over a grid)."""
 
 
+from collections.abc import Callable
 from math import factorial
+from typing import Any, Literal, Unpack, overload
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from fdcore.derivatives.complex_step import (
     require_real_on_the_real_axis,
@@ -13,6 +16,7 @@ from fdcore.derivatives.complex_step import (
 )
 from fdcore.derivatives.docs import document
 from fdcore.derivatives.result import FDResult
+from fdcore.derivatives.types import DerivativeOptions, FloatArray, PartialsOptions
 from fdcore.derivatives.validation import (
     as_float_array,
     call_arguments,
@@ -43,6 +47,22 @@ from fdcore.numerics.steps import complex_step as _complex_step
 from fdcore.numerics.steps import contour_radius, is_adaptive, resolve_step
 
 
+# A scalar x gives a NumPy scalar, an array x an array of its shape.
+@overload
+def derivative(f: Callable[..., Any], x: float, *, n: int = 1, full_output: Literal[False] = False,
+               **options: Unpack[DerivativeOptions]) -> np.floating[Any]: ...
+@overload
+def derivative(f: Callable[..., Any], x: float, *, n: int = 1, full_output: Literal[True],
+               **options: Unpack[DerivativeOptions]) -> FDResult[np.floating[Any]]: ...
+@overload
+def derivative(f: Callable[..., Any], x: ArrayLike, *, n: int = 1, full_output: Literal[False] = False,
+               **options: Unpack[DerivativeOptions]) -> FloatArray: ...
+@overload
+def derivative(f: Callable[..., Any], x: ArrayLike, *, n: int = 1, full_output: Literal[True],
+               **options: Unpack[DerivativeOptions]) -> FDResult[FloatArray]: ...
+@overload
+def derivative(f: Callable[..., Any], x: ArrayLike, *, n: int = 1, full_output: bool,
+               **options: Unpack[DerivativeOptions]) -> Any: ...
 @checks_value_precision
 @document
 def derivative(f, x, *, n=1, method="central", order=None, step=None, richardson=False, step_ratio=2.0,
@@ -240,6 +260,15 @@ def _contour_derivative(call, flat, n, h, f0, complex_dtype, opts, noise, terms)
     return value, error, 1 + opts.levels * len(nodes), h * opts.ratio ** -level.astype(np.float64)
 
 
+@overload
+def partials(f: Callable[..., Any], *arrays: ArrayLike, full_output: Literal[False] = False,
+             **options: Unpack[PartialsOptions]) -> tuple[FloatArray, ...]: ...
+@overload
+def partials(f: Callable[..., Any], *arrays: ArrayLike, full_output: Literal[True],
+             **options: Unpack[PartialsOptions]) -> tuple[FDResult[FloatArray], ...]: ...
+@overload
+def partials(f: Callable[..., Any], *arrays: ArrayLike, full_output: bool,
+             **options: Unpack[PartialsOptions]) -> tuple[FloatArray, ...] | tuple[FDResult[FloatArray], ...]: ...
 @document
 def partials(f, *arrays, method="central", order=None, step=None, richardson=False, step_ratio=2.0,
              noise=None, args=(), kwargs=None, full_output=False):

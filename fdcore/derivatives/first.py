@@ -1,7 +1,9 @@
 """First derivatives of f: R^n -> R (gradient) and R^n -> R^m (jacobian)."""
 
+from typing import Any, Literal, Unpack, overload
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from fdcore.derivatives.axis import (
     adaptive_axis_derivative,
@@ -14,8 +16,9 @@ from fdcore.derivatives.complex_step import (
     require_complex_input as _require_complex_input,
 )
 from fdcore.derivatives.docs import document
-from fdcore.derivatives.result import finish
+from fdcore.derivatives.result import FDResult, finish
 from fdcore.derivatives.sparse import sparse_first_derivative
+from fdcore.derivatives.types import FloatArray, GradientOptions, Objective
 from fdcore.derivatives.validation import (
     check_out,
     checks_value_precision,
@@ -31,6 +34,15 @@ from fdcore.numerics.steps import complex_step as _complex_step
 from fdcore.numerics.steps import is_adaptive, resolve_step
 
 
+@overload
+def gradient(f: Objective, x: ArrayLike, *, full_output: Literal[False] = False,
+             **options: Unpack[GradientOptions]) -> FloatArray: ...
+@overload
+def gradient(f: Objective, x: ArrayLike, *, full_output: Literal[True],
+             **options: Unpack[GradientOptions]) -> FDResult[FloatArray]: ...
+@overload
+def gradient(f: Objective, x: ArrayLike, *, full_output: bool,
+             **options: Unpack[GradientOptions]) -> FloatArray | FDResult[FloatArray]: ...
 @checks_value_precision
 @document
 def gradient(f, x, *, method="central", order=None, step=None, typical_x=None, richardson=False, step_ratio=2.0,
@@ -121,6 +133,19 @@ def gradient(f, x, *, method="central", order=None, step=None, typical_x=None, r
     return finish(out, outcome, opts, full_output)
 
 
+# Jacobian: with sparsity= the value is a scipy.sparse csr array (SciPy has no inline types).
+@overload
+def jacobian(f: Objective, x: ArrayLike, *, full_output: Literal[False] = False, sparsity: None = None,
+             **options: Unpack[GradientOptions]) -> FloatArray: ...
+@overload
+def jacobian(f: Objective, x: ArrayLike, *, full_output: Literal[True], sparsity: None = None,
+             **options: Unpack[GradientOptions]) -> FDResult[FloatArray]: ...
+@overload
+def jacobian(f: Objective, x: ArrayLike, *, full_output: bool = False, sparsity: Any,
+             **options: Unpack[GradientOptions]) -> Any: ...
+@overload
+def jacobian(f: Objective, x: ArrayLike, *, full_output: bool, sparsity: None = None,
+             **options: Unpack[GradientOptions]) -> FloatArray | FDResult[FloatArray]: ...
 @checks_value_precision
 @document
 def jacobian(f, x, *, method="central", order=None, step=None, typical_x=None, richardson=False, step_ratio=2.0,

@@ -2,8 +2,10 @@
 levels), from an analytic gradient, on a sparsity pattern, inside bounds, by the complex step."""
 
 from contextlib import contextmanager
+from typing import Any, Literal, Unpack, overload
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from fdcore.derivatives import noise as noise_measurement
 from fdcore.derivatives.axis import AxisOutcome, adaptive_probe
@@ -18,6 +20,7 @@ from fdcore.derivatives.sparse import (
     sparse_hessian_from_f,
     symmetric_pattern,
 )
+from fdcore.derivatives.types import FloatArray, HessianOptions, Objective
 from fdcore.derivatives.validation import (
     as_float_array,
     check_out,
@@ -48,6 +51,19 @@ from fdcore.numerics.richardson import Tableau, extrapolate
 from fdcore.numerics.steps import is_adaptive, resolve_step
 
 
+# f may be None with grad=; with sparsity= the value is a scipy.sparse csr array.
+@overload
+def hessian(f: Objective | None, x: ArrayLike, *, full_output: Literal[False] = False, sparsity: None = None,
+            **options: Unpack[HessianOptions]) -> FloatArray: ...
+@overload
+def hessian(f: Objective | None, x: ArrayLike, *, full_output: Literal[True], sparsity: None = None,
+            **options: Unpack[HessianOptions]) -> FDResult[FloatArray]: ...
+@overload
+def hessian(f: Objective | None, x: ArrayLike, *, full_output: bool = False, sparsity: Any,
+            **options: Unpack[HessianOptions]) -> Any: ...
+@overload
+def hessian(f: Objective | None, x: ArrayLike, *, full_output: bool, sparsity: None = None,
+            **options: Unpack[HessianOptions]) -> FloatArray | FDResult[FloatArray]: ...
 @checks_value_precision
 @document
 def hessian(f, x, *, method="central", order=None, step=None, typical_x=None, richardson=False, step_ratio=2.0,

@@ -7,14 +7,18 @@ Memory is O(n) per product (O(k n) for k eigenvalues); nothing of size n^2 is ev
 """
 
 import warnings
+from collections.abc import Mapping
+from typing import Any, Literal, Unpack, overload
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from fdcore.derivatives.axis import AxisOutcome, axis_derivative, nudge_probe
 from fdcore.derivatives.directional import along_direction, direction_step
 from fdcore.derivatives.docs import document
 from fdcore.derivatives.hessian import HESSIAN_RETRY
-from fdcore.derivatives.result import finish
+from fdcore.derivatives.result import FDResult, finish
+from fdcore.derivatives.types import DiagonalOptions, FloatArray, Objective, Workers
 from fdcore.derivatives.validation import (
     checks_value_precision,
     dense_typical_scale,
@@ -31,6 +35,15 @@ from fdcore.numerics.richardson import axis_plan, extrapolate, level_estimates
 from fdcore.numerics.steps import resolve_step, unit_direction_step
 
 
+@overload
+def hessian_diagonal(f: Objective, x: ArrayLike, *, full_output: Literal[False] = False,
+                     **options: Unpack[DiagonalOptions]) -> FloatArray: ...
+@overload
+def hessian_diagonal(f: Objective, x: ArrayLike, *, full_output: Literal[True],
+                     **options: Unpack[DiagonalOptions]) -> FDResult[FloatArray]: ...
+@overload
+def hessian_diagonal(f: Objective, x: ArrayLike, *, full_output: bool,
+                     **options: Unpack[DiagonalOptions]) -> FloatArray | FDResult[FloatArray]: ...
 @checks_value_precision
 @document
 def hessian_diagonal(f, x, *, method="central", order=None, step=None, typical_x=None, richardson=False,
@@ -165,8 +178,10 @@ def _plain_diagonal(evaluator, opts, h, full_output):
 
 @checks_value_precision
 @document
-def second_directional_derivative(f, x, v, *, step=None, args=(), kwargs=None, num_threads=None, vectorized=False,
-                                  workers=None):
+def second_directional_derivative(f: Objective, x: ArrayLike, v: ArrayLike, *, step: float | None = None,
+                                  args: tuple[Any, ...] = (), kwargs: Mapping[str, Any] | None = None,
+                                  num_threads: int | None = None, vectorized: bool = False,
+                                  workers: Workers | None = None) -> float:
     """The curvature of f along v, ``v^T H(x) v = d^2/dt^2 f(x + t v)`` at t = 0, in 3 evaluations.
 
     ``(f(x + t v) - 2 f(x) + f(x - t v)) / t^2`` whatever n is (v is not normalised: divide by

@@ -1,19 +1,25 @@
 """The result object returned with ``full_output=True``."""
 
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 import numpy as np
+from numpy.typing import NDArray
+
+# The type of the estimate: an ndarray, or a NumPy scalar (`derivative` at a scalar x).
+Value = TypeVar("Value")
 
 
 @dataclass(frozen=True, repr=False)
-class FDResult:
+class FDResult(Generic[Value]):
     """A finite-difference estimate with its error estimate and what it cost.
 
     Attributes
     ----------
-    value : ndarray or float
-        The estimate (also available as ``df``).
-    error : ndarray or float
+    value : ndarray or NumPy scalar
+        The estimate (also available as ``df``). ``FDResult[T]`` says its type, e.g.
+        ``FDResult[numpy.ndarray]`` from `gradient`.
+    error : ndarray or NumPy scalar
         Estimated absolute error per component: from the Richardson tableau (difference of
         same-order estimates at consecutive steps) plus the propagated round-off of f's values.
         Without Richardson levels it covers round-off only.
@@ -28,20 +34,20 @@ class FDResult:
         Number of Richardson levels (1: none).
     """
 
-    value: object
-    error: object
-    step: np.ndarray
+    value: Value
+    error: Value
+    step: NDArray[np.float64]
     nfev: int
     method: str
     order: int
     richardson: int
 
     @property
-    def df(self):
+    def df(self) -> Value:
         return self.value
 
-    def __repr__(self):
-        def short(a):
+    def __repr__(self) -> str:
+        def short(a: object) -> str:
             return np.array2string(np.asarray(a), precision=6, threshold=8, separator=", ")
 
         return (

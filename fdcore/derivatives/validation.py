@@ -3,6 +3,8 @@
 import functools
 import sys
 import warnings
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
@@ -19,6 +21,9 @@ from fdcore.evaluators.protocol import call_arguments, check_callable
 from fdcore.evaluators.returns import note_precision, watch_precision
 from fdcore.numerics.arrays import all_finite
 from fdcore.numerics.steps import is_adaptive, typical_scale
+
+# An entry point decorated by checks_value_precision: its type is kept.
+Entry = TypeVar("Entry", bound=Callable[..., Any])
 
 
 def check_pattern_values(sparsity, name="sparsity"):
@@ -90,7 +95,7 @@ COMPILED_ENTRY_POINTS = ("gradient, jacobian, hessian, jvp, directional_derivati
                          "classify_critical_point, check_grad and check_jacobian")
 
 
-def checks_value_precision(entry):
+def checks_value_precision(entry: Entry) -> Entry:
     """Decorator of an entry point: a RuntimeWarning when, at its default steps, f's values came in
     a floating dtype narrower than the one the derivative is computed in (np.float32 from f at a
     float64 x): those steps and the error model assume the point's precision, and float32
@@ -111,7 +116,7 @@ def checks_value_precision(entry):
                               f"sized for it) or have f return {computed}", RuntimeWarning, stacklevel=user_stacklevel())
         return result
 
-    return checked
+    return cast(Entry, checked)
 
 
 def watched(f, vectorized):

@@ -13,6 +13,7 @@ import ctypes
 import sys
 import threading
 import types
+from typing import Any
 
 import numpy as np
 
@@ -219,7 +220,12 @@ class Callback:
 
     __slots__ = ("function", "user_data", "m", "kind", "address", "user_data_address", "python_body")
 
-    def __init__(self, function, user_data=None, *, m=None):
+    function: Any
+    user_data: Any
+    kind: str  # 'scalar' or 'vector'
+    m: int  # output size (0 for a scalar callback)
+
+    def __init__(self, function: Any, user_data: Any = None, *, m: int | None = None) -> None:
         described = _describe(function)
         if described is None:
             raise TypeError(
@@ -248,7 +254,7 @@ class Callback:
                 raise ValueError("m is only for vector callbacks")
             self.m = 0
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Callback({type(self.function).__name__}, kind={self.kind!r}, m={self.m or None})"
 
 

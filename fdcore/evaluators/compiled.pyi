@@ -3,12 +3,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from fdcore.evaluators.protocol import Evaluator
-
 SERIAL_BELOW: int
 X_WRITTEN_MESSAGE: str
 
-class CompiledCallback(Evaluator):
+class CompiledCallback:  # implements fdcore.evaluators.protocol.Evaluator (structurally)
     compiled: bool
     batched: bool
     complex_input: bool

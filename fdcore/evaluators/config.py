@@ -1,6 +1,7 @@
 """Build and runtime configuration report."""
 
 import sys
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -9,7 +10,13 @@ from fdcore.evaluators import threads as _threads
 from fdcore.evaluators.callbacks import MAX_THREADS
 
 
-def config():
+class SupportsWrite(Protocol):
+    """A text stream, as `print` takes it."""
+
+    def write(self, text: str, /) -> Any: ...
+
+
+def config() -> dict[str, Any]:
     """The build and runtime facts as a dict (what `show_config` prints).
 
     Returns
@@ -38,7 +45,7 @@ def config():
     }
 
 
-def show_config(file=None):
+def show_config(file: SupportsWrite | None = None) -> None:
     """Print fdcore's version, build flags, OpenMP on/off and default thread count.
 
     Parameters

@@ -7,10 +7,13 @@ Math. Comp. 51 (1988) 699-706), evaluated in exact rational arithmetic and cache
 exact on every polynomial of degree < len(offsets) up to the final rounding of each weight.
 """
 
+from collections.abc import Sequence
 from fractions import Fraction
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 ORDERS = (2, 4, 6, 8)
 
@@ -54,7 +57,7 @@ def _cached_weights(d, offsets):
     return weights
 
 
-def stencil_weights(d, offsets):
+def stencil_weights(d: int, offsets: Sequence[float] | NDArray[Any]) -> NDArray[np.float64]:
     """Weights of the d-th derivative on the given offsets (Fornberg's recurrence, exact, cached).
 
     Parameters

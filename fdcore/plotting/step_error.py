@@ -3,7 +3,11 @@
 matplotlib is optional (``pip install fdcore[bench]``); it is imported only when a plot is drawn.
 """
 
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from fdcore.derivatives.directional import jvp
 from fdcore.derivatives.docs import document
@@ -48,7 +52,9 @@ def step_error_curve(f, x, i=0, *, exact=None, steps=None, method="central", arg
 
 
 @document
-def plot_step_error(f, x, i=0, *, exact=None, steps=None, method="central", ax=None, args=(), kwargs=None):
+def plot_step_error(f: Callable[..., Any], x: ArrayLike, i: int = 0, *, exact: float | None = None,
+                    steps: ArrayLike | None = None, method: Literal["central", "forward"] = "central",
+                    ax: Any = None, args: tuple[Any, ...] = (), kwargs: Mapping[str, Any] | None = None) -> Any:
     """Draw the error of the finite-difference derivative along coordinate i against the step.
 
     The classic V: truncation error falls as h^2 (central) or h (one-sided) to the right, round-off

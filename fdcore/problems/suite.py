@@ -24,10 +24,12 @@ Each problem constructor takes n, the number of variables; the fixed-size proble
 and `get_problem` refuses an n they do not have (or one out of a problem's range).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, NamedTuple, Optional
+from typing import Any, NamedTuple
 
 import numpy as np
+from numpy.typing import NDArray
 
 from fdcore import Callback
 from fdcore.problems.compiled import capsule
@@ -75,19 +77,19 @@ class Problem:
     """
 
     name: str
-    x0: np.ndarray
-    f: Callable
-    derivative: Callable
-    hessian: Optional[Callable] = None
+    x0: NDArray[np.float64]
+    f: Callable[..., Any]
+    derivative: Callable[..., Any]
+    hessian: Callable[..., Any] | None = None
     vector: bool = False
     smooth: bool = True
     analytic: bool = True
-    tags: tuple = ()
-    compiled: Optional[object] = None
+    tags: tuple[str, ...] = ()
+    compiled: Callback | None = None
     noise: float = 0.0
 
     @property
-    def n(self):
+    def n(self) -> int:
         """Number of variables, ``x0.shape[0]``."""
         return self.x0.shape[0]
 
@@ -1645,7 +1647,7 @@ class _Entry(NamedTuple):
     default_n: int
     fixed: bool = False  # the problem exists only for n == default_n
     min_n: int = 1
-    max_n: Optional[int] = None
+    max_n: int | None = None
     multiple_of: int = 1
 
 
@@ -1727,7 +1729,7 @@ def _check_n(name, entry, n):
     return n
 
 
-def get_problem(name, n=None):
+def get_problem(name: str, n: int | None = None) -> Problem:
     """The built-in problem ``name`` (one of `PROBLEM_NAMES`) in dimension n.
 
     n=None gives the problem's default dimension. Fixed-dimension problems (e.g. "beale", n = 2)
@@ -1763,7 +1765,7 @@ def get_problem(name, n=None):
     return entry.factory(_check_n(name, entry, n))
 
 
-def problem_suite(vector=False):
+def problem_suite(vector: bool = False) -> list[Problem]:
     """All scalar problems (vector=False) or all vector problems (vector=True) at their default sizes.
 
     Parameters
