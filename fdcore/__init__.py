@@ -53,7 +53,8 @@ from fdcore.numerics.stencils import stencil_weights
 if TYPE_CHECKING:
     from fdcore import compat as compat  # submodules, loaded on first use
     from fdcore import testing as testing
-    from fdcore.checking.checks import GradCheck, check_grad, check_jacobian
+    from fdcore.checking.checks import GradCheck, LeafReport, check_grad, check_jacobian
+    from fdcore.checking.rules import check_jvp, check_vjp
     from fdcore.plotting.step_error import plot_step_error
     from fdcore.problems.suite import PROBLEM_NAMES, Problem, get_problem, problem_suite
 
@@ -61,6 +62,9 @@ _LAZY = {
     "GradCheck": "fdcore.checking.checks",
     "check_grad": "fdcore.checking.checks",
     "check_jacobian": "fdcore.checking.checks",
+    "check_jvp": "fdcore.checking.rules",
+    "check_vjp": "fdcore.checking.rules",
+    "LeafReport": "fdcore.checking.checks",
     "PROBLEM_NAMES": "fdcore.problems.suite",
     "Problem": "fdcore.problems.suite",
     "get_problem": "fdcore.problems.suite",
@@ -89,12 +93,15 @@ __all__ = [
     "CriticalPoint",
     "FDResult",
     "GradCheck",
+    "LeafReport",
     "Linearization",
     "PROBLEM_NAMES",
     "Problem",
     "__version__",
     "check_grad",
     "check_jacobian",
+    "check_jvp",
+    "check_vjp",
     "classify_critical_point",
     "derivative",
     "directional_derivative",

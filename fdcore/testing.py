@@ -7,15 +7,18 @@ without importing pytest into fdcore itself.
 from collections.abc import Callable
 from typing import Any, Unpack
 
-from numpy.typing import ArrayLike
+from fdcore import GradCheck, check_grad, check_jacobian, check_jvp, check_vjp
+from fdcore.derivatives.types import (
+    CheckOptions,
+    Objective,
+    Parameters,
+    RuleCheckOptions,
+)
 
-from fdcore import GradCheck, check_grad, check_jacobian
-from fdcore.derivatives.types import CheckOptions, Objective
-
-__all__ = ["assert_grad_close", "assert_jacobian_close"]
+__all__ = ["assert_grad_close", "assert_jacobian_close", "assert_jvp_close", "assert_vjp_close"]
 
 
-def assert_grad_close(f: Objective, grad: Callable[..., Any], x: ArrayLike,
+def assert_grad_close(f: Objective, grad: Callable[..., Any], x: Parameters,
                       **options: Unpack[CheckOptions]) -> GradCheck:
     """Raise AssertionError, with the check's report, unless grad agrees with f's finite differences.
 
@@ -46,7 +49,7 @@ def assert_grad_close(f: Objective, grad: Callable[..., Any], x: ArrayLike,
     return result
 
 
-def assert_jacobian_close(f: Objective, jac: Callable[..., Any], x: ArrayLike,
+def assert_jacobian_close(f: Objective, jac: Callable[..., Any], x: Parameters,
                           **options: Unpack[CheckOptions]) -> GradCheck:
     """Like `assert_grad_close` for a Jacobian function (see `fdcore.check_jacobian`).
 
@@ -68,6 +71,66 @@ def assert_jacobian_close(f: Objective, jac: Callable[..., Any], x: ArrayLike,
         The passing check, for further inspection.
     """
     result = check_jacobian(f, jac, x, **options)
+    if not result.passed:
+        raise AssertionError(str(result))
+    return result
+
+
+def assert_vjp_close(f: Callable[..., Any], vjp: Callable[..., Any], x: Parameters,
+                     **options: Unpack[RuleCheckOptions]) -> GradCheck:
+    """Raise AssertionError, with the report naming the faulty outputs and inputs, unless the
+    vector-Jacobian product rule agrees with f's finite differences (see `fdcore.check_vjp`).
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x, *args, **kwargs)``: an array or a tree of arrays.
+    vjp : callable
+        ``vjp(x, u, *args, **kwargs) -> J(x)^T u``: the rule to check.
+    x : array_like, or a tree of arrays
+        The point.
+    **options
+        Keyword arguments of `fdcore.check_vjp` (k, rtol, atol, seed, args, ...).
+
+    Returns
+    -------
+    GradCheck
+        The passing check, for further inspection.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fdcore.testing import assert_vjp_close
+    >>> A = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    >>> _ = assert_vjp_close(lambda x: np.sin(A @ x), lambda x, u: A.T @ (u * np.cos(A @ x)), np.ones(2))
+    """
+    result = check_vjp(f, vjp, x, **options)
+    if not result.passed:
+        raise AssertionError(str(result))
+    return result
+
+
+def assert_jvp_close(f: Callable[..., Any], jvp: Callable[..., Any], x: Parameters,
+                     **options: Unpack[RuleCheckOptions]) -> GradCheck:
+    """Like `assert_vjp_close` for a Jacobian-vector product rule (see `fdcore.check_jvp`).
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x, *args, **kwargs)``: an array or a tree of arrays.
+    jvp : callable
+        ``jvp(x, v, *args, **kwargs) -> J(x) v``: the rule to check.
+    x : array_like, or a tree of arrays
+        The point.
+    **options
+        Keyword arguments of `fdcore.check_jvp` (k, rtol, atol, seed, args, ...).
+
+    Returns
+    -------
+    GradCheck
+        The passing check, for further inspection.
+    """
+    result = check_jvp(f, jvp, x, **options)
     if not result.passed:
         raise AssertionError(str(result))
     return result

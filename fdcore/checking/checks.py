@@ -24,15 +24,16 @@ exceeds their tolerance are split again, down to single coordinates or blocks be
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import NDArray
 
+from fdcore.checking.pytree import Structure, is_tree
 from fdcore.derivatives.docs import document
 from fdcore.derivatives.noise import measure_noise
 from fdcore.derivatives.objective import bind_objective
-from fdcore.derivatives.types import CheckMode, Objective, Workers
+from fdcore.derivatives.types import CheckMode, Objective, Parameters, Workers
 from fdcore.numerics.errors import F_ULPS, TOLERANCE_SAFETY, nudged, values_precision
 from fdcore.numerics.options import check_noise_size, parse_noise, real_number
 from fdcore.numerics.scale_search import ambiguous_scale
@@ -81,6 +82,16 @@ class GradCheck:
         'gradient' or 'Jacobian' (the check that made this result).
     localization_complete : bool
         False when localisation stopped at its evaluation budget before isolating every fault.
+    parameters : list of str
+        For parameters given as a tree: the faulty blocks named by path and index, e.g.
+        ``x['layers'][2]['w'][3, 17]`` or a whole row ``x['layers'][2]['w'][3, :]``.
+    leaves : list of LeafReport
+        For parameters given as a tree: one summary per parameter array, the worst first
+        (full and coordinates modes: over its checked coordinates; directions mode, after a
+        failing probe: that probe's discrepancy restricted to the array).
+    outputs, output_blocks : list of str, list of (start, stop)
+        `check_vjp` / `check_jvp`: the faulty output blocks, named (by path for a tree-valued f)
+        and as ranges of f's flattened output.
     """
 
     passed: bool
@@ -97,6 +108,10 @@ class GradCheck:
     nfev: int = 0
     kind: str = "gradient"
     localization_complete: bool = True
+    parameters: list[str] = field(default_factory=list)
+    leaves: list["LeafReport"] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)
+    output_blocks: list[tuple[int, int]] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return self.passed
@@ -114,7 +129,17 @@ class GradCheck:
         if self.taylor_rates is not None:
             lines.append("  Taylor remainder rates (2 = correct, 1 = wrong): "
                          + ", ".join(f"{r:.2f}" for r in self.taylor_rates))
-        if self.faulty_blocks:
+        if self.leaves:
+            lines.append("  per parameter array, worst first (path, size, max abs error, max rel error):")
+            lines += [f"    {'FAILED' if not leaf.passed else 'ok    '}  {leaf.path}  {leaf.size}  "
+                      f"{leaf.max_abs_error:.3g}  {leaf.max_rel_error:.3g}" for leaf in self.leaves[:20]]
+        if self.outputs:
+            more = f" (+{len(self.outputs) - 20} more)" if len(self.outputs) > 20 else ""
+            lines.append(f"  faulty outputs: {', '.join(self.outputs[:20])}{more}")
+        if self.parameters:
+            more = f" (+{len(self.parameters) - 20} more)" if len(self.parameters) > 20 else ""
+            lines.append(f"  faulty parameters: {', '.join(self.parameters[:20])}{more}")
+        elif self.faulty_blocks:
             blocks = ", ".join(f"{a}" if b - a == 1 else f"{a}..{b - 1}" for a, b in self.faulty_blocks[:20])
             more = f" (+{len(self.faulty_blocks) - 20} more)" if len(self.faulty_blocks) > 20 else ""
             lines.append(f"  faulty coordinates / blocks: {blocks}{more}")
@@ -122,6 +147,125 @@ class GradCheck:
             lines.append("  localisation stopped at its evaluation budget: the error is spread over many "
                          "coordinates; the blocks above are coarse")
         return "\n".join(lines)
+
+
+class LeafReport(NamedTuple):
+    """One parameter array's part of a check of tree-shaped parameters (see GradCheck.leaves).
+
+    Parameters
+    ----------
+    path, size, max_abs_error, max_rel_error, passed
+        The fields, in this order (see Attributes).
+
+    Attributes
+    ----------
+    path : str
+        The array's name, e.g. ``x['layers'][2]['w']``.
+    size : int
+        Its number of entries.
+    max_abs_error, max_rel_error : float
+        Its largest discrepancy between the user's derivative and finite differences, absolute
+        and relative to the array's largest reference value.
+    passed : bool
+        Whether that discrepancy is within the tolerance.
+    """
+
+    path: str
+    size: int
+    max_abs_error: float
+    max_rel_error: float
+    passed: bool
+
+
+def _leaf_reports(structure, diff, reference, bad, checked=None):
+    """LeafReports from per-coordinate differences, references and failures (flat arrays);
+    ``checked``: the flat indices they belong to (default every coordinate)."""
+    index = np.arange(structure.size) if checked is None else np.asarray(checked)
+    reports = []
+    for leaf in structure.leaves:
+        mine = (index >= leaf.start) & (index < leaf.stop)
+        if not mine.any():
+            continue
+        d, ref = np.asarray(diff)[mine], np.asarray(reference)[mine]
+        worst = float(d.max())
+        reports.append(LeafReport(structure.name + leaf.path, leaf.stop - leaf.start, worst,
+                                  _relative(worst, float(np.abs(ref).max())), not bool(np.asarray(bad)[mine].any())))
+    return _worst_first(reports)
+
+
+def _worst_first(reports):
+    return sorted(reports, key=lambda r: (r.passed, -r.max_rel_error))
+
+
+class _OnTree:
+    """f (or the user's derivative) called with the parameters as a tree: the flat vector the
+    check works on is shown to it as read-only views in the tree's structure. Picklable when the
+    function is (workers=)."""
+
+    def __init__(self, function, structure, flatten_as=None):
+        self.function, self.structure, self.flatten_as = function, structure, flatten_as
+
+    def __call__(self, flat, *args, **kwargs):
+        value = self.function(self.structure.unflatten(flat), *args, **kwargs)
+        if self.flatten_as is None:
+            return value
+        return self.structure.flatten_like(value, self.flatten_as)
+
+
+class _JacobianOnTree(_OnTree):
+    """jac of tree-shaped parameters: a tree whose leaves have shape (m,) + the parameter's
+    shape (as jax.jacrev returns it), as the flat (m, n) Jacobian."""
+
+    def __call__(self, flat, *args, **kwargs):
+        value = self.function(self.structure.unflatten(flat), *args, **kwargs)
+        first = np.asarray(_first_leaf(value))
+        m = first.shape[0] if first.ndim else 1
+        rows = [self.structure.flatten_like(_map_leaves(value, lambda a, i=i: np.asarray(a)[i]), "jac")
+                for i in range(m)]
+        return np.stack(rows)
+
+
+def _first_leaf(tree):
+    while isinstance(tree, (dict, list, tuple)):
+        tree = next(iter(tree.values())) if isinstance(tree, dict) else tree[0]
+    return tree
+
+
+def _map_leaves(tree, function):
+    if isinstance(tree, dict):
+        return {key: _map_leaves(value, function) for key, value in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return type(tree)(_map_leaves(value, function) for value in tree)
+    return function(tree)
+
+
+def _on_tree(f, derivative, x, vectorized, derivative_name, wrapper=_OnTree):
+    """(f, derivative, x, structure) for a check: unchanged for a flat x; for a tree x, the
+    wrappers that show it to f and the derivative as a tree, and the flat copy of x."""
+    if not is_tree(x):
+        return f, derivative, x, None
+    if vectorized:
+        raise ValueError("vectorized= takes x as a flat vector (f evaluates columns of points); x is a tree")
+    if not callable(f):
+        raise TypeError(f"f must be a Python callable when x is a tree of parameters, got {type(f).__name__}")
+    structure = Structure(x)
+    if not callable(derivative):
+        raise TypeError(f"{derivative_name} must be callable, got {type(derivative).__name__}")
+    return _OnTree(f, structure), wrapper(derivative, structure, derivative_name), structure.flat(), structure
+
+
+def _named(result, structure, leaves=None):
+    """The result with its coordinates named by path (tree-shaped parameters)."""
+    if structure is None:
+        return result
+    def name(i):  # a coordinate, or a Jacobian entry (row, column)
+        return structure.describe(i) if isinstance(i, (int, np.integer)) else f"f[{i[0]}] by {structure.describe(i[1])}"
+
+    result.worst = [(name(i), *rest) for i, *rest in result.worst]
+    result.parameters = [structure.describe(a, b) for a, b in result.faulty_blocks]
+    if leaves is not None:
+        result.leaves = leaves
+    return result
 
 
 class _Probe:
@@ -140,6 +284,7 @@ class _Probe:
         self.fourth = {}  # fourth differences seen so far, per step scale: f's noise
         self.eps_f = None  # the precision f computes in, once known (see precision)
         self.measurements = 0  # directional derivatives measured (calls of derivative)
+        self.good_division = 0  # how often 16 divided the step of the last good whole-direction probe
         self.F0 = self._raw(self.x)
         self.xmax = _abs_max(self.x)
 
@@ -206,25 +351,39 @@ class _Probe:
         self.measurements += 1
         eps = np.finfo(self.x.dtype).eps
         t = unit_direction_step(eps, self.xmax, PROBE_STEP_EXPONENT) / vmax
+        if support is None and self.good_division:
+            # Probes along whole random directions see the same f: where an earlier one was good
+            # only at smaller steps of the default scale, the next starts there (4 evaluations
+            # instead of 8 or 12), and falls back to the full search below when that is not good
+            # enough.
+            start = self._along(v, support, t / 16 ** self.good_division, f"smaller {self.good_division - 1}")
+            if start is not None and start[1] <= PROBE_RETRY * abs(start[0]):
+                return start[:2]
         best = self._along(v, support, t, "default")
+        other_scale = False  # whether the unit or the x scale was tried
         if best is not None and ambiguous_scale(self.xmax, t * vmax):
+            other_scale = True
             unit = self._along(v, support, unit_direction_step(eps, 1.0, PROBE_STEP_EXPONENT) / vmax, "unit")
             if unit is not None and (abs(unit[0] - best[0]) > unit[1] + best[1] or unit[1] < best[1]):
                 best = unit
         if 0.0 < self.xmax < 1.0 and (best is None or best[1] > 1e-3 * abs(best[0])):
             # f may vary on the scale of x (its aliased values then look like noise, so this
             # retry does not wait for a truncation-bound estimate)
+            other_scale = True
             t = unit_direction_step(eps, self.xmax, PROBE_STEP_EXPONENT, scale_floor=0.0) / vmax
             retry = self._along(v, support, t, "x")
             if retry is not None and (best is None or retry[1] < best[1]):
                 best = retry
+        division = 0
         for k in range(2):
             if best is not None and (best[1] <= PROBE_RETRY * abs(best[0]) or not best[2]):
                 break  # good enough, or round-off-bound: smaller steps would not help
             t /= 16
             retry = self._along(v, support, t, f"smaller {k}")
             if retry is not None and (best is None or retry[1] < best[1]):
-                best = retry
+                best, division = retry, k + 1
+        if support is None and not other_scale and best is not None and best[1] <= PROBE_RETRY * abs(best[0]):
+            self.good_division = division
         if best is None:
             raise ValueError(f"f is not finite at the probe points x +- {t:.3g} v, nor at smaller steps: the "
                              "finite-difference check is undefined there (is x at the edge of f's domain?)")
@@ -319,7 +478,7 @@ def _user_derivative(name, derivative, evaluator, shape, expected, where, positi
 
 
 @document
-def check_grad(f: Objective, grad: Callable[..., Any], x: ArrayLike, *, mode: CheckMode = "auto", k: int = 8,
+def check_grad(f: Objective, grad: Callable[..., Any], x: Parameters, *, mode: CheckMode = "auto", k: int = 8,
                rtol: float | None = None, atol: float | None = None, noise: float | None = None,
                seed: int | np.random.Generator | None = None, localize: bool = True, min_block: int = 1,
                args: tuple[Any, ...] = (), kwargs: Mapping[str, Any] | None = None, num_threads: int | None = None,
@@ -368,6 +527,7 @@ def check_grad(f: Objective, grad: Callable[..., Any], x: ArrayLike, *, mode: Ch
     >>> result.passed, result.faulty_blocks
     (False, [(7, 8)])
     """
+    f, grad, x, structure = _on_tree(f, grad, x, vectorized, "grad")
     evaluator = _prepare(f, grad, "grad", x, mode, k, rtol, atol, min_block, args, kwargs, num_threads, vectorized, workers,
                          progress)
     noise = parse_noise(noise)
@@ -381,14 +541,14 @@ def check_grad(f: Objective, grad: Callable[..., Any], x: ArrayLike, *, mode: Ch
     if mode == "full":
         f0 = evaluator.scalar()
         _require_finite(f0)
-        return _check_full(f, g, x, evaluator, f0, rtol, atol, noise, options)
+        return _check_full(f, g, x, evaluator, f0, rtol, atol, noise, options, structure)
     probe = _Probe(evaluator, noise=noise)
     _require_finite(probe.F0)
     if mode == "coordinates":
-        return _check_coordinates(probe, g, rng, k, rtol, atol)
+        return _check_coordinates(probe, g, rng, k, rtol, atol, structure)
     if mode == "taylor":
         return _check_taylor(probe, g, rng, _measured(probe))
-    return _check_directions(probe, g, rng, k, rtol, atol, localize, min_block)
+    return _check_directions(probe, g, rng, k, rtol, atol, localize, min_block, structure)
 
 
 def _abs_max(a, chunk=1 << 16):
@@ -457,7 +617,7 @@ def _measured(probe):
     return probe.noise
 
 
-def _check_full(f, g, x, evaluator, f0, rtol, atol, noise, options):
+def _check_full(f, g, x, evaluator, f0, rtol, atol, noise, options, structure=None):
     from fdcore.derivatives.first import gradient
 
     noise, spent = _noise_or_measured(noise, evaluator, f0)
@@ -473,15 +633,27 @@ def _check_full(f, g, x, evaluator, f0, rtol, atol, noise, options):
     bad = diff > tol
     scale = max(float(np.max(np.abs(r.value))), np.finfo(float).tiny)
     order = np.argsort(-(diff / np.maximum(tol, np.finfo(float).tiny)))[:5]
-    return GradCheck(
+    result = GradCheck(
         passed=not bad.any(), mode="full", n=x.shape[0], max_abs_error=float(diff.max()),
         max_rel_error=float(diff.max() / scale), tolerance=tol, tolerance_rule=_rule(rtol, atol),
         worst=[(int(i), float(g[i]), float(r.value[i]), float(diff[i])) for i in order],
-        faulty_blocks=[(int(i), int(i) + 1) for i in np.flatnonzero(bad)], nfev=r.nfev + nfev,
+        faulty_blocks=_runs(bad), nfev=r.nfev + nfev,
     )
+    return _named(result, structure, structure and _leaf_reports(structure, diff, r.value, bad))
 
 
-def _check_coordinates(probe, g, rng, k, rtol, atol):
+def _runs(bad):
+    """The faulty coordinates as blocks (start, stop) of consecutive indices."""
+    index = np.flatnonzero(bad)
+    if index.size == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(index) > 1)
+    starts = np.concatenate([index[:1], index[breaks + 1]])
+    stops = np.concatenate([index[breaks], index[-1:]]) + 1
+    return [(int(a), int(b)) for a, b in zip(starts, stops)]
+
+
+def _check_coordinates(probe, g, rng, k, rtol, atol, structure=None):
     n = g.shape[0]
     picked = np.sort(rng.choice(n, size=min(k, n), replace=False))
     eps = np.finfo(probe.x.dtype).eps
@@ -499,12 +671,18 @@ def _check_coordinates(probe, g, rng, k, rtol, atol):
         if diff > tol:
             faulty.append((int(i), int(i) + 1))
     order = np.argsort(-np.array(worst_ratio))[:5]
-    return GradCheck(passed=not faulty, mode="coordinates", n=n, max_abs_error=max_abs, max_rel_error=max_rel,
-                     tolerance_rule=_rule(rtol, atol, probes=True), worst=[rows[i] for i in order], faulty_blocks=faulty,
-                     nfev=probe.nfev)
+    result = GradCheck(passed=not faulty, mode="coordinates", n=n, max_abs_error=max_abs, max_rel_error=max_rel,
+                       tolerance_rule=_rule(rtol, atol, probes=True), worst=[rows[i] for i in order],
+                       faulty_blocks=faulty, nfev=probe.nfev)
+    leaves = None
+    if structure is not None:
+        _, _, reference, diff = (np.array(column, dtype=np.float64) for column in zip(*rows))
+        bad = np.isin(picked, [a for a, _ in faulty])
+        leaves = _leaf_reports(structure, diff, reference, bad, checked=picked)
+    return _named(result, structure, leaves)
 
 
-def _check_directions(probe, g, rng, k, rtol, atol, localize, min_block):
+def _check_directions(probe, g, rng, k, rtol, atol, localize, min_block, structure=None):
     n = g.shape[0]
     eps = np.finfo(probe.x.dtype).eps
     errors, failed_v, max_abs, max_rel, tolerances = [], None, 0.0, 0.0, []
@@ -522,16 +700,19 @@ def _check_directions(probe, g, rng, k, rtol, atol, localize, min_block):
         if diff > tol:  # stop at the first failing probe: it is the one to localise
             failed_v = v
             break
-    blocks, complete = [], True
+    blocks, complete, leaves = [], True, None
     if failed_v is not None and localize:
-        blocks, complete = _localize(probe, g, failed_v, rtol, atol, min_block)
-    return GradCheck(passed=failed_v is None, mode="directions", n=n, max_abs_error=max_abs, max_rel_error=max_rel,
-                     tolerance_rule=_rule(rtol, atol, probes=True), direction_errors=np.array(errors), faulty_blocks=blocks,
-                     nfev=probe.nfev, tolerance=max(tolerances), localization_complete=complete)
+        measure = lambda a, b: _discrepancy(probe, g, failed_v, a, b, rtol, atol)  # noqa: E731
+        blocks, complete, leaves = _localize(measure, n, min_block, structure)
+    result = GradCheck(passed=failed_v is None, mode="directions", n=n, max_abs_error=max_abs, max_rel_error=max_rel,
+                       tolerance_rule=_rule(rtol, atol, probes=True), direction_errors=np.array(errors),
+                       faulty_blocks=blocks, nfev=probe.nfev, tolerance=max(tolerances),
+                       localization_complete=complete)
+    return _named(result, structure, leaves)
 
 
 def _discrepancy(probe, g, v, start, stop, rtol, atol):
-    """(r(S), tolerance) for S = start..stop-1: grad_S . v_S - D_{v_S} f.
+    """(r(S), tolerance, D_{v_S} f) for S = start..stop-1: r(S) = grad_S . v_S - D_{v_S} f.
 
     The tolerance uses LOCALIZE_SAFETY, not TOLERANCE_SAFETY: a failure is already established, and the
     blocks that carry it must show it even when the first failing probe was marginal.
@@ -541,11 +722,16 @@ def _discrepancy(probe, g, v, start, stop, rtol, atol):
     value, error = probe.derivative(v, support)
     dot = float(g[support] @ v[support])
     tol = float(_tolerance(error, value, F_ULPS * eps * _abs_sum(g[support]), rtol, atol, LOCALIZE_SAFETY))  # |v_i| = 1
-    return dot - value, tol
+    return dot - value, tol, value
 
 
-def _localize(probe, g, v, rtol, atol, min_block):
-    """Group testing on the failing direction v: (the smallest blocks carrying the error, complete).
+def _localize(measure, n, min_block, structure=None):
+    """Group testing: (the smallest blocks carrying the error, complete, per-array reports or None).
+
+    ``measure(start, stop)`` gives (r(S), tolerance, reference) for the block S = start..stop-1
+    of the n indices searched: the discrepancy between the user's derivative and finite
+    differences restricted to S, additive over disjoint blocks (see the module notes), e.g.
+    ``_discrepancy`` on the failing direction of a gradient check.
 
     The search stops after enough evaluations for LOCALIZE_MAX_FAULTS single faults; a gradient
     wrong almost everywhere then yields coarse blocks instead of costing ~8 n evaluations.
@@ -553,32 +739,73 @@ def _localize(probe, g, v, rtol, atol, min_block):
     Each split measures the first half and infers the second (r(S2) = r(S) - r(S1)). An inferred
     discrepancy carries the errors of both measurements, so before an inferred block is split
     it is measured itself: the tolerance never accumulates over the ~log2(n) levels.
+
+    With tree-shaped parameters (``structure``) the search starts from the parameter arrays, one
+    measurement each (their discrepancies are the per-array reports), and splits an array of
+    ndim >= 2 along whole rows first; a row both of whose halves carry the error is reported as
+    the row (a fault spread over it, e.g. one output unit's weights).
     """
-    n = g.shape[0]
-    budget = probe.measurements + (2 * int(np.ceil(np.log2(max(n, 2)))) + 2) * LOCALIZE_MAX_FAULTS
-    r_all, tol_all = _discrepancy(probe, g, v, 0, n, rtol, atol)
-    stack, found = [(0, n, r_all, tol_all, True)], []
+    leaves = structure.leaves if structure is not None and len(structure.leaves) > 1 else []
+    budget = (2 * int(np.ceil(np.log2(max(n, 2)))) + 2) * LOCALIZE_MAX_FAULTS + len(leaves)
+    spent = 0
+
+    def measured(start, stop):
+        nonlocal spent
+        spent += 1
+        return measure(start, stop)
+
+    stack, found, reports = [], [], None
+    if leaves:
+        reports = []
+        for leaf in leaves:
+            r, tol, reference = measured(leaf.start, leaf.stop)
+            reports.append(LeafReport(structure.name + leaf.path, leaf.stop - leaf.start, abs(r),
+                                      _relative(abs(r), reference), abs(r) <= tol))
+            if abs(r) > tol:
+                stack.append((leaf.start, leaf.stop, r, tol, True))
+        reports = _worst_first(reports)
+        stack.reverse()  # the first array is searched first
+    else:
+        r_all, tol_all, _ = measured(0, n)
+        stack.append((0, n, r_all, tol_all, True))
     while stack:
-        if probe.measurements >= budget:  # the error is spread over many coordinates: report coarse blocks
-            return sorted(found + [(a, b) for a, b, *_ in stack]), False
-        start, stop, r, tol, measured = stack.pop()
-        if not measured:
-            r, tol = _discrepancy(probe, g, v, start, stop, rtol, atol)
+        if spent >= budget:  # the error is spread over many coordinates: report coarse blocks
+            return sorted(found + [(a, b) for a, b, *_ in stack]), False, reports
+        start, stop, r, tol, known = stack.pop()
+        if not known:
+            r, tol, _ = measured(start, stop)
             if abs(r) <= tol:
                 continue
         if stop - start <= min_block:
             found.append((start, stop))
             continue
-        middle = (start + stop) // 2
-        r1, tol1 = _discrepancy(probe, g, v, start, middle, rtol, atol)
+        middle, one_row = _split(structure, start, stop)
+        r1, tol1, _ = measured(start, middle)
         r2, tol2 = r - r1, tol + tol1
+        if one_row and abs(r1) > tol1 and abs(r2) > tol2:
+            found.append((start, stop))  # both halves of a row: the fault is spread over the row
+            continue
         if abs(r2) > tol2 or abs(r1) <= tol1:  # the first half cannot explain r on its own
             stack.append((middle, stop, r2, tol2, False))
         if abs(r1) > tol1:
             stack.append((start, middle, r1, tol1, True))
     if not found:  # the failure did not reproduce on any block: name the whole range
-        return [(0, n)], False
-    return sorted(found), True
+        return [(0, n)], False, reports
+    return sorted(found), True, reports
+
+
+def _split(structure, start, stop):
+    """(middle, is one row): where group testing splits start..stop. Within one parameter array
+    of ndim >= 2, on a row boundary while the block spans several rows."""
+    if structure is not None:
+        leaf = structure.leaf_of(start)
+        row = structure.row_length(leaf) if len(leaf.shape) >= 2 else 0
+        if row and stop <= leaf.stop and (start - leaf.start) % row == 0 and (stop - start) % row == 0:
+            rows = (stop - start) // row
+            if rows > 1:
+                return start + row * (rows // 2), False
+            return (start + stop) // 2, True
+    return (start + stop) // 2, False
 
 
 def _check_taylor(probe, g, rng, noise, max_levels=40):
@@ -618,7 +845,7 @@ def _check_taylor(probe, g, rng, noise, max_levels=40):
 
 
 @document
-def check_jacobian(f: Objective, jac: Callable[..., Any], x: ArrayLike, *, mode: CheckMode = "auto", k: int = 8,
+def check_jacobian(f: Objective, jac: Callable[..., Any], x: Parameters, *, mode: CheckMode = "auto", k: int = 8,
                    rtol: float | None = None, atol: float | None = None, noise: float | None = None,
                    seed: int | np.random.Generator | None = None, localize: bool = True, min_block: int = 1,
                    args: tuple[Any, ...] = (), kwargs: Mapping[str, Any] | None = None, num_threads: int | None = None,
@@ -655,6 +882,7 @@ def check_jacobian(f: Objective, jac: Callable[..., Any], x: ArrayLike, *, mode:
     >>> bool(fdcore.check_jacobian(f, jac, [0.3, 0.7]))
     True
     """
+    f, jac, x, structure = _on_tree(f, jac, x, vectorized, "jac", _JacobianOnTree)
     evaluator = _prepare(f, jac, "jac", x, mode, k, rtol, atol, min_block, args, kwargs, num_threads, vectorized, workers,
                          progress)
     x = evaluator.x
@@ -685,12 +913,13 @@ def check_jacobian(f: Objective, jac: Callable[..., Any], x: ArrayLike, *, mode:
         flat = np.argsort(-(diff / np.maximum(tol, np.finfo(float).tiny)), axis=None)[:5]
         worst = [(tuple(int(a) for a in np.unravel_index(i, J.shape)), float(J.flat[i]), float(r.value.flat[i]),
                   float(diff.flat[i])) for i in flat]
-        columns = np.flatnonzero(bad.any(axis=0))
-        return GradCheck(passed=not bad.any(), mode="full", n=n, max_abs_error=float(diff.max()),
-                         max_rel_error=float(diff.max() / max(float(np.abs(r.value).max()), np.finfo(float).tiny)),
-                         tolerance=tol, tolerance_rule=_rule(rtol, atol), worst=worst,
-                         faulty_blocks=[(int(c), int(c) + 1) for c in columns], nfev=r.nfev + probe.nfev,
-                         kind="Jacobian")
+        columns = bad.any(axis=0)
+        result = GradCheck(passed=not bad.any(), mode="full", n=n, max_abs_error=float(diff.max()),
+                           max_rel_error=float(diff.max() / max(float(np.abs(r.value).max()), np.finfo(float).tiny)),
+                           tolerance=tol, tolerance_rule=_rule(rtol, atol), worst=worst,
+                           faulty_blocks=_runs(columns), nfev=r.nfev + probe.nfev, kind="Jacobian")
+        leaves = structure and _leaf_reports(structure, diff.max(axis=0), np.abs(r.value).max(axis=0), columns)
+        return _named(result, structure, leaves)
     u = np.empty(J.shape[0])
     if mode == "taylor":
         probe.set_weights(_directions(rng, J.shape[0], np.float64, out=u))
@@ -698,10 +927,11 @@ def check_jacobian(f: Objective, jac: Callable[..., Any], x: ArrayLike, *, mode:
         return _check_taylor(probe, J.T @ u, rng, probe.noise_of_value())
     if mode == "coordinates":
         probe.set_weights(_directions(rng, J.shape[0], np.float64, out=u))
-        return _check_coordinates(probe, J.T @ u, rng, k, rtol, atol)
+        return _check_coordinates(probe, J.T @ u, rng, k, rtol, atol, structure)
     eps = np.finfo(x.dtype).eps
     v = np.empty(n, dtype=x.dtype)
     errors, blocks, passed, max_abs, max_rel, complete, tolerances = [], [], True, 0.0, 0.0, True, []
+    leaves = None
     for _ in range(k):
         probe.set_weights(_directions(rng, J.shape[0], np.float64, out=u))
         g = J.T @ u
@@ -715,8 +945,11 @@ def check_jacobian(f: Objective, jac: Callable[..., Any], x: ArrayLike, *, mode:
         if diff > tol:
             passed = False
             if localize:
-                blocks, complete = _localize(probe, g, v, rtol, atol, min_block)
+                measure = lambda a, b: _discrepancy(probe, g, v, a, b, rtol, atol)  # noqa: E731
+                blocks, complete, leaves = _localize(measure, n, min_block, structure)
             break
-    return GradCheck(passed=passed, mode="directions", n=n, max_abs_error=max_abs, max_rel_error=max_rel,
-                     tolerance_rule=_rule(rtol, atol, probes=True), direction_errors=np.array(errors), faulty_blocks=blocks,
-                     nfev=probe.nfev, kind="Jacobian", tolerance=max(tolerances), localization_complete=complete)
+    result = GradCheck(passed=passed, mode="directions", n=n, max_abs_error=max_abs, max_rel_error=max_rel,
+                       tolerance_rule=_rule(rtol, atol, probes=True), direction_errors=np.array(errors),
+                       faulty_blocks=blocks, nfev=probe.nfev, kind="Jacobian", tolerance=max(tolerances),
+                       localization_complete=complete)
+    return _named(result, structure, leaves)

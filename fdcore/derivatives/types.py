@@ -7,7 +7,7 @@ shared keyword options are the `TypedDict` classes below (PEP 692 ``**options:
 Unpack[...]``), so each option's type is written once and a misspelled keyword is a type error.
 """
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor
 from typing import Any, Literal, Protocol, TypeAlias, TypedDict
 
@@ -28,6 +28,10 @@ FloatArray: TypeAlias = NDArray[np.floating[Any]]
 
 Method: TypeAlias = Literal["central", "forward", "backward", "complex"]
 RealMethod: TypeAlias = Literal["central", "forward", "backward"]
+
+# The parameters of the checks (check_grad, check_jacobian, check_vjp, check_jvp): a vector, or a
+# tree of arrays (nested dicts, lists and tuples; JAX pytrees where JAX is loaded).
+Parameters: TypeAlias = ArrayLike | Mapping[Any, Any] | Sequence[Any]
 
 # step=: an absolute step (scalar or per coordinate) or 'adaptive'.
 Step: TypeAlias = float | ArrayLike | Literal["adaptive"]
@@ -139,5 +143,22 @@ class CheckOptions(TypedDict, total=False):
     kwargs: Mapping[str, Any] | None
     num_threads: int | None
     vectorized: bool
+    workers: Workers | None
+    progress: bool
+
+
+class RuleCheckOptions(TypedDict, total=False):
+    """The keyword options of `check_vjp` and `check_jvp`."""
+
+    k: int
+    rtol: float | None
+    atol: float | None
+    noise: float | None
+    seed: int | np.random.Generator | None
+    localize: bool
+    min_block: int
+    args: tuple[Any, ...]
+    kwargs: Mapping[str, Any] | None
+    num_threads: int | None
     workers: Workers | None
     progress: bool

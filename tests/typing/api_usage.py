@@ -97,6 +97,13 @@ print(passed, bool(check), str(check), check.worst[:1], check.faulty_blocks)
 checked_jacobian = fdcore.check_jacobian(residuals, lambda p: fdcore.jacobian(residuals, p), x[:2], k=4)
 print(checked_jacobian.max_rel_error + 0.0)
 fdcore.testing.assert_grad_close(f, grad, x, rtol=1e-6)
+tree_check = fdcore.check_grad(lambda p: float(np.sum(p["w"] ** 2)), lambda p: {"w": 2 * p["w"]},
+                              {"w": np.ones((2, 3))}, mode="full")
+named: list[str] = tree_check.parameters
+leaf_paths = [leaf.path for leaf in tree_check.leaves]
+rule_check = fdcore.check_vjp(residuals, lambda p, u: fdcore.jacobian(residuals, p).T @ u, x[:2], k=4)
+fdcore.testing.assert_jvp_close(residuals, lambda p, w: fdcore.jacobian(residuals, p) @ w, x[:2])
+print(named, leaf_paths, rule_check.outputs, rule_check.output_blocks)
 
 weights: NDArray[np.float64] = fdcore.stencil_weights(2, [-1, 0, 1])
 problem: fdcore.Problem = fdcore.get_problem("rosenbrock", n=4)
