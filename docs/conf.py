@@ -111,7 +111,7 @@ def _escape_docstring_bars(app, what, name, obj, options, lines):
 # built on it) are skipped, not failed, where it is not installed, as the pages' examples are
 # (their :skipif:). The html build and every other example are unaffected.
 _IMPORT = re.compile(r"^\s*>>>\s+(?:import|from)\s+([A-Za-z_]\w*)")
-_BUILT_ON = {"fdcore.compat.scipy": "scipy"}
+_BUILT_ON = {"fdcore.compat.scipy": "scipy", "fdcore.interop.jax": "jax"}
 
 
 def _skip_examples_of_missing_packages(app, what, name, obj, options, lines):

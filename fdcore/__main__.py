@@ -1,7 +1,8 @@
 """Command line.
 
     python -m fdcore bench [--quick] [--suite NAME ...] [--json FILE] [--markdown FILE] [--plot FILE.png]
-    python -m fdcore check MODULE:FUNC MODULE:GRAD (--x0 FILE.npy | --n N [--seed S]) [--mode M] [--k K]
+    python -m fdcore check MODULE:FUNC MODULE:GRAD (--x0 FILE.npy | --n N [--seed S] | --params MODULE:NAME)
+                           [--mode M] [--k K]
     python -m fdcore config
 
 ``bench`` times fdcore against its peers (suites: gradient, jacobian, hessian, accurate, accuracy,
@@ -25,7 +26,7 @@ BENCH_EXIT_CODES = """exit codes: 0 the benchmark ran (goals NOT MET are results
 (options, or --plot without matplotlib)"""
 CONFIG_EXIT_CODES = "exit codes: 0"
 # check_grad's arguments as the check command's options and operands (its errors name the former)
-_CHECK_OPTIONS = {"f": "MODULE:FUNC", "grad": "MODULE:GRAD", "x": "--x0/--n (the point x)", "k": "--k",
+_CHECK_OPTIONS = {"f": "MODULE:FUNC", "grad": "MODULE:GRAD", "x": "--x0/--n/--params (the point x)", "k": "--k",
                   "mode": "--mode", "seed": "--seed"}
 
 
@@ -64,8 +65,12 @@ def _parser():
     check.add_argument("function", metavar="MODULE:FUNC", help="the objective, e.g. mypkg.model:loss")
     check.add_argument("gradient", metavar="MODULE:GRAD", help="its gradient, e.g. mypkg.model:loss_grad")
     where = check.add_mutually_exclusive_group(required=True)
-    where.add_argument("--x0", metavar="FILE.npy", help="the point, as a 1-D array saved with numpy.save")
+    where.add_argument("--x0", metavar="FILE.npy", help="the point, an array saved with numpy.save (not 1-D: parameters of that shape)")
     where.add_argument("--n", type=int, help="check at a random point of this dimension")
+    where.add_argument("--params", metavar="MODULE:NAME",
+                       help="the point as parameters in a tree (nested dicts, lists, tuples of arrays): a module "
+                            "attribute, or a function of no arguments returning it; FUNC and GRAD take and return "
+                            "that tree, and the report names faults by path, e.g. x['layers'][1]['w'][17, :]")
     check.add_argument("--seed", type=int, default=0, help="seed of the random point and directions")
     check.add_argument("--mode", choices=MODES, default="auto")
     check.add_argument("--k", type=int, default=8, help="probes or sampled coordinates")
@@ -118,6 +123,15 @@ def _check(parser, args):
             x0 = np.load(args.x0)
         except (OSError, ValueError) as exc:
             parser.error(f"cannot read --x0 {args.x0!r}: {exc}")
+    elif args.params is not None:
+        x0 = _load(parser, args.params)
+        if callable(x0):
+            try:
+                x0 = x0()
+            except Exception as exc:
+                traceback.print_exception(exc)
+                print("python -m fdcore check: --params raised (above)", file=sys.stderr)
+                return 3
     else:
         if args.n < 1:
             parser.error("--n must be positive")

@@ -129,11 +129,10 @@ def test_dotted_attribute(workdir):
     (["cli_model:loss", ":grad", "--n", "5"], "must have the form MODULE:NAME"),
     (["no_such_module_xyz:loss", "cli_model:grad", "--n", "5"], "cannot load 'no_such_module_xyz:loss'"),
     (["cli_model:missing", "cli_model:grad", "--n", "5"], "cannot load 'cli_model:missing'"),
-    (["cli_model:loss", "cli_model:grad"], "one of the arguments --x0 --n is required"),
+    (["cli_model:loss", "cli_model:grad"], "one of the arguments --x0 --n --params is required"),
     (["cli_model:loss", "cli_model:grad", "--n", "5", "--x0", "x0.npy"], "not allowed with"),
     (["cli_model:loss", "cli_model:grad", "--x0", "missing.npy"], "cannot read --x0"),
     (["cli_model:loss", "cli_model:grad", "--x0", "junk.npy"], "cannot read --x0"),
-    (["cli_model:loss", "cli_model:grad", "--x0", "x2d.npy"], "--x0/--n (the point x) must be a 1-D array"),
     (["cli_model:loss", "cli_model:short_grad", "--n", "5"], "MODULE:GRAD must return an array of shape (5,)"),
     (["cli_model:loss", "cli_model:complex_grad", "--n", "5"], "real numbers"),
     (["cli_model:nan_loss", "cli_model:grad", "--n", "5"], "not finite"),
@@ -142,7 +141,7 @@ def test_dotted_attribute(workdir):
     (["cli_model:loss", "cli_model:grad", "--n", "5", "--k", "0"], "k must be a positive int"),
     (["cli_model:loss", "cli_model:grad", "--n", "5", "--mode", "bogus"], "invalid choice"),
 ], ids=["no-colon", "no-module", "missing-module", "missing-attr", "no-point", "both-points", "missing-file",
-        "unreadable-file", "2d-file", "short-grad", "complex-grad", "nan-f", "grad-not-callable", "n-0", "k-0",
+        "unreadable-file", "short-grad", "complex-grad", "nan-f", "grad-not-callable", "n-0", "k-0",
         "bad-mode"])
 def test_bad_usage_exits_2(workdir, args, message):
     r = run(workdir, *args)
@@ -185,3 +184,61 @@ def test_every_command_help_says_what_it_does_and_its_exit_codes(workdir, comman
     text = " ".join(r.stdout.split())
     assert r.returncode == 0 and codes in text, r.stdout
     assert text.split("options:")[0].count(".") >= 1  # a description, not only the usage line
+
+
+TREE_MODEL = textwrap.dedent("""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(8, 5))
+    PARAMS = {"hidden": {"w": rng.normal(size=(5, 4)), "b": np.zeros(4)}, "out": rng.normal(size=4)}
+
+
+    def init():
+        return PARAMS
+
+
+    def init_raises():
+        raise RuntimeError("no parameters today")
+
+
+    def loss(p):
+        return float(np.sum(np.tanh(X @ p["hidden"]["w"] + p["hidden"]["b"]) @ p["out"]))
+
+
+    def grad(p, bug=False):
+        t = np.tanh(X @ p["hidden"]["w"] + p["hidden"]["b"])
+        d = (1 - t ** 2) * p["out"]
+        gw = X.T @ d
+        if bug:
+            gw[2] *= 1.001
+        return {"hidden": {"w": gw, "b": d.sum(axis=0)}, "out": t.sum(axis=0)}
+
+
+    def wrong_grad(p):
+        return grad(p, bug=True)
+""")
+
+
+def test_params_as_a_tree_name_the_faulty_row(workdir):
+    (workdir / "tree_model.py").write_text(TREE_MODEL)
+    for params in ("tree_model:init", "tree_model:PARAMS"):
+        r = run(workdir, "tree_model:loss", "tree_model:grad", "--params", params)
+        assert r.returncode == 0 and "PASSED" in r.stdout, r.stderr
+    r = run(workdir, "tree_model:loss", "tree_model:wrong_grad", "--params", "tree_model:init")
+    assert r.returncode == 1
+    assert "faulty parameters: x['hidden']['w'][2, :]" in r.stdout
+    assert "FAILED  x['hidden']['w']  20" in r.stdout
+    r = run(workdir, "tree_model:loss", "tree_model:grad", "--params", "tree_model:init_raises")
+    assert r.returncode == 3 and "no parameters today" in r.stderr
+    r = run(workdir, "tree_model:loss", "tree_model:grad", "--params", "tree_model:missing")
+    assert r.returncode == 2 and "cannot load 'tree_model:missing'" in r.stderr
+
+
+def test_an_x0_file_of_any_shape_is_the_point(workdir):
+    """A 2-D array is parameters of that shape (a tree with one leaf): coordinates are named by
+    their index."""
+    r = run(workdir, "cli_model:loss", "cli_model:grad", "--x0", "x2d.npy")
+    assert r.returncode == 0 and "(full, n = 6): PASSED" in r.stdout
+    assert "x[1, 2]" in r.stdout or "x[0, 0]" in r.stdout
+

@@ -162,3 +162,31 @@ def test_check_jacobian_on_a_tree():
         assert fdcore.check_jacobian(f, jac, params, mode=mode, seed=0).passed
         result = fdcore.check_jacobian(f, lambda t: jac(t, wrong=True), params, mode=mode, seed=0, k=8)
         assert not result.passed and result.parameters == ["x['b'][1, 0]"], mode
+
+
+def test_the_pytorch_recipe_of_the_docs():
+    """docs/checking.rst's recipe: a torch model's parameters as a dict of NumPy arrays."""
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1)).double()
+    X, Y = torch.randn(16, 4, dtype=torch.float64), torch.randn(16, 1, dtype=torch.float64)
+    params = {name: p.detach().numpy().copy() for name, p in model.named_parameters()}
+
+    def as_torch(p, requires_grad=False):
+        return {name: torch.tensor(value, requires_grad=requires_grad) for name, value in p.items()}
+
+    def loss(p):
+        with torch.no_grad():
+            return float(((torch.func.functional_call(model, as_torch(p), (X,)) - Y) ** 2).mean())
+
+    def loss_grad(p, bug=False):
+        tensors = as_torch(p, requires_grad=True)
+        value = ((torch.func.functional_call(model, tensors, (X,)) - Y) ** 2).mean()
+        grads = [g.numpy() for g in torch.autograd.grad(value, list(tensors.values()))]
+        if bug:
+            grads[0][3, 1] *= 1.001
+        return dict(zip(tensors, grads))
+
+    assert fdcore.check_grad(loss, loss_grad, params).passed
+    result = fdcore.check_grad(loss, lambda p: loss_grad(p, bug=True), params)
+    assert result.parameters == ["x['0.weight'][3, 1]"]

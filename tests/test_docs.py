@@ -18,6 +18,7 @@ import fdcore
 import fdcore.compat.numdifftools
 import fdcore.compat.scipy
 import fdcore.compat.statsmodels
+import fdcore.interop.jax
 import fdcore.testing
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -52,7 +53,7 @@ def documented_names():
 PUBLIC = ([f"fdcore.{name}" for name in fdcore.__all__]
           + [f"fdcore.testing.{name}" for name in fdcore.testing.__all__]
           + [f"{m.__name__}.{name}" for m in (fdcore.compat.scipy, fdcore.compat.numdifftools,
-                                              fdcore.compat.statsmodels) for name in m.__all__])
+                                              fdcore.compat.statsmodels, fdcore.interop.jax) for name in m.__all__])
 
 
 @pytest.mark.parametrize("name", PUBLIC)

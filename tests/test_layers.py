@@ -22,7 +22,7 @@ import pytest
 import fdcore
 
 PACKAGE = pathlib.Path(fdcore.__file__).parent
-APPLICATIONS = ("checking", "compat", "problems", "plotting", "bench", "testing")
+APPLICATIONS = ("checking", "compat", "problems", "plotting", "bench", "testing", "interop")
 PUBLIC_MODULES = ("fdcore.compat", "fdcore.testing", "fdcore.kernels", "fdcore._version")
 # cimports of Cython's own declarations are part of the language, not dependencies.
 CYTHON_BUILTINS = ("cython", "libc", "cpython", "numpy", "libcpp", "posix")

@@ -1,0 +1,1 @@
+"""Adapters that check other frameworks' derivatives with fdcore: `fdcore.interop.jax`."""
