@@ -15,6 +15,7 @@ import tomllib
 import pytest
 
 import fdcore
+import fdcore.bench
 import fdcore.compat.numdifftools
 import fdcore.compat.scipy
 import fdcore.compat.statsmodels
@@ -52,7 +53,7 @@ def documented_names():
 PUBLIC = ([f"fdcore.{name}" for name in fdcore.__all__]
           + [f"fdcore.testing.{name}" for name in fdcore.testing.__all__]
           + [f"{m.__name__}.{name}" for m in (fdcore.compat.scipy, fdcore.compat.numdifftools,
-                                              fdcore.compat.statsmodels) for name in m.__all__])
+                                              fdcore.compat.statsmodels, fdcore.bench) for name in m.__all__])
 
 
 @pytest.mark.parametrize("name", PUBLIC)
