@@ -113,6 +113,8 @@ def test_args_and_kwargs_reach_f():
 @pytest.mark.parametrize("call, message", [
     (lambda: rank_methods(3.0, X0), "f must be callable"),
     (lambda: rank_methods(analytic, np.ones((2, 2))), "x0 must be a non-empty 1-D array"),
+    (lambda: rank_methods(analytic, [1j, 2.0]), "x0 must be a non-empty 1-D array of reals"),
+    (lambda: rank_methods(analytic, []), "x0 must be a non-empty 1-D array"),
     (lambda: rank_methods(analytic, [np.nan, 1.0]), "x0 must be finite"),
     (lambda: rank_methods(analytic, X0, repeat=0), "repeat must be a positive int"),
     (lambda: rank_methods(analytic, X0, rtol=-1.0), "rtol must be a positive float"),
@@ -250,6 +252,16 @@ def test_cli_bad_usage_exits_2_naming_the_option(workdir, args, message):
     r = run(workdir, *args)
     assert r.returncode == 2, (r.stdout, r.stderr)
     assert message in r.stderr and "Traceback" not in r.stderr and r.stdout == ""
+
+
+def test_cli_plot_without_matplotlib_exits_2_with_the_install_hint(workdir, monkeypatch, capsys):
+    from fdcore.__main__ import main
+
+    monkeypatch.syspath_prepend(str(workdir))
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib raises ImportError
+    code = main(["bench", "--function", "user_model:analytic", "--x0", "1,2", "--plot", str(workdir / "no.png")])
+    assert code == 2 and "--plot needs matplotlib: pip install '.[bench]'" in capsys.readouterr().err
+    assert not (workdir / "no.png").exists()
 
 
 def test_cli_objective_that_raises_exits_3_with_its_traceback(workdir):

@@ -27,7 +27,7 @@ import math
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from statistics import median
 from typing import Any, Literal
 
@@ -216,9 +216,10 @@ def rank_methods(f: Callable[..., Any], x0: ArrayLike, *, args: tuple[Any, ...] 
     """
     if not callable(f):
         raise TypeError(f"f must be callable, got {type(f).__name__}")
-    x = np.asarray(x0, dtype=float) if not isinstance(x0, np.ndarray) or x0.dtype.kind != "c" else None
-    if x is None or x.ndim != 1 or x.size == 0:
-        raise ValueError(f"x0 must be a non-empty 1-D array of reals, got shape {np.shape(x0)}")
+    point = np.asarray(x0)
+    if point.dtype.kind not in "biuf" or point.ndim != 1 or point.size == 0:
+        raise ValueError(f"x0 must be a non-empty 1-D array of reals, got {point.dtype} of shape {point.shape}")
+    x = point.astype(np.float64)
     if not np.all(np.isfinite(x)):
         raise ValueError("x0 must be finite")
     if isinstance(repeat, bool) or not isinstance(repeat, (int, np.integer)) or repeat < 1:
@@ -278,15 +279,11 @@ def rank_methods(f: Callable[..., Any], x0: ArrayLike, *, args: tuple[Any, ...] 
             return (0, 0, *cost, evidence)
         return (1, _bucket(row.rel_error), evidence, *cost)
 
-    ranked = [MethodRank(rank, *[getattr(row, name) for name in _FIELDS[1:]])
-              for rank, row in enumerate(sorted(rows, key=key), start=1)]
+    ranked = [replace(row, rank=rank) for rank, row in enumerate(sorted(rows, key=key), start=1)]
     options = dict(METHODS)
     ranked += [MethodRank(0, label, dict(options[label]), None, math.nan, math.nan, "not applicable", -1,
                           math.nan, note) for label, note in not_applicable.items()]
     return ranked
-
-
-_FIELDS = [name for name in MethodRank.__dataclass_fields__]
 
 
 def _format_time(seconds: float) -> str:
