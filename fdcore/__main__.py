@@ -49,12 +49,14 @@ def _parser():
                     "JAX, numba, dask) on the built-in problems, side by side in this run: median time, evaluations "
                     "of f and error against the analytic answer per method, then each performance goal of the "
                     "project as MET / NOT MET / not run. Peers that are not installed are listed with the command "
-                    "that installs them.",
+                    "that installs them. With --function MODULE:FUNC --x0 X: every method on your own f "
+                    "instead, ranked.",
         epilog=BENCH_EXIT_CODES)
     bench.add_argument("--quick", action="store_true", help="small sizes, short timings (under a minute)")
     bench.add_argument("--suite", action="append", choices=SUITES,
                        help="run only this suite (repeatable; default: all)")
-    bench.add_argument("--json", metavar="FILE", help="also write the rows, missing peers and goals as JSON")
+    bench.add_argument("--json", metavar="FILE", help="also write the rows, missing peers and goals as JSON "
+                                                         "(with --function: the ranked methods)")
     bench.add_argument("--markdown", metavar="FILE", help="also write the tables and the goals as Markdown")
     bench.add_argument("--plot", metavar="FILE.png", help="also draw time against n and error against step (matplotlib); "
                                                           "with --function: the ranking's plot")
@@ -69,9 +71,9 @@ def _parser():
     mine.add_argument("--x0", metavar="X",
                       help="the point: comma-separated numbers (1,2,3), a list ([1, 2, 3]) or a FILE.npy; "
                            "write --x0=-1,2 when it starts with a minus")
-    mine.add_argument("--repeat", type=int, default=None,
+    mine.add_argument("--repeat", type=int, default=None, metavar="N",
                       help="timed calls per method, the median is reported (default 5; 1 with --quick)")
-    mine.add_argument("--rtol", type=float, default=None,
+    mine.add_argument("--rtol", type=float, default=None, metavar="R",
                       help="relative error that is good enough: methods within it rank by cost alone")
     commands.add_parser("config", help="print the build configuration",
                         description="Print fdcore's version and build: compiler flags, OpenMP, the default thread count "

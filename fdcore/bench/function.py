@@ -178,7 +178,8 @@ def rank_methods(f: Callable[..., Any], x0: ArrayLike, *, args: tuple[Any, ...] 
     Error estimates: the accurate mode's and the complex step's own (``FDResult.error``). The
     other methods' own estimate covers round-off only, so their error is the bound
     ``|value - reference| + error of the reference``, the reference being the own-estimate
-    method with the smallest error (``error_source`` says which applies).
+    method with the smallest error (``error_source`` says which applies). An own estimate that
+    the reference contradicts is raised to ``|value - reference| - error of the reference``.
 
     Ranking: by the decade of the relative error (the resolution of an error estimate); within
     a decade, own estimates before bounds against the reference (a bound contains the
