@@ -118,6 +118,7 @@ def test_args_and_kwargs_reach_f():
     (lambda: rank_methods(analytic, [np.nan, 1.0]), "x0 must be finite"),
     (lambda: rank_methods(analytic, X0, repeat=0), "repeat must be a positive int"),
     (lambda: rank_methods(analytic, X0, rtol=-1.0), "rtol must be a positive float"),
+    (lambda: rank_methods(analytic, X0, rtol=True), "rtol must be a positive float"),
     (lambda: rank_methods(lambda x: np.ones((2, 2)), X0), "f must return a float or a 1-D array"),
 ])
 def test_bad_arguments_are_named(call, message):

@@ -188,10 +188,14 @@ def rank_methods(f: Callable[..., Any], x0: ArrayLike, *, args: tuple[Any, ...] 
     rtol come first, cheapest first (evaluations, then time); the others follow as above. Not
     applicable methods come last.
 
+    Cost: every method once per repeat, roughly 35 n to 60 n evaluations of f (n + 1 for the
+    complex step, up to 24 n for the accurate mode); with an expensive f, use ``repeat=1``.
+
     Parameters
     ----------
     f : callable
-        ``f(x, *args, **kwargs)``, a float (gradient) or a 1-D array (Jacobian).
+        A Python callable ``f(x, *args, **kwargs)`` returning a float (ranked on gradients) or
+        a 1-D array (on Jacobians).
     x0 : array_like, shape (n,)
         The point.
     repeat : int, optional
@@ -225,7 +229,8 @@ def rank_methods(f: Callable[..., Any], x0: ArrayLike, *, args: tuple[Any, ...] 
         raise ValueError("x0 must be finite")
     if isinstance(repeat, bool) or not isinstance(repeat, (int, np.integer)) or repeat < 1:
         raise ValueError(f"repeat must be a positive int, got {repeat!r}")
-    if rtol is not None and not (isinstance(rtol, (int, float)) and rtol > 0 and math.isfinite(rtol)):
+    if rtol is not None and (isinstance(rtol, bool) or not isinstance(rtol, (int, float))
+                             or not (rtol > 0 and math.isfinite(rtol))):
         raise ValueError(f"rtol must be a positive float or None, got {rtol!r}")
     kwargs = {} if kwargs is None else dict(kwargs)
     args = tuple(args)
