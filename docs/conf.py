@@ -69,6 +69,7 @@ numpydoc_validation_overrides = {"PR02": [r"Parameters\n\s*-+\n\s*\(none\)"]}
 numpydoc_validation_exclude = {
     r"^fdcore\.(FDResult|Linearization|CriticalPoint|GradCheck|Problem)$",
     r"^fdcore\.compat\.numdifftools\.EstimateResult$",
+    r"^fdcore\.bench\.MethodRank$",
 }
 
 # The docstrings are written to read well as plain text (help(), IPython's ?), where |x_i| means an

@@ -15,6 +15,7 @@ import tomllib
 import pytest
 
 import fdcore
+import fdcore.bench
 import fdcore.compat.numdifftools
 import fdcore.compat.scipy
 import fdcore.compat.statsmodels
@@ -53,7 +54,8 @@ def documented_names():
 PUBLIC = ([f"fdcore.{name}" for name in fdcore.__all__]
           + [f"fdcore.testing.{name}" for name in fdcore.testing.__all__]
           + [f"{m.__name__}.{name}" for m in (fdcore.compat.scipy, fdcore.compat.numdifftools,
-                                              fdcore.compat.statsmodels, fdcore.interop.jax) for name in m.__all__])
+                                              fdcore.compat.statsmodels, fdcore.interop.jax, fdcore.bench)
+                  for name in m.__all__])
 
 
 @pytest.mark.parametrize("name", PUBLIC)

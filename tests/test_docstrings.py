@@ -14,6 +14,7 @@ import re
 import pytest
 
 import fdcore
+import fdcore.bench
 import fdcore.compat.numdifftools
 import fdcore.compat.numdifftools_steps
 import fdcore.compat.scipy
@@ -63,7 +64,7 @@ def public(module, names=None):
 
 CALLABLES = [*public(fdcore, fdcore.__all__), *public(fdcore.testing, fdcore.testing.__all__),
              *public(fdcore.compat.scipy), *public(fdcore.compat.numdifftools), *public(fdcore.compat.statsmodels),
-             *public(fdcore.compat.numdifftools_steps)]
+             *public(fdcore.compat.numdifftools_steps), *public(fdcore.bench, fdcore.bench.__all__)]
 
 
 @pytest.mark.parametrize("name, obj", CALLABLES, ids=[name for name, _ in CALLABLES])

@@ -7,7 +7,7 @@ import pytest
 
 MODULES = ["fdcore.derivatives.first", "fdcore.derivatives.hessian", "fdcore.derivatives.directional",
            "fdcore.derivatives.elementwise", "fdcore.derivatives.analysis", "fdcore.derivatives.large", "fdcore.problems.suite",
-           "fdcore.evaluators.config", "fdcore.checking.rules", "fdcore.testing"]
+           "fdcore.evaluators.config", "fdcore.checking.rules", "fdcore.testing", "fdcore.bench.function"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -8,6 +8,7 @@ from numpy.typing import NDArray
 
 import fdcore
 import fdcore.testing
+from fdcore.bench import MethodRank, format_ranking, rank_methods
 from fdcore.compat import numdifftools as nd
 from fdcore.compat import scipy as fd_scipy
 from fdcore.compat import statsmodels as fd_statsmodels
@@ -110,6 +111,16 @@ problem: fdcore.Problem = fdcore.get_problem("rosenbrock", n=4)
 problems = fdcore.problem_suite(vector=False)
 objective: Objective = problem.f
 print(weights.sum(), problem.n, len(problems), fdcore.gradient(objective, problem.x0).shape)
+ranking: list[MethodRank] = rank_methods(f, [0.5, -1.0], repeat=1, rtol=1e-6)
+best: MethodRank = ranking[0]
+best_label: str = best.label
+best_error: float = best.rel_error
+best_nfev: int = best.nfev
+if best.value is not None:
+    print(best.value.shape)
+ranked_residuals = rank_methods(residuals, x[:2], args=(), kwargs=None, repeat=1)
+table: str = format_ranking(ranking, rtol=1e-6)
+print(best_label, best_error, best_nfev, best.time, best.options, best.error_source, len(ranked_residuals), table[:4])
 fdcore.show_config()
 print(fdcore.__version__)
 
