@@ -61,9 +61,9 @@ def test_a_vjp_wrong_in_one_output_block_is_localised_to_it():
     x_before = x.copy()
     result = fdcore.check_vjp(f, lambda x, u: vjp(x, u, slice(600, 610)), x, seed=0)
     assert not result.passed
-    assert result.output_blocks and all(600 <= a and b <= 610 for a, b in result.output_blocks)
-    # the inputs of that output block: rows 600..609 of x as (ROWS, COLS)
-    assert result.faulty_blocks and all(600 * COLS <= a and b <= 610 * COLS for a, b in result.faulty_blocks)
+    assert result.output_blocks == [(600, 610)] and result.outputs == ["f[600:610]"]
+    # the inputs of its first output: row 600 of x as (ROWS, COLS)
+    assert result.faulty_blocks == [(600 * COLS, 601 * COLS)] and result.localization_complete
     assert np.array_equal(x, x_before)
 
 

@@ -770,7 +770,7 @@ def _localize(measure, n, min_block, structure=None):
         stack.append((0, n, r_all, tol_all, True))
     while stack:
         if spent >= budget:  # the error is spread over many coordinates: report coarse blocks
-            return sorted(found + [(a, b) for a, b, *_ in stack]), False, reports
+            return _merged(found + [(a, b) for a, b, *_ in stack]), False, reports
         start, stop, r, tol, known = stack.pop()
         if not known:
             r, tol, _ = measured(start, stop)
@@ -791,7 +791,19 @@ def _localize(measure, n, min_block, structure=None):
             stack.append((start, middle, r1, tol1, True))
     if not found:  # the failure did not reproduce on any block: name the whole range
         return [(0, n)], False, reports
-    return sorted(found), True, reports
+    return _merged(found), True, reports
+
+
+def _merged(blocks):
+    """Blocks (start, stop) sorted, adjacent ones joined: a fault spread over consecutive
+    coordinates is reported as one range."""
+    joined = []
+    for start, stop in sorted(blocks):
+        if joined and joined[-1][1] == start:
+            joined[-1] = (joined[-1][0], stop)
+        else:
+            joined.append((start, stop))
+    return joined
 
 
 def _split(structure, start, stop):

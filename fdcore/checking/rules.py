@@ -12,8 +12,9 @@ derived from that derivative's error estimate. The probe phase costs 4 k + 1 eva
 On a failing pair, the fault is localised by group testing (fdcore.checking.checks._localize):
 over output blocks first, with the finite-difference J v of the failing v computed once (4 more
 evaluations) so that each output block costs only calls of the rule; then over the inputs, the
-discrepancy <rule part, v_S> - D_{v_S}(u_B . f) restricted to input blocks S for the faulty
-output block B (4 evaluations each). With tree-shaped inputs or outputs (nested dicts, lists and
+discrepancy <rule part, v_S> - D_{v_S}(u_B . f) restricted to input blocks S for the first
+faulty output B (4 evaluations each; about 2 per faulty input, within the budget of
+fdcore.checking.checks.LOCALIZE_MAX_FAULTS). With tree-shaped inputs or outputs (nested dicts, lists and
 tuples of arrays, as for `check_grad`), blocks start from the arrays and are named by path.
 """
 
@@ -196,7 +197,11 @@ def _localize_vjp(probe, rule_on_u, jv, jv_error, u, v, n, m, rtol, atol, min_bl
         return user - reference, tol, reference
 
     out_blocks, out_complete, _ = _localize(measure_outputs, m, min_block, outputs)
-    start, stop = out_blocks[0]
+    # The inputs are searched for the first faulty output only (its block when blocks stop at
+    # min_block > 1): a rule wrong for many outputs would otherwise spread the fault over all
+    # their inputs, and group testing costs ~2 measurements per faulty input.
+    start = out_blocks[0][0]
+    stop = min(start + min_block, out_blocks[0][1])
     part = np.zeros(m)
     part[start:stop] = u[start:stop]
     probe.set_weights(part)
