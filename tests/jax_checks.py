@@ -117,5 +117,37 @@ def test_custom_jvp_rule():
     assert fdjax.check_jvp(lambda x: jnp.exp(x) - 1.0, jnp.linspace(-1.0, 1.0, 8), seed=0).passed
 
 
+
+@jax.tree_util.register_pytree_with_keys_class
+class Affine:
+    """A user's own pytree class with key paths (as Flax / Equinox modules have)."""
+
+    def __init__(self, weight, bias):
+        self.weight, self.bias = weight, bias
+
+    def tree_flatten_with_keys(self):
+        key = jax.tree_util.GetAttrKey
+        return ((key("weight"), self.weight), (key("bias"), self.bias)), None
+
+    @classmethod
+    def tree_unflatten(cls, aux, children):
+        return cls(*children)
+
+
+def test_a_registered_pytree_class_is_named_by_jax_key_paths():
+    model = Affine(jnp.linspace(-1.0, 1.0, 6).reshape(2, 3), jnp.array([0.5, -0.5]))
+    x = jnp.array([0.3, -0.2, 0.9])
+
+    def loss(m):
+        return jnp.sum(jnp.tanh(m.weight @ x + m.bias) ** 2)
+
+    def wrong(m):
+        g = jax.grad(loss)(m)
+        return Affine(g.weight.at[1, 2].multiply(1.001), g.bias)
+
+    assert fdjax.check_grad(loss, model).passed
+    result = fdjax.check_grad(loss, model, grad=wrong)
+    assert not result.passed and result.parameters == ["x.weight[1, 2]"], result.parameters
+
 if __name__ == "__main__":
     globals()[sys.argv[1]]()

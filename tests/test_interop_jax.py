@@ -17,7 +17,7 @@ if importlib.util.find_spec("jax") is None:
     pytest.skip("JAX is not installed", allow_module_level=True)
 
 CHECKS = pathlib.Path(__file__).with_name("jax_checks.py")
-NAMES = ['test_a_correct_jax_grad_of_a_million_parameter_mlp_passes_in_40_evaluations', 'test_a_planted_bug_in_a_custom_vjp_layer_is_named_by_path_and_row', 'test_the_check_runs_in_float64_and_leaves_jax_in_float32', 'test_custom_vjp_rule', 'test_custom_jvp_rule']
+NAMES = ['test_a_correct_jax_grad_of_a_million_parameter_mlp_passes_in_40_evaluations', 'test_a_planted_bug_in_a_custom_vjp_layer_is_named_by_path_and_row', 'test_the_check_runs_in_float64_and_leaves_jax_in_float32', 'test_custom_vjp_rule', 'test_custom_jvp_rule', 'test_a_registered_pytree_class_is_named_by_jax_key_paths']
 
 
 @pytest.mark.parametrize("name", NAMES)
