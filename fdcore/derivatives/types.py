@@ -123,28 +123,8 @@ class DerivativeOptions(PartialsOptions, total=False):
     richardson_terms: int | None
 
 
-# check_grad / check_jacobian (fdcore.checking).
+# The checks (fdcore.checking); fdcore.testing's assertions pass these options on.
 CheckMode: TypeAlias = Literal["auto", "full", "coordinates", "directions", "taylor"]
-
-
-class CheckOptions(TypedDict, total=False):
-    """The keyword options of `check_grad` and `check_jacobian` (fdcore.testing's
-    assertions pass them on)."""
-
-    mode: CheckMode
-    k: int
-    rtol: float | None
-    atol: float | None
-    noise: float | None
-    seed: int | np.random.Generator | None
-    localize: bool
-    min_block: int
-    args: tuple[Any, ...]
-    kwargs: Mapping[str, Any] | None
-    num_threads: int | None
-    vectorized: bool
-    workers: Workers | None
-    progress: bool
 
 
 class RuleCheckOptions(TypedDict, total=False):
@@ -162,3 +142,10 @@ class RuleCheckOptions(TypedDict, total=False):
     num_threads: int | None
     workers: Workers | None
     progress: bool
+
+
+class CheckOptions(RuleCheckOptions, total=False):
+    """The keyword options of `check_grad` and `check_jacobian`."""
+
+    mode: CheckMode
+    vectorized: bool

@@ -107,11 +107,8 @@ def check_vjp(f: Callable[..., Any], x: Any, *, vjp: Callable[..., Any] | None =
     GradCheck
     """
     jax = _jax()
-    with jax.enable_x64(True):
-        compiled = jax.jit(f)
-        rule = jax.jit(vjp if vjp is not None else (lambda point, u: jax.vjp(f, point)[1](u)[0]))
-        return fdcore.check_vjp(lambda point: _to_numpy(jax, compiled(point)),
-                                lambda point, u: _to_numpy(jax, rule(point, u)), _float64(jax, x), **options)
+    default = lambda point, u: jax.vjp(f, point)[1](u)[0]  # noqa: E731
+    return _check_rule(jax, fdcore.check_vjp, f, x, vjp or default, options)
 
 
 def check_jvp(f: Callable[..., Any], x: Any, *, jvp: Callable[..., Any] | None = None,
@@ -135,8 +132,13 @@ def check_jvp(f: Callable[..., Any], x: Any, *, jvp: Callable[..., Any] | None =
     GradCheck
     """
     jax = _jax()
+    default = lambda point, v: jax.jvp(f, (point,), (v,))[1]  # noqa: E731
+    return _check_rule(jax, fdcore.check_jvp, f, x, jvp or default, options)
+
+
+def _check_rule(jax, check, f, x, rule, options):
+    """check (fdcore.check_vjp or check_jvp) of the rule of f at x, in float64 through jax.jit."""
     with jax.enable_x64(True):
-        compiled = jax.jit(f)
-        rule = jax.jit(jvp if jvp is not None else (lambda point, v: jax.jvp(f, (point,), (v,))[1]))
-        return fdcore.check_jvp(lambda point: _to_numpy(jax, compiled(point)),
-                                lambda point, v: _to_numpy(jax, rule(point, v)), _float64(jax, x), **options)
+        compiled_f, compiled_rule = jax.jit(f), jax.jit(rule)
+        return check(lambda point: _to_numpy(jax, compiled_f(point)),
+                     lambda point, w: _to_numpy(jax, compiled_rule(point, w)), _float64(jax, x), **options)
