@@ -327,17 +327,24 @@ LANCZOS_MAXITER = 500
 # While Lanczos runs, the products' finite-difference error is not yet measured; it is taken as
 # this fraction of ||H|| (100 times what a product from f typically makes) in the early stop.
 _FD_GUESS = 1e-6
+# An end whose Lanczos residual estimate is below this fraction of ||H|| decides the sign of its
+# eigenvalue when that is clear of 0 by 10 times the estimate (the full LANCZOS_TOL is kept for
+# eigenvalues near 0): a continuous spectrum's end converges slowly, its sign long before.
+_DECIDE_TOL = 1e-4
 
 
 def _decided(values, estimate, norm):
     """Lanczos can stop early once the classification is known (Ritz values lie inside the
-    spectrum: lambda_min <= smallest, largest <= lambda_max): a converged smallest value clear of
-    0 (minimum) or within it (degenerate); likewise a converged largest (maximum, degenerate);
-    or a smallest clearly negative and a largest clearly positive (saddle), converged or not."""
+    spectrum: lambda_min <= smallest, largest <= lambda_max): a smallest value clear of 0 with a
+    residual estimate below _DECIDE_TOL ||H|| (minimum), or converged and within the margin of 0
+    (degenerate); likewise the largest (maximum, degenerate); or a smallest clearly negative and
+    a largest clearly positive (saddle), converged or not. The final test uses the error bounds
+    measured afterwards."""
     margin = TOLERANCE_SAFETY * (estimate + _FD_GUESS * norm)
-    converged = estimate <= LANCZOS_TOL * norm
+    converged, settled = estimate <= LANCZOS_TOL * norm, estimate <= _DECIDE_TOL * norm
     smallest, largest = values[0], values[-1]
-    return bool((converged[0] and smallest > -margin[0]) or (converged[-1] and largest < margin[-1])
+    return bool((settled[0] and smallest > margin[0]) or (settled[-1] and largest < -margin[-1])
+                or (converged[0] and smallest > -margin[0]) or (converged[-1] and largest < margin[-1])
                 or (smallest < -margin[0] and largest > margin[-1]))
 
 
