@@ -492,3 +492,12 @@ def test_trace_bad_arguments():
         fdcore.hessian_trace(lambda p: p, np.ones(3))
     with pytest.raises(ValueError, match=r"NaN or inf"):
         fdcore.hessian_trace(lambda p: np.nan, np.ones(3))
+
+
+def test_trace_with_vectorized_f_and_workers_sees_the_same_points():
+    x = np.linspace(-1.0, 1.5, 50)
+    serial = fdcore.hessian_trace(rosen, x, samples=20, rng=4)
+    # rosen of an (n, k) array sums in another order: the same points, values equal to rounding
+    assert abs(fdcore.hessian_trace(rosen, x, samples=20, rng=4, vectorized=True).value / serial.value - 1) < 1e-9
+    assert fdcore.hessian_trace(rosen, x, samples=20, rng=4, workers=map).value == serial.value
+    assert abs(serial.value - np.trace(rosen_hess(x))) < 4 * serial.error

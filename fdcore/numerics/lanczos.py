@@ -97,7 +97,8 @@ def extreme_eigenpairs(matvec, n, low, high, tol, maxiter, rng, settled=None):
             estimate = beta * np.abs(S[size - 1, wanted])
             norm = float(np.max(np.abs(theta)))
             converged = size == n or (size >= low + high and bool(np.all(estimate <= tol * norm)))
-            stop = not converged and settled is not None and bool(settled(theta[wanted], estimate, norm))
+            stop = (not converged and settled is not None and size >= low + high
+                    and bool(settled(theta[wanted], estimate, norm)))
             if converged or stop or products >= maxiter:
                 return RitzPairs(theta[wanted], S[:, wanted].T @ V[:size], estimate, products, converged, stop)
         # thick restart: the wanted pairs and their neighbours towards the middle of the
