@@ -113,7 +113,7 @@ def coupled_grad(a):
     Hessian diag(a) + the path Laplacian."""
 
     def grad(x):
-        g = a * x + x**3
+        g = a * x + x * x * x
         dx = np.diff(x)
         g[:-1] -= dx
         g[1:] += dx

@@ -378,7 +378,7 @@ def coupled(a):
     path Laplacian."""
 
     def grad(x):
-        g = a * x + x**3
+        g = a * x + x * x * x
         dx = np.diff(x)
         g[:-1] -= dx
         g[1:] += dx

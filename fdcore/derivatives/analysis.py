@@ -176,12 +176,15 @@ def classify_critical_point(f, x, *, grad=None, method="auto", gtol=0.0, args=()
     finite-difference error), and only those two decide (all eigenvalues are positive exactly
     when the smallest is). The gradient is ``grad(x)`` (exact up to the rounding of x,
     ``EPS ||H|| |x|``) or central differences at h and 2h with the dense method's error estimate
-    (no step growth). Cost: the products (4n evaluations of f, or 2 of grad, each; typically
-    50 to 500 of them), plus 4n + 1 evaluations of f for the gradient, or 1 of grad; memory
-    O(n). At n = 10^6, pass ``grad=`` (a product from f alone then costs 4 10^6 evaluations).
-    A negative smallest eigenvalue is certain as soon as it is found (Ritz values lie inside the
-    spectrum); 'minimum' relies on Lanczos having reached the smallest eigenvalue, and a
-    RuntimeWarning says when it did not converge.
+    (no step growth). Lanczos stops once the answer is known: an end's sign when its residual
+    estimate is below 1e-4 ||H|| and the eigenvalue clear of 0 by 10 times that (eigenvalues
+    nearer 0 converge to 1e-8 ||H||), a saddle as soon as both ends show opposite signs. Cost:
+    the products (4n evaluations of f, or 2 of grad, each; typically tens to a few hundred),
+    plus 4n + 1 evaluations of f for the gradient, or 1 of grad; memory O(n). At n = 10^6, pass
+    ``grad=`` (a product from f alone then costs 4 10^6 evaluations). A negative smallest
+    eigenvalue is certain as soon as it is found (Ritz values lie inside the spectrum);
+    'minimum' relies on Lanczos having reached the smallest eigenvalue, and a RuntimeWarning
+    says when it did not converge.
 
     Parameters
     ----------

@@ -414,9 +414,9 @@ def hessian_operator(f, x, *, grad=None, step=None, args=(), kwargs=None, num_th
 
     Notes
     -----
-    A Krylov solver treats the products as exact: their finite-difference error (about
-    1e-8 relative from f, 1e-10 from grad, for a well-scaled f) limits what tolerance it can
-    reach. Needs SciPy.
+    A Krylov solver treats the products as exact: their finite-difference error (1e-7 to 1e-6
+    relative from f, about 1e-11 from grad, for smooth well-scaled functions at n = 1000)
+    limits what tolerance it can reach. Needs SciPy.
 
     Examples
     --------
