@@ -42,7 +42,15 @@ from fdcore.derivatives.directional import directional_derivative, hvp, jvp
 from fdcore.derivatives.elementwise import derivative, partials
 from fdcore.derivatives.first import gradient, jacobian
 from fdcore.derivatives.hessian import hessian
-from fdcore.derivatives.large import hessian_diagonal, second_directional_derivative
+from fdcore.derivatives.large import (
+    HessianEigenvalues,
+    HessianTrace,
+    hessian_diagonal,
+    hessian_eigenvalues,
+    hessian_operator,
+    hessian_trace,
+    second_directional_derivative,
+)
 from fdcore.derivatives.result import FDResult
 from fdcore.evaluators.callbacks import Callback
 from fdcore.evaluators.config import show_config
@@ -93,6 +101,8 @@ __all__ = [
     "CriticalPoint",
     "FDResult",
     "GradCheck",
+    "HessianEigenvalues",
+    "HessianTrace",
     "LeafReport",
     "Linearization",
     "PROBLEM_NAMES",
@@ -109,6 +119,9 @@ __all__ = [
     "gradient",
     "hessian",
     "hessian_diagonal",
+    "hessian_eigenvalues",
+    "hessian_operator",
+    "hessian_trace",
     "hvp",
     "jacobian",
     "jvp",

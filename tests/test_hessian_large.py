@@ -186,3 +186,318 @@ def test_second_directional_derivative_costs_3_evaluations():
         fdcore.second_directional_derivative(p.f, p.x0, v[:3])
     with pytest.raises(TypeError, match="^f must return a scalar"):
         fdcore.second_directional_derivative(lambda q: q, p.x0, v)
+
+
+# hessian_operator -------------------------------------------------------------------------------
+
+def test_operator_products_from_f_and_grad_and_their_counts():
+    x = np.linspace(-1.0, 1.5, 30)
+    x0 = x.copy()
+    v = np.cos(np.arange(30.0))
+    v0 = v.copy()
+    exact = rosen_hess(x) @ v
+    H = fdcore.hessian_operator(rosen, x)
+    assert H.shape == (30, 30) and H.dtype == np.float64
+    assert rel(H @ v, exact) < 1e-6 and H.nfev == 4 * 30 and H.nmatvec == 1 and H.ngev == 0
+    assert rel(H.matvec(v), exact) < 1e-6 and H.nfev == 8 * 30
+    Hg = fdcore.hessian_operator(None, x, grad=rosen_der)
+    assert rel(Hg @ v, exact) < 1e-8 and Hg.ngev == 2 and Hg.nfev == 0
+    assert (Hg.rmatvec(v) == Hg.matvec(v)).all()  # symmetric: the same product
+    assert Hg.T is Hg and Hg.H is Hg
+    column = Hg @ v.reshape(-1, 1)
+    assert column.shape == (30, 1) and rel(column[:, 0], exact) < 1e-8
+    V = np.stack([v, 2 * v, -v], axis=1)
+    before = Hg.nmatvec
+    HV = Hg.matmat(V)
+    assert HV.shape == (30, 3) and Hg.nmatvec == before + 3  # column by column
+    np.testing.assert_allclose(HV, np.outer(exact, [1, 2, -1]), rtol=1e-7, atol=1e-6)
+    assert (x == x0).all() and (v == v0).all() and not H.x.flags.writeable
+    assert "HessianOperator" in repr(Hg) and "ngev=" in repr(Hg)
+
+
+def test_operator_keeps_float32_and_the_user_x_is_copied_once():
+    x = np.full(10, 0.5, dtype=np.float32)
+    H = fdcore.hessian_operator(rosen, x)
+    x[:] = 7.0  # changing the user's x afterwards does not move the operator's point
+    hv = H @ np.ones(10)
+    assert H.dtype == np.float32 and hv.dtype == np.float32
+    np.testing.assert_allclose(hv, rosen_hess(np.full(10, 0.5)) @ np.ones(10), rtol=1e-2, atol=1e-2)
+
+
+def test_operator_works_with_scipy_krylov_solvers():
+    from scipy.sparse.linalg import cg, eigsh, minres
+
+    n = 200
+    x = np.full(n, 0.9)
+    A = rosen_hess(x)
+    b = np.arange(n, dtype=float) / n
+    H = fdcore.hessian_operator(None, x, grad=rosen_der)
+    for solver in (cg, minres):
+        d, info = solver(H, b, rtol=1e-10, maxiter=2000)
+        assert info == 0 and rel(A @ d, b) < 1e-6
+    top = eigsh(H, k=2, which="LA", return_eigenvectors=False, tol=1e-10)
+    np.testing.assert_allclose(np.sort(top), np.linalg.eigvalsh(A)[-2:], rtol=1e-7)
+    small = fdcore.hessian_operator(rosen, x[:20])
+    d, info = cg(small, b[:20], rtol=1e-8)
+    assert info == 0 and rel(rosen_hess(x[:20]) @ d, b[:20]) < 1e-5
+
+
+def test_operator_bad_directions_name_v():
+    H = fdcore.hessian_operator(None, np.ones(4), grad=lambda p: 2 * p)
+    with pytest.raises(ValueError, match=r"^v must have shape \(4,\) or \(4, 1\), got \(3,\)"):
+        H @ np.ones(3)
+    with pytest.raises(ValueError, match=r"^v must have shape"):
+        H.matvec(np.ones((2, 2)))
+    with pytest.raises(ValueError, match=r"^v must be finite"):
+        H.matvec(np.array([1.0, np.nan, 0.0, 0.0]))
+    with pytest.raises(ValueError, match=r"^v must be finite"):
+        H.rmatvec(np.array([1.0, np.inf, 0.0, 0.0]))
+    with pytest.raises(TypeError, match=r"^v must be real"):
+        H.matvec(np.ones(4) * 1j)
+    with pytest.raises(ValueError, match=r"^X must have shape \(4, k\)"):
+        H.matmat(np.ones((3, 2)))
+    with pytest.raises(TypeError, match=r"f .*grad="):
+        fdcore.hessian_operator(None, np.ones(4))
+    with pytest.raises(TypeError, match=r"^grad must be callable"):
+        fdcore.hessian_operator(None, np.ones(4), grad=3)
+    with pytest.raises(ValueError, match=r"^x must be finite"):
+        fdcore.hessian_operator(rosen, [1.0, np.nan])
+    assert (H @ np.zeros(4) == 0).all()
+
+
+def test_operator_without_scipy_says_how_to_install_it(monkeypatch):
+    import sys
+
+    from fdcore.derivatives import large
+
+    large._operator_class.cache_clear()
+    monkeypatch.setitem(sys.modules, "scipy.sparse.linalg", None)
+    try:
+        with pytest.raises(ImportError, match="pip install scipy"):
+            fdcore.hessian_operator(rosen, np.ones(3))
+    finally:
+        large._operator_class.cache_clear()
+
+
+# hessian_eigenvalues ----------------------------------------------------------------------------
+
+def known_spectrum(n):
+    """A diagonal Hessian: a bulk in [1, 10] with separated ends -2, -1, 0.05 and 30, 25, 20."""
+    d = np.random.default_rng(5).uniform(1.0, 10.0, n)
+    d[[7, 70, 700]] = [-2.0, -1.0, 0.05]
+    d[[9, 90, 900]] = [30.0, 25.0, 20.0]
+    return d
+
+
+def test_eigenvalues_of_a_quadratic_at_n_100000_within_300_products():
+    n = 100_000
+    d = known_spectrum(n)
+    x = np.linspace(-1.0, 1.0, n)
+    x0 = x.copy()
+    g = Counted(lambda p: d * p)  # the gradient of 0.5 x^T diag(d) x
+    r = fdcore.hessian_eigenvalues(None, x, k=3, grad=g, rng=1)
+    assert r.nhvp <= 300 and g.calls == r.ngev == 2 * r.nhvp and r.nfev == 0
+    assert r.converged
+    exact = np.sort(d)
+    np.testing.assert_allclose(r.smallest, exact[:3], rtol=1e-6)
+    np.testing.assert_allclose(r.largest, exact[::-1][:3], rtol=1e-6)
+    truth = np.concatenate([exact[:3], exact[-3:]])
+    assert np.all(np.abs(r.eigenvalues - truth) <= r.error)
+    assert r.sign_decided.all() and r.vectors.shape == (n, 6)
+    assert abs(abs(r.vectors[7, 0]) - 1) < 1e-6  # the eigenvector of -2 is e_7
+    assert (x == x0).all()
+
+
+def test_eigenvalues_of_rosenbrock_at_its_minimum_from_the_gradient_and_from_f():
+    n = 200
+    x = np.ones(n)
+    exact = np.linalg.eigvalsh(rosen_hess(x))
+    r = fdcore.hessian_eigenvalues(None, x, k=2, grad=rosen_der)
+    assert r.converged
+    np.testing.assert_allclose(r.smallest, exact[:2], rtol=1e-6)
+    np.testing.assert_allclose(r.largest, exact[::-1][:2], rtol=1e-6)
+    assert np.all(np.abs(r.eigenvalues - np.concatenate([exact[:2], exact[-2:]])) <= r.error)
+    m = 40
+    f = Counted(rosen)
+    s = fdcore.hessian_eigenvalues(f, np.ones(m), which="smallest")
+    exact = np.linalg.eigvalsh(rosen_hess(np.ones(m)))
+    assert s.largest.size == 0 and s.nfev == f.calls == 4 * m * s.nhvp and s.ngev == 0
+    assert abs(s.smallest[0] - exact[0]) <= s.error[0] and abs(s.smallest[0] / exact[0] - 1) < 1e-5  # ||H|| EPS^(1/2)
+    top = fdcore.hessian_eigenvalues(rosen, np.ones(m), which="largest", vectorized=True)
+    assert top.smallest.size == 0 and abs(top.largest[0] / exact[-1] - 1) < 1e-6
+
+
+def test_eigenvalues_error_bounds_hold_when_lanczos_stops_early():
+    n = 2000
+    d = np.linspace(1.0, 2.0, n)  # a continuous spectrum: slow convergence
+    with pytest.warns(RuntimeWarning, match="did not converge"):
+        r = fdcore.hessian_eigenvalues(None, np.zeros(n), grad=lambda p: d * p, maxiter=15, rng=0)
+    assert not r.converged and r.nhvp == 15 + 4
+    nearest = np.array([np.min(np.abs(d - lam)) for lam in r.eigenvalues])
+    assert np.all(nearest <= r.error)
+    assert r.smallest[0] >= 1.0 - 1e-9 and r.largest[0] <= 2.0 + 1e-9  # Ritz values lie inside the spectrum
+
+
+def test_eigenvalues_small_n_exact_and_signs_undecided_near_zero():
+    A = np.array([[2.0, 1.0, 0.0], [1.0, 2.0, 0.0], [0.0, 0.0, 0.0]])  # eigenvalues 0, 1, 3
+    r = fdcore.hessian_eigenvalues(lambda p: 0.5 * p @ A @ p, np.zeros(3), k=2)
+    np.testing.assert_allclose(r.eigenvalues, [0.0, 1.0, 3.0], atol=1e-6)
+    assert r.sign_decided.tolist() == [False, True, True]
+    np.testing.assert_allclose(r.smallest, [0.0, 1.0], atol=1e-6)
+    np.testing.assert_allclose(r.largest, [3.0, 1.0], atol=1e-6)
+    assert "HessianEigenvalues(" in repr(r)
+
+
+def test_eigenvalues_bad_arguments_name_them():
+    x = np.ones(5)
+    for k in (0, 5, -1):
+        with pytest.raises(ValueError, match=r"^k must satisfy 1 <= k < n = 5"):
+            fdcore.hessian_eigenvalues(rosen, x, k=k)
+    with pytest.raises(TypeError, match=r"^k must be an int"):
+        fdcore.hessian_eigenvalues(rosen, x, k=1.5)
+    with pytest.raises(ValueError, match=r"^which must be 'both', 'largest' or 'smallest'"):
+        fdcore.hessian_eigenvalues(rosen, x, which="middle")
+    with pytest.raises(ValueError, match=r"^tol must be"):
+        fdcore.hessian_eigenvalues(rosen, x, tol=0.0)
+    with pytest.raises(ValueError, match=r"^maxiter must be a positive int"):
+        fdcore.hessian_eigenvalues(rosen, x, maxiter=0)
+    with pytest.raises(TypeError, match=r"^f must return a scalar"):
+        fdcore.hessian_eigenvalues(lambda p: p, x)
+    with pytest.raises(TypeError, match=r"f .*grad="):
+        fdcore.hessian_eigenvalues(None, x)
+    with pytest.raises(ValueError, match=r"^grad must return the gradient"):
+        fdcore.hessian_eigenvalues(None, x, grad=lambda p: p[:2])
+    with pytest.warns(RuntimeWarning), pytest.raises(ValueError, match=r"not finite \(grad returned NaN"):
+        fdcore.hessian_eigenvalues(None, x, grad=lambda p: p * np.nan)
+
+
+# classify_critical_point with method='lanczos' --------------------------------------------------
+
+def coupled(a):
+    """The gradient of sum(a x^2 / 2 + x^4 / 4) + sum((x_{i+1} - x_i)^2) / 2: critical at 0, H = diag(a) + a
+    path Laplacian."""
+
+    def grad(x):
+        g = a * x + x * x * x
+        dx = np.diff(x)
+        g[:-1] -= dx
+        g[1:] += dx
+        return g
+
+    return grad
+
+
+def test_lanczos_classification_at_n_10000():
+    n = 10_000
+    a = np.linspace(1.0, 3.0, n)
+    a[[10, n // 2]] = [30.0, 40.0]
+    cp = fdcore.classify_critical_point(None, np.zeros(n), grad=coupled(a))
+    assert cp.kind == "minimum" and cp.hessian is None and cp.eigenvalues.shape == (2,)
+    assert cp.nfev == 0 and cp.ngev == 2 * cp.nhvp + 1
+    a[n // 3] = -4.0
+    cp = fdcore.classify_critical_point(None, np.zeros(n), grad=coupled(a))
+    assert cp.kind == "saddle" and cp.eigenvalues[0] < -2 < 35 < cp.eigenvalues[1]
+    assert cp.eigenvalue_tolerance.shape == (2,)
+    cp = fdcore.classify_critical_point(None, np.zeros(n), grad=lambda x: -coupled(np.abs(a))(x))
+    assert cp.kind == "maximum"
+    cp = fdcore.classify_critical_point(None, np.full(n, 0.1), grad=coupled(np.abs(a)))
+    assert cp.kind == "not critical"
+    cp = fdcore.classify_critical_point(None, np.ones(n), grad=rosen_der)
+    assert cp.kind == "minimum" and abs(cp.eigenvalues[0] - np.linalg.eigvalsh(rosen_hess(np.ones(200)))[0]) < 1e-3
+
+
+def test_lanczos_classification_from_f_and_degenerate():
+    x = np.ones(250)  # 'auto' takes Lanczos above n = 200
+    f = Counted(rosen)
+    cp = fdcore.classify_critical_point(f, x)
+    assert cp.kind == "minimum" and cp.hessian is None and cp.nfev == f.calls
+    assert fdcore.classify_critical_point(rosen, x, vectorized=True).kind == "minimum"
+    d = np.linspace(1.0, 2.0, 300)
+    d[4] = 0.0  # a zero eigenvalue: degenerate
+    assert fdcore.classify_critical_point(lambda p: 0.5 * p @ (d * p), np.zeros(300)).kind == "degenerate"
+    assert fdcore.classify_critical_point(None, np.zeros(300), grad=lambda p: d * p).kind == "degenerate"
+    assert fdcore.classify_critical_point(lambda p: (p**2).sum(), np.zeros(300), method="dense").kind == "minimum"
+
+
+def test_auto_keeps_the_dense_method_up_to_n_200():
+    def f(p):
+        return float(np.sum(np.cos(p)) + 0.1 * p[0] * p[1])
+
+    x = np.zeros(12)
+    auto, dense = fdcore.classify_critical_point(f, x), fdcore.classify_critical_point(f, x, method="dense")
+    assert auto.kind == dense.kind == "maximum" and auto.hessian is not None
+    assert (auto.eigenvalues == dense.eigenvalues).all() and auto.nfev == dense.nfev and auto.nhvp == 0
+    lanczos = fdcore.classify_critical_point(f, x, method="lanczos")
+    assert lanczos.kind == "maximum" and lanczos.hessian is None
+    np.testing.assert_allclose(lanczos.eigenvalues, dense.eigenvalues[[0, -1]], rtol=1e-6)
+    with_grad = fdcore.classify_critical_point(None, np.ones(5), grad=rosen_der)  # 'auto' with grad: Lanczos
+    assert with_grad.kind == "minimum" and with_grad.hessian is None
+
+
+def test_classify_bad_method_arguments():
+    with pytest.raises(ValueError, match=r"^method must be 'auto', 'dense' or 'lanczos'"):
+        fdcore.classify_critical_point(rosen, np.ones(3), method="eigsh")
+    with pytest.raises(ValueError, match=r"^grad= is used by method='lanczos' only"):
+        fdcore.classify_critical_point(rosen, np.ones(3), grad=rosen_der, method="dense")
+    with pytest.raises(TypeError, match=r"f .*grad="):
+        fdcore.classify_critical_point(None, np.ones(3), method="lanczos")
+    with pytest.raises(ValueError, match=r"n >= 2"):
+        fdcore.classify_critical_point(None, np.ones(1), grad=lambda p: 2 * p)
+    with pytest.raises(ValueError, match=r"^gtol must be"):
+        fdcore.classify_critical_point(rosen, np.ones(3), method="lanczos", gtol=-1.0)
+    with pytest.raises(ValueError, match=r"^grad must return the gradient"):
+        fdcore.classify_critical_point(None, np.ones(3), grad=lambda p: p[:2])
+    with pytest.raises(TypeError, match=r"^f must return a scalar"):
+        fdcore.classify_critical_point(lambda p: p, np.ones(3), method="lanczos")
+
+
+# hessian_trace ----------------------------------------------------------------------------------
+
+def test_trace_of_a_diagonal_hessian_is_exact_with_any_probe():
+    n = 1000
+    x = np.linspace(-1.0, 1.0, n)
+    x0 = x.copy()
+    f = Counted(smooth)
+    r = fdcore.hessian_trace(f, x, samples=10, rng=0)
+    exact = float(np.sum(smooth_diagonal(x)))  # the p[0] p[1] term adds nothing to the trace, but variance
+    assert r.nfev == f.calls == 1 + 2 * 10 and r.nhvp == 0 and r.samples == 10
+    assert abs(r.value - exact) <= 4 * r.error + 1e-5 * abs(exact)
+    g = Counted(lambda p: p**3 - np.sin(p))  # the gradient of sum(p^4 / 4 + cos p)
+    s = fdcore.hessian_trace(None, x, grad=g, samples=5, rng=0)
+    assert s.nhvp == 5 and s.ngev == g.calls == 10 and s.nfev == 0
+    assert abs(s.value - np.sum(3 * x**2 - np.cos(x))) < 1e-6 * n and s.error < 1e-6
+    assert (x == x0).all()
+
+
+def test_trace_of_a_coupled_hessian_within_its_standard_error():
+    n = 500
+    A = np.diag(np.linspace(1.0, 5.0, n)) + np.diag(np.full(n - 1, 0.7), 1) + np.diag(np.full(n - 1, 0.7), -1)
+    errors = []
+    for seed in range(5):
+        r = fdcore.hessian_trace(None, np.zeros(n), grad=lambda p: A @ p, samples=50, rng=seed)
+        errors.append((r.value - np.trace(A)) / r.error)
+    # E (z^T A z - tr A)^2 = 2 sum_{i != j} A_ij^2: the standard error of 50 samples
+    expected = np.sqrt(2 * 2 * (n - 1) * 0.49 / 50)
+    assert all(abs(e) < 4 for e in errors)
+    assert abs(r.error / expected - 1) < 0.4
+    assert fdcore.hessian_trace(None, np.zeros(n), grad=lambda p: A @ p, rng=3).value == \
+        fdcore.hessian_trace(None, np.zeros(n), grad=lambda p: A @ p, rng=3).value
+    assert "HessianTrace(" in repr(r)
+
+
+def test_trace_bad_arguments():
+    with pytest.raises(ValueError, match=r"^samples must be an int >= 2"):
+        fdcore.hessian_trace(rosen, np.ones(3), samples=1)
+    with pytest.raises(TypeError, match=r"^f must return a scalar"):
+        fdcore.hessian_trace(lambda p: p, np.ones(3))
+    with pytest.raises(ValueError, match=r"NaN or inf"):
+        fdcore.hessian_trace(lambda p: np.nan, np.ones(3))
+
+
+def test_trace_with_vectorized_f_and_workers_sees_the_same_points():
+    x = np.linspace(-1.0, 1.5, 50)
+    serial = fdcore.hessian_trace(rosen, x, samples=20, rng=4)
+    # rosen of an (n, k) array sums in another order: the same points, values equal to rounding
+    assert abs(fdcore.hessian_trace(rosen, x, samples=20, rng=4, vectorized=True).value / serial.value - 1) < 1e-9
+    assert fdcore.hessian_trace(rosen, x, samples=20, rng=4, workers=map).value == serial.value
+    assert abs(serial.value - np.trace(rosen_hess(x))) < 4 * serial.error

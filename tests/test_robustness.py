@@ -228,7 +228,9 @@ ENTRIES = [
           nan_mask=lambda x: np.ones(np.size(x), bool), nan_warning=r"x [+-] t v"),
     Entry("linearize", fdcore.linearize, "scalar", grad_scalar, value=lambda r: r.jacobian,
           options=frozenset({"step", "workers"}), compiled=True, nan_mask=COORD1, vector_ok=True),
-    Entry("classify_critical_point", fdcore.classify_critical_point, "scalar", grad_scalar,
+    # method='dense' as 'auto' takes up to n = 200; the n = 10**6 case is its Hessian's refusal
+    Entry("classify_critical_point", lambda f, x, **o: fdcore.classify_critical_point(f, x, method="dense", **o),
+          "scalar", grad_scalar,
           value=lambda r: r.gradient, tol=1e-7, options=frozenset({"workers"}), compiled=True),
     # x of any shape: an array is a tree with one leaf (tests/test_check_pytree.py)
     Entry("check_grad", lambda f, x, **o: fdcore.check_grad(f, grad_scalar, x, **o), "scalar", lambda x: True,

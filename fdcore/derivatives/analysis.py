@@ -2,7 +2,7 @@
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -10,6 +10,7 @@ from numpy.typing import ArrayLike
 from fdcore.derivatives.docs import document
 from fdcore.derivatives.first import gradient, jacobian
 from fdcore.derivatives.hessian import hessian
+from fdcore.derivatives.large import HessianProducts, extreme_eigenvalues
 from fdcore.derivatives.types import FloatArray, Objective, Workers
 from fdcore.evaluators.protocol import BatchOptions, make_evaluator
 from fdcore.evaluators.returns import FunctionValueError
@@ -109,52 +110,101 @@ class CriticalPoint:
         'minimum', 'maximum', 'saddle', 'degenerate' (the gradient vanishes but some eigenvalue
         cannot be told from zero) or 'not critical'.
     gradient, gradient_tolerance : ndarray, shape (n,)
-        The central-difference gradient and, per coordinate, the size below which it counts as 0.
-    hessian : ndarray, shape (n, n)
-    eigenvalues : ndarray, shape (n,)
-        Eigenvalues of the Hessian, ascending.
-    eigenvalue_tolerance : float
-        Eigenvalues within this distance of 0 count as 0.
+        The gradient (central differences, or ``grad(x)``) and, per coordinate, the size below
+        which it counts as 0.
+    hessian : ndarray, shape (n, n), or None
+        The finite-difference Hessian (method 'dense'); None for method 'lanczos', which never
+        forms it.
+    eigenvalues : ndarray
+        Eigenvalues of the Hessian, ascending: all n (method 'dense'), or the smallest and the
+        largest (method 'lanczos', shape (2,)).
+    eigenvalue_tolerance : float or ndarray of shape (2,)
+        Eigenvalues within this distance of 0 count as 0 (method 'lanczos': one tolerance for
+        each of the two eigenvalues).
     nfev : int
+        Evaluations of f.
+    ngev : int
+        Evaluations of grad (method 'lanczos' with ``grad=``).
+    nhvp : int
+        Hessian-vector products (method 'lanczos').
     """
 
     kind: str
     gradient: FloatArray
     gradient_tolerance: FloatArray
-    hessian: FloatArray
+    hessian: FloatArray | None
     eigenvalues: FloatArray
-    eigenvalue_tolerance: float
+    eigenvalue_tolerance: float | FloatArray
     nfev: int
+    ngev: int = 0
+    nhvp: int = 0
 
     def __repr__(self) -> str:
         return (
             f"CriticalPoint(kind={self.kind!r}, |gradient|max={np.max(np.abs(self.gradient)):.3g}, "
             f"eigenvalues={np.array2string(self.eigenvalues, precision=4, threshold=6)}, "
-            f"eigenvalue_tolerance={self.eigenvalue_tolerance:.3g}, nfev={self.nfev})"
+            f"eigenvalue_tolerance={_short(self.eigenvalue_tolerance)}, nfev={self.nfev}"
+            + (f", ngev={self.ngev}, nhvp={self.nhvp})" if self.hessian is None else ")")
         )
 
 
+def _short(tolerance):
+    """A tolerance (float, or one per eigenvalue) to 3 significant digits."""
+    if np.ndim(tolerance) == 0:
+        return f"{tolerance:.3g}"
+    return "[" + " ".join(f"{t:.3g}" for t in tolerance) + "]"
+
+
 @document
-def classify_critical_point(f: Objective, x: ArrayLike, *, gtol: float = 0.0, args: tuple[Any, ...] = (),
-                            kwargs: Mapping[str, Any] | None = None, vectorized: bool = False,
-                            workers: Workers | None = None) -> CriticalPoint:
+def classify_critical_point(f: Objective | None, x: ArrayLike, *, grad: Objective | None = None,
+                            method: Literal["auto", "dense", "lanczos"] = "auto", gtol: float = 0.0,
+                            args: tuple[Any, ...] = (), kwargs: Mapping[str, Any] | None = None,
+                            vectorized: bool = False, workers: Workers | None = None) -> CriticalPoint:
     """Say whether x is a minimum, maximum, saddle or degenerate critical point of f, or not critical.
 
-    The finite-difference error is taken into account: the gradient and the Hessian are each
+    The finite-difference error is taken into account: a gradient component counts as zero when
+    it is below 10 times its estimated error, an eigenvalue of the Hessian when it is below 10
+    times the bound on how far that error can move it.
+
+    **method='dense'** (the default up to n = 200): the gradient and the Hessian are each
     computed at the default step h and at 2h; the difference of the two estimates measures their
     truncation and round-off error, to which a round-off floor ``EPS |f(x)| / h`` is added (and, for
-    the gradient, ``EPS |H| |x|``, the change of the gradient within the rounding of x). A gradient
-    component counts as zero when it is below 10 times its estimated error; an eigenvalue when it
-    is below 10 times the Frobenius norm of the Hessian's estimated error matrix (a bound on how far
-    the error can move an eigenvalue, by Weyl's inequality). Where the round-off floor dominates
-    (a large |f(x)| against small derivatives, e.g. ``1e6 + x @ x``) and leaves an eigenvalue
-    undecided, or a gradient component hidden below the change of the gradient over one step,
-    the steps grow 4x at a time (up to 0.25 max(1, |x_i|)) while that lowers the error. Cost:
+    the gradient, ``EPS |H| |x|``, the change of the gradient within the rounding of x). The
+    eigenvalue tolerance is 10 times the Frobenius norm of the Hessian's estimated error matrix (a
+    bound on how far the error can move an eigenvalue, by Weyl's inequality). Where the round-off
+    floor dominates (a large |f(x)| against small derivatives, e.g. ``1e6 + x @ x``) and leaves an
+    eigenvalue undecided, or a gradient component hidden below the change of the gradient over one
+    step, the steps grow 4x at a time (up to 0.25 max(1, |x_i|)) while that lowers the error. Cost:
     2 (n^2 + 3n + 1) evaluations, plus 2 (n^2 + n + 1) per larger Hessian step and 4n per larger
     gradient step tried.
 
+    **method='lanczos'** (the default above n = 200, or with ``grad=``): the Hessian is never
+    formed; `hessian_eigenvalues` finds its smallest and largest eigenvalues by Lanczos on
+    Hessian-vector products, each with its error bound (the residual plus the products'
+    finite-difference error), and only those two decide (all eigenvalues are positive exactly
+    when the smallest is). The gradient is ``grad(x)`` (exact up to the rounding of x,
+    ``EPS ||H|| |x|``) or central differences at h and 2h with the dense method's error estimate
+    (no step growth). Lanczos stops once the answer is known: an end's sign when its residual
+    estimate is below 1e-4 ||H|| and the eigenvalue clear of 0 by 10 times that (eigenvalues
+    nearer 0 converge to 1e-8 ||H||), a saddle as soon as both ends show opposite signs. Cost:
+    the products (4n evaluations of f, or 2 of grad, each; typically tens to a few hundred),
+    plus 4n + 1 evaluations of f for the gradient, or 1 of grad; memory O(n). At n = 10^6, pass
+    ``grad=`` (a product from f alone then costs 4 10^6 evaluations). A negative smallest
+    eigenvalue is certain as soon as it is found (Ritz values lie inside the spectrum);
+    'minimum' relies on Lanczos having reached the smallest eigenvalue, and a RuntimeWarning
+    says when it did not converge.
+
     Parameters
     ----------
+    f : callable, compiled callback or None
+        The scalar objective ``f(x, *args, **kwargs) -> float``; may be None with ``grad=``
+        (method 'lanczos': then f is not evaluated).
+    grad : callable, optional
+        An analytic gradient ``grad(x, *args, **kwargs) -> array of shape (n,)``: the gradient
+        test uses it, and each Hessian-vector product costs 2 of its evaluations. Method
+        'lanczos' only.
+    method : {'auto', 'dense', 'lanczos'}
+        'auto': 'dense' for n <= 200 without ``grad``, else 'lanczos'.
     gtol : float
         Absolute gradient size that also counts as zero. The default 0 accepts only what the
         finite-difference error explains; a point returned by an optimizer is critical only up to
@@ -163,9 +213,12 @@ def classify_critical_point(f: Objective, x: ArrayLike, *, gtol: float = 0.0, ar
     Returns
     -------
     CriticalPoint
+        For method 'lanczos', ``hessian`` is None and ``eigenvalues`` holds the smallest and
+        the largest eigenvalue.
 
     Examples
     --------
+    >>> import numpy as np
     >>> import fdcore
     >>> fdcore.classify_critical_point(lambda p: p[0]**2 - p[1]**2, [0.0, 0.0]).kind
     'saddle'
@@ -175,13 +228,36 @@ def classify_critical_point(f: Objective, x: ArrayLike, *, gtol: float = 0.0, ar
     'degenerate'
     >>> fdcore.classify_critical_point(lambda p: p[0]**2 + p[1], [0.0, 0.0]).kind
     'not critical'
+
+    At n = 100000 from a gradient (Lanczos), the Rosenbrock function's minimum:
+
+    >>> from scipy.optimize import rosen_der
+    >>> cp = fdcore.classify_critical_point(None, np.ones(100000), grad=rosen_der)
+    >>> cp.kind, cp.hessian, round(float(cp.eigenvalues[0]), 4), bool(cp.nhvp < 100)
+    ('minimum', None, 0.4988, True)
     """
-    evaluator = make_evaluator(f, x, args, kwargs, batch=BatchOptions(vectorized, workers))
-    x0 = evaluator.x.copy()
-    batch = dict(vectorized=vectorized, workers=workers)
+    if method not in ("auto", "dense", "lanczos"):
+        raise ValueError(f"method must be 'auto', 'dense' or 'lanczos', got {method!r:.60}")
+    if method == "auto":
+        method = "dense" if grad is None and np.size(x) <= DENSE_UP_TO else "lanczos"
+    if method == "lanczos":
+        return _classify_lanczos(f, x, grad, gtol, args, kwargs, vectorized, workers)
+    if grad is not None:
+        raise ValueError("grad= is used by method='lanczos' only (method='dense' differentiates f twice)")
+    return _classify_dense(f, x, gtol, args, kwargs, vectorized, workers)
+
+
+# classify_critical_point's 'auto': the dense Hessian (n^2 + n + 1 evaluations, twice) up to this n.
+DENSE_UP_TO = 200
+
+
+def _check_gtol(gtol):
     if not (np.isfinite(gtol) and gtol >= 0):
         raise ValueError(f"gtol must be a finite number >= 0, got {gtol!r}")
-    extra, kw = evaluator.args, evaluator.kwargs
+
+
+def _value_at_x(evaluator):
+    """|f(x)|, checked: a real, finite scalar."""
     (value,) = evaluator.raw_values([evaluator.x])
     if value.dtype.kind not in "biuf":
         raise FunctionValueError(f"f must return a real scalar, got {value!r:.60} (dtype {value.dtype})")
@@ -190,6 +266,107 @@ def classify_critical_point(f: Objective, x: ArrayLike, *, gtol: float = 0.0, ar
     f0 = abs(float(value))
     if not np.isfinite(f0):
         raise ValueError(f"f is not finite at x (f(x) = {float(value)}): x cannot be classified")
+    return f0
+
+
+def _kind(gradient_ok, smallest, largest, tolerance_smallest, tolerance_largest):
+    """The classification from the gradient test and the extreme eigenvalues with their tolerances."""
+    if not gradient_ok:
+        return "not critical"
+    if smallest > tolerance_smallest:
+        return "minimum"
+    if largest < -tolerance_largest:
+        return "maximum"
+    if smallest < -tolerance_smallest and largest > tolerance_largest:
+        return "saddle"
+    return "degenerate"
+
+
+def _classify_lanczos(f, x, grad, gtol, args, kwargs, vectorized, workers):
+    """classify_critical_point by the extreme eigenvalues (hessian_eigenvalues) and the gradient."""
+    batch = dict(vectorized=vectorized, workers=workers)
+    if grad is None:
+        if f is None:
+            raise TypeError("classify_critical_point needs f (a scalar function) or grad= (its gradient); both are None")
+        evaluator = make_evaluator(f, x, args, kwargs, batch=BatchOptions(vectorized, workers))
+    else:
+        evaluator = make_evaluator(grad, x, args, kwargs, batch=BatchOptions(vectorized, workers))
+    x0, extra, kw = evaluator.x.copy(), evaluator.args, evaluator.kwargs
+    n = x0.shape[0]
+    _check_gtol(gtol)
+    if n < 2:
+        raise ValueError("method='lanczos' needs n >= 2 (use method='dense')")
+    eps = float(np.finfo(x0.dtype).eps)
+    if grad is None:
+        f0 = _value_at_x(evaluator)
+    else:
+        (g,) = evaluator.raw_values([evaluator.x])
+        if g.dtype.kind not in "biuf" or g.shape != x0.shape:
+            raise FunctionValueError(f"grad must return the gradient, a real 1-D array of x's shape {x0.shape}, got "
+                                     f"shape {g.shape or 'a scalar'} (dtype {g.dtype})")
+        g = g.astype(np.float64)
+        if not np.all(np.isfinite(g)):
+            raise ValueError("grad is not finite at x: x cannot be classified")
+    products = HessianProducts(f, x0, grad, None, extra, kw, None, vectorized, workers)
+    eig = extreme_eigenvalues(products, 1, "both", LANCZOS_TOL, LANCZOS_MAXITER, 0, _decided)
+    # The rounding of x moves the gradient by |H| EPS |x| (see _classify_dense); ||H||_2, the
+    # largest |eigenvalue|, stands for the rows of |H|.
+    rounding_of_x = eps * float(np.max(np.abs(eig.eigenvalues))) * np.abs(x0.astype(np.float64))
+    nfev, ngev = eig.nfev, eig.ngev
+    if grad is None:
+        h = default_step(x0, 1, "central")
+        g = gradient(f, x0, step=h, args=extra, kwargs=kw, **batch)
+        g_error = np.abs(g - gradient(f, x0, step=2 * h, args=extra, kwargs=kw, **batch)) + eps * f0 / h
+        nfev += 1 + 4 * n
+        if not np.all(np.isfinite(g_error)):
+            shown = ", ".join(str(i) for i in np.flatnonzero(~np.isfinite(g_error))[:10])
+            raise ValueError(f"f is not finite at stencil points of coordinates {shown}: the gradient there is "
+                             "undefined and x cannot be classified")
+    else:
+        g_error = 0.0
+        ngev += 1
+    g_tol = np.maximum(TOLERANCE_SAFETY * (g_error + rounding_of_x), gtol)
+    lam_tol = TOLERANCE_SAFETY * eig.error
+    kind = _kind(bool(np.all(np.abs(g) <= g_tol)), eig.eigenvalues[0], eig.eigenvalues[-1], lam_tol[0], lam_tol[-1])
+    return CriticalPoint(kind, g, g_tol, None, eig.eigenvalues, lam_tol, nfev=nfev, ngev=ngev,
+                         nhvp=eig.nhvp)
+
+
+# The Lanczos tolerance and product budget of method='lanczos' (hessian_eigenvalues' defaults).
+LANCZOS_TOL = 1e-8
+LANCZOS_MAXITER = 500
+# While Lanczos runs, the products' finite-difference error is not yet measured; it is taken as
+# this fraction of ||H|| (100 times what a product from f typically makes) in the early stop.
+_FD_GUESS = 1e-6
+# An end whose Lanczos residual estimate is below this fraction of ||H|| decides the sign of its
+# eigenvalue when that is clear of 0 by 10 times the estimate (the full LANCZOS_TOL is kept for
+# eigenvalues near 0): a continuous spectrum's end converges slowly, its sign long before.
+_DECIDE_TOL = 1e-4
+
+
+def _decided(values, estimate, norm):
+    """Lanczos can stop early once the classification is known (Ritz values lie inside the
+    spectrum: lambda_min <= smallest, largest <= lambda_max): a smallest value clear of 0 with a
+    residual estimate below _DECIDE_TOL ||H|| (minimum), or converged and within the margin of 0
+    (degenerate); likewise the largest (maximum, degenerate); or a smallest clearly negative and
+    a largest clearly positive (saddle), converged or not. The final test uses the error bounds
+    measured afterwards."""
+    margin = TOLERANCE_SAFETY * (estimate + _FD_GUESS * norm)
+    converged, settled = estimate <= LANCZOS_TOL * norm, estimate <= _DECIDE_TOL * norm
+    smallest, largest = values[0], values[-1]
+    return bool((settled[0] and smallest > margin[0]) or (settled[-1] and largest < -margin[-1])
+                or (converged[0] and smallest > -margin[0]) or (converged[-1] and largest < margin[-1])
+                or (smallest < -margin[0] and largest > margin[-1]))
+
+
+def _classify_dense(f, x, gtol, args, kwargs, vectorized, workers):
+    """classify_critical_point by the dense Hessian at h and 2h (see its docstring)."""
+    evaluator = make_evaluator(f, x, args, kwargs, batch=BatchOptions(vectorized, workers))
+    x0 = evaluator.x.copy()
+    batch = dict(vectorized=vectorized, workers=workers)
+    _check_gtol(gtol)
+    extra, kw = evaluator.args, evaluator.kwargs
+    f0 = _value_at_x(evaluator)
     eps = np.finfo(x0.dtype).eps
     n = x0.shape[0]
     largest = MAX_RELATIVE_STEP * np.maximum(1.0, np.abs(x0.astype(np.float64)))
@@ -258,17 +435,7 @@ def classify_critical_point(f: Objective, x: ArrayLike, *, gtol: float = 0.0, ar
         raise ValueError(f"f is not finite at stencil points of coordinates {shown}: the derivatives there "
                          "are undefined and x cannot be classified")
     lam = np.linalg.eigvalsh(H.astype(np.float64))
-
-    if np.any(np.abs(g) > g_tol):
-        kind = "not critical"
-    elif np.all(lam > lam_tol):
-        kind = "minimum"
-    elif np.all(lam < -lam_tol):
-        kind = "maximum"
-    elif lam[0] < -lam_tol and lam[-1] > lam_tol:
-        kind = "saddle"
-    else:
-        kind = "degenerate"
+    kind = _kind(not np.any(np.abs(g) > g_tol), lam[0], lam[-1], lam_tol, lam_tol)
     return CriticalPoint(kind, g, g_tol, H, lam, lam_tol, nfev=nfev)
 
 

@@ -6,23 +6,33 @@ Lanczos with the finite-difference error carried through, and Hutchinson's trace
 Memory is O(n) per product (O(k n) for k eigenvalues); nothing of size n^2 is ever formed.
 """
 
+import functools
 import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Literal, Unpack, overload
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from fdcore.derivatives.axis import AxisOutcome, axis_derivative, nudge_probe
-from fdcore.derivatives.directional import along_direction, direction_step
+from fdcore.derivatives.directional import (
+    along_direction,
+    direction_step,
+    hvp,
+    hvp_from_f,
+)
 from fdcore.derivatives.docs import document
 from fdcore.derivatives.hessian import HESSIAN_RETRY
 from fdcore.derivatives.result import FDResult, finish
 from fdcore.derivatives.types import DiagonalOptions, FloatArray, Objective, Workers
 from fdcore.derivatives.validation import (
+    as_float_array,
+    check_callable,
     checks_value_precision,
     dense_typical_scale,
     flag_nonfinite,
+    is_compiled_callback,
     read_only_view,
     user_stacklevel,
     watched,
@@ -30,9 +40,10 @@ from fdcore.derivatives.validation import (
 from fdcore.evaluators.protocol import BatchOptions, make_evaluator
 from fdcore.evaluators.returns import FunctionValueError, note_precision
 from fdcore.numerics.errors import retry_tolerance
+from fdcore.numerics.lanczos import extreme_eigenpairs
 from fdcore.numerics.options import REAL_METHODS, parse
 from fdcore.numerics.richardson import axis_plan, extrapolate, level_estimates
-from fdcore.numerics.steps import resolve_step, unit_direction_step
+from fdcore.numerics.steps import JVP_STEP_EXPONENT, resolve_step, unit_direction_step
 
 
 @overload
@@ -244,3 +255,476 @@ def scalar_value(value, name):
     if arr.size != 1:
         raise FunctionValueError(f"{name} must return a scalar, got an array of shape {arr.shape}")
     return float(arr.reshape(()))
+
+
+class HessianProducts:
+    """Hessian-vector products at one point (a private read-only copy of x), from f by
+    `hvp_from_f` (4n evaluations each) or from grad (2 of its evaluations), with their counts.
+
+    A direction v is first divided by |v|_inf: the finite-difference product is linear in v up to
+    its error, and every product then takes the same step t along a direction of unit max-norm
+    (hvp's default steps for that direction, or the user's)."""
+
+    def __init__(self, f, x, grad, step, args, kwargs, num_threads, vectorized, workers):
+        if grad is None:
+            if f is None:
+                raise TypeError("f (a scalar function) or grad= (its gradient) is needed; both are None")
+            if not is_compiled_callback(f):
+                check_callable(f, "f")
+        elif not is_compiled_callback(grad):
+            check_callable(grad, "grad")
+        self.f, self.grad, self.args, self.kwargs = f, grad, args, kwargs
+        self.options = dict(num_threads=num_threads, vectorized=vectorized, workers=workers)
+        self.x = read_only_view(as_float_array(x, "x"))
+        self.n = self.x.shape[0]
+        eps, x_max = float(np.finfo(self.x.dtype).eps), float(np.max(np.abs(self.x)))
+        exponent = 0.25 if grad is None else JVP_STEP_EXPONENT  # hvp's rules (see its docstring)
+        self.step = unit_direction_step(eps, x_max, exponent=exponent) if step is None else direction_step(step)
+        self.inner = resolve_step(None, self.x, 2, "central") if grad is None else None
+        self.nfev = self.ngev = self.nproducts = 0
+
+    def direction(self, v, name):
+        """v checked (real, finite, shape (n,) or (n, 1)), a copy in x's dtype."""
+        arr = as_float_array(v, name, ndim=None).astype(self.x.dtype, copy=False)
+        if arr.shape not in ((self.n,), (self.n, 1)):
+            raise ValueError(f"{name} must have shape ({self.n},) or ({self.n}, 1), got {arr.shape}")
+        return arr
+
+    def product(self, v, scale=1.0):
+        """H v for v of shape (n,), in x's dtype, with every step times ``scale``."""
+        vmax = float(np.max(np.abs(v)))
+        if vmax == 0:
+            return np.zeros(self.n, dtype=self.x.dtype)
+        u = (v / vmax).astype(self.x.dtype, copy=False)
+        t = scale * self.step
+        if self.grad is None:
+            hu, _, _, nfev = hvp_from_f(self.f, self.x, u, t, self.args, self.kwargs, inner=scale * self.inner,
+                                        **self.options)
+            self.nfev += nfev
+        else:
+            hu = hvp(None, self.x, u, grad=self.grad, step=t, args=self.args, kwargs=self.kwargs, **self.options)
+            self.ngev += 2
+        self.nproducts += 1
+        return hu * self.x.dtype.type(vmax)
+
+    def finite_product(self, v, scale=1.0):
+        """`product` in float64, refused (ValueError) where it is not finite."""
+        hv = self.product(v, scale).astype(np.float64)
+        if not np.all(np.isfinite(hv)):
+            source = "f" if self.grad is None else "grad"
+            raise ValueError(f"the Hessian-vector product is not finite ({source} returned NaN or inf near x, or "
+                             "the product overflows): the Hessian's eigenvalues and trace are undefined there")
+        return hv
+
+
+def _scipy_linalg():
+    try:
+        import scipy.sparse.linalg as linalg
+    except ImportError:
+        raise ImportError("hessian_operator returns a scipy.sparse.linalg.LinearOperator: pip install scipy") from None
+    return linalg
+
+
+@functools.cache
+def _operator_class():
+    """The LinearOperator subclass, made on first use (SciPy is optional)."""
+
+    class HessianOperator(_scipy_linalg().LinearOperator):
+        """H(x) as a scipy.sparse.linalg.LinearOperator (see `fdcore.hessian_operator`)."""
+
+        def __init__(self, products):
+            self._products = products
+            super().__init__(products.x.dtype, (products.n, products.n))
+
+        x = property(lambda self: self._products.x, doc="The point: a read-only copy of x.")
+        nfev = property(lambda self: self._products.nfev, doc="Evaluations of f so far.")
+        ngev = property(lambda self: self._products.ngev, doc="Evaluations of grad so far.")
+        nmatvec = property(lambda self: self._products.nproducts, doc="Hessian-vector products so far.")
+
+        def matvec(self, v):
+            return super().matvec(self._products.direction(v, "v"))
+
+        def rmatvec(self, v):
+            return self.matvec(v)  # H is symmetric
+
+        def matmat(self, X):
+            arr = as_float_array(X, "X", ndim=None).astype(self.dtype, copy=False)
+            if arr.ndim != 2 or arr.shape[0] != self.shape[1]:
+                raise ValueError(f"X must have shape ({self.shape[1]}, k), got {arr.shape}")
+            return super().matmat(arr)
+
+        def _matvec(self, v):
+            return self._products.product(np.ravel(v))
+
+        _rmatvec = _matvec
+
+        def _matmat(self, X):
+            return np.column_stack([self._products.product(column) for column in X.T])  # column by column
+
+        def _adjoint(self):
+            return self
+
+        _transpose = _adjoint
+
+        def __repr__(self):
+            source = "f" if self._products.grad is None else "grad"
+            return (f"<{self.shape[0]}x{self.shape[1]} HessianOperator of {source} with dtype={self.dtype}: "
+                    f"nmatvec={self.nmatvec}, nfev={self.nfev}, ngev={self.ngev}>")
+
+    return HessianOperator
+
+
+_F_OR_GRAD = """f : callable, compiled callback or None
+    The scalar objective ``f(x, *args, **kwargs) -> float``; may be None when ``grad`` is
+    given (it is then not evaluated)."""
+_GRAD = """grad : callable, optional
+    An analytic gradient ``grad(x, *args, **kwargs) -> array of shape (n,)`` (or a compiled
+    vector callback with m = n): each product then costs 2 of its evaluations instead of 4n
+    evaluations of f."""
+_PRODUCT_STEP = """step : float, optional
+    The step t of every product along a direction of unit max-norm (a direction v is divided
+    by max|v| first). Default as `hvp`: ``EPS**(1/4) max(1, |x|_inf)`` from f (the inner steps
+    ``EPS**(1/4) max(1, |x_i|)``), ``EPS**(1/3) max(1, |x|_inf)`` from grad."""
+
+
+def _document_products(function):
+    """`document`, with the entries shared by the functions built on Hessian-vector products."""
+    function.__doc__ = function.__doc__.replace("    {f}", _indented(_F_OR_GRAD)).replace(
+        "    {grad}", _indented(_GRAD)).replace("    {step}", _indented(_PRODUCT_STEP))
+    return document(function)
+
+
+def _indented(text):
+    return "\n".join("    " + line for line in text.splitlines())
+
+
+@_document_products
+def hessian_operator(f: Objective | None, x: ArrayLike, *, grad: Objective | None = None, step: float | None = None, args: tuple[Any, ...] = (),
+                     kwargs: Mapping[str, Any] | None = None, num_threads: int | None = None, vectorized: bool = False,
+                     workers: Workers | None = None) -> Any:
+    """The Hessian H(x) as a matrix-free `scipy.sparse.linalg.LinearOperator`.
+
+    Each product ``H @ v`` is a finite-difference Hessian-vector product (`hvp`): **4n
+    evaluations of f**, or **2 evaluations of grad**; memory O(n), nothing of size n^2 is
+    formed. The operator has shape (n, n) and x's dtype (float32 or float64); it is symmetric
+    (``rmatvec`` is ``matvec``, ``H.T`` and ``H.H`` are H), ``matmat`` takes one product per
+    column, and it works with SciPy's Krylov solvers (``cg``, ``minres``, ``eigsh``, ...).
+
+    Parameters
+    ----------
+    {f}
+    {grad}
+    {step}
+
+    Returns
+    -------
+    scipy.sparse.linalg.LinearOperator
+        With attributes ``x`` (the point, a read-only copy), ``nmatvec`` (products so far),
+        ``nfev`` and ``ngev`` (evaluations of f and of grad so far). A direction must be real
+        and finite, of shape (n,) or (n, 1); errors name it ``v``.
+
+    See Also
+    --------
+    hvp : one product.
+    hessian_eigenvalues : the extreme eigenvalues, with error bounds.
+
+    Notes
+    -----
+    A Krylov solver treats the products as exact: their finite-difference error (1e-7 to 1e-6
+    relative from f, about 1e-11 from grad, for smooth well-scaled functions at n = 1000)
+    limits what tolerance it can reach. Needs SciPy.
+
+    Examples
+    --------
+    A Newton step ``H d = -g`` by conjugate gradients, without forming H:
+
+    >>> import numpy as np
+    >>> import fdcore
+    >>> from scipy.sparse.linalg import cg
+    >>> from scipy.optimize import rosen, rosen_der, rosen_hess
+    >>> x = np.full(1000, 0.9)
+    >>> H = fdcore.hessian_operator(None, x, grad=rosen_der)
+    >>> H.shape, H.dtype
+    ((1000, 1000), dtype('float64'))
+    >>> d, info = cg(H, -rosen_der(x), rtol=1e-10)
+    >>> bool(np.allclose(rosen_hess(x) @ d, -rosen_der(x), rtol=1e-6)), info
+    (True, 0)
+    >>> bool(H.ngev == 2 * H.nmatvec)
+    True
+    """
+    return _operator_class()(HessianProducts(f, x, grad, step, args, kwargs, num_threads, vectorized, workers))
+
+
+@dataclass(frozen=True, repr=False)
+class HessianEigenvalues:
+    """Extreme eigenvalues of the Hessian, each with an error bound.
+
+    Attributes
+    ----------
+    eigenvalues : ndarray
+        The computed eigenvalues, ascending: the k smallest and/or the k largest (one set
+        without repeats when they overlap).
+    error : ndarray
+        Per eigenvalue, a bound on its distance to an eigenvalue of the exact Hessian: the
+        residual ``||H u - lambda u||`` of its unit vector u plus the products' estimated
+        finite-difference error ``||H u (t) - H u (2 t)||``.
+    sign_decided : ndarray of bool
+        ``|eigenvalue| > error``: the sign is known.
+    smallest : ndarray
+        The k smallest, ascending (``smallest[0]`` is the smallest); empty for which='largest'.
+    largest : ndarray
+        The k largest, descending (``largest[0]`` is the largest); empty for which='smallest'.
+    vectors : ndarray, shape (n, len(eigenvalues))
+        Unit eigenvector estimates (Ritz vectors), column i for ``eigenvalues[i]``.
+    converged : bool
+        Whether Lanczos met its tolerance (the error bounds hold either way).
+    nhvp : int
+        Hessian-vector products.
+    nfev, ngev : int
+        Evaluations of f and of grad.
+    """
+
+    eigenvalues: NDArray[np.float64]
+    error: NDArray[np.float64]
+    sign_decided: NDArray[np.bool_]
+    smallest: NDArray[np.float64]
+    largest: NDArray[np.float64]
+    vectors: NDArray[np.floating[Any]]
+    converged: bool
+    nhvp: int
+    nfev: int
+    ngev: int
+
+    def __repr__(self) -> str:
+        def short(a):
+            return np.array2string(a, precision=6, threshold=8, separator=", ")
+
+        return (f"HessianEigenvalues(eigenvalues={short(self.eigenvalues)}, error={short(self.error)}, "
+                f"converged={self.converged}, nhvp={self.nhvp}, nfev={self.nfev}, ngev={self.ngev})")
+
+
+@checks_value_precision
+@_document_products
+def hessian_eigenvalues(f: Objective | None, x: ArrayLike, k: int = 1,
+                        which: Literal["both", "smallest", "largest"] = "both", *, grad: Objective | None = None,
+                        tol: float = 1e-8, maxiter: int = 500, rng: int | np.random.Generator | None = None,
+                        step: float | None = None, args: tuple[Any, ...] = (),
+                        kwargs: Mapping[str, Any] | None = None, num_threads: int | None = None, vectorized: bool = False,
+                        workers: Workers | None = None) -> "HessianEigenvalues":
+    """The k smallest and/or largest eigenvalues of the Hessian H(x), with error bounds, by Lanczos.
+
+    Thick-restart Lanczos with full reorthogonalisation on Hessian-vector products (`hvp`:
+    4n evaluations of f each, or 2 of grad), keeping 20 to 60 vectors of size n (as many as fit in
+    64 MiB; at least 2 k' + 10 for k' = k, or 2k for 'both'): memory O(k n). The extreme eigenvalues of both ends converge
+    together, so 'both' costs little more than one end.
+
+    Each eigenvalue comes with an error bound: for the unit Ritz vector u and the Rayleigh
+    quotient lambda of the computed product, an eigenvalue of the exact Hessian lies within
+    ``||H u - lambda u||`` of lambda (Krylov-Bogoliubov; Parlett, The Symmetric Eigenvalue
+    Problem, thm. 4.5.1), which is at most the computed residual plus the product's error
+    ``||(H - H_fd) u||``, estimated by the product at twice the steps (its truncation grows 4x).
+    Two more products per eigenvalue.
+
+    Parameters
+    ----------
+    {f}
+    k : int
+        Eigenvalues wanted at each requested end, 1 <= k < n.
+    which : {'both', 'largest', 'smallest'}
+        The end(s) of the spectrum.
+    {grad}
+    tol : float
+        Lanczos stops when every wanted pair's residual estimate is below ``tol`` times the
+        largest |eigenvalue| estimate (a test relative to ||H||, so that eigenvalues near 0
+        converge as the others). Between 0 and 1.
+    maxiter : int
+        The most Hessian-vector products Lanczos may take (the error bounds take 2 more per
+        eigenvalue). When it stops unconverged, a RuntimeWarning says so; the eigenvalues
+        returned are then the current Ritz values, with valid error bounds.
+    rng : int or numpy.random.Generator, optional
+        Seed or generator of the random start vector (``numpy.random.default_rng(rng)``).
+    {step}
+
+    Returns
+    -------
+    HessianEigenvalues
+
+    See Also
+    --------
+    classify_critical_point : uses the extreme eigenvalues with method='lanczos'.
+    hessian_operator : the products as a LinearOperator (for ``scipy.sparse.linalg.eigsh``).
+
+    Notes
+    -----
+    Ritz values lie inside the spectrum (Cauchy interlacing): a negative smallest value proves
+    a negative eigenvalue (within its error bound) even before convergence, while the smallest
+    eigenvalue itself can be below the smallest Ritz value until Lanczos has converged. A
+    random start vector finds every eigenvalue with probability 1; an eigenvalue whose
+    eigenvector is nearly orthogonal to it converges late.
+
+    Examples
+    --------
+    A quadratic with a known spectrum at n = 100000, from its gradient:
+
+    >>> import numpy as np
+    >>> import fdcore
+    >>> d = np.linspace(1.0, 2.0, 100000)
+    >>> d[0], d[-1] = -0.5, 5.0
+    >>> r = fdcore.hessian_eigenvalues(None, np.ones(d.size), grad=lambda x: d * x, rng=0)
+    >>> r.smallest.round(8), r.largest.round(8), r.sign_decided.tolist()
+    (array([-0.5]), array([5.]), [True, True])
+    >>> bool(r.nhvp < 100), r.nfev, r.ngev == 2 * r.nhvp
+    (True, 0, True)
+    """
+    products = HessianProducts(f, x, grad, step, args, kwargs, num_threads, vectorized, workers)
+    return extreme_eigenvalues(products, k, which, tol, maxiter, rng)
+
+
+def extreme_eigenvalues(products, k, which, tol, maxiter, rng, settled=None):
+    """`hessian_eigenvalues` of the products (a HessianProducts); ``settled``: the early-stopping test
+    of `fdcore.numerics.lanczos.extreme_eigenpairs` (no warning when it stops Lanczos)."""
+    n = products.n
+    if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)):
+        raise TypeError(f"k must be an int, got {k!r:.60}")
+    if not 1 <= k < n:
+        raise ValueError(f"k must satisfy 1 <= k < n = {n}, got {k}")
+    if which not in ("both", "largest", "smallest"):
+        raise ValueError(f"which must be 'both', 'largest' or 'smallest', got {which!r:.60}")
+    if isinstance(tol, (str, bytes, bool, np.bool_)) or np.ndim(tol) != 0 or not 0 < float(tol) < 1:
+        raise ValueError(f"tol must be a number between 0 and 1, got {tol!r:.60}")
+    if isinstance(maxiter, (bool, np.bool_)) or not isinstance(maxiter, (int, np.integer)) or maxiter < 1:
+        raise ValueError(f"maxiter must be a positive int, got {maxiter!r:.60}")
+    low, high = (0 if which == "largest" else k), (0 if which == "smallest" else k)
+    pairs = extreme_eigenpairs(products.finite_product, n, low, high, float(tol), int(maxiter),
+                               np.random.default_rng(rng), settled)
+    if not (pairs.converged or pairs.settled):
+        warnings.warn(f"Lanczos did not converge in maxiter = {maxiter} Hessian-vector products (tol = {tol}): the "
+                      "eigenvalues are the current estimates (their error bounds hold); pass a larger maxiter or tol",
+                      RuntimeWarning, stacklevel=user_stacklevel())
+    values, error = np.empty(len(pairs.values)), np.empty(len(pairs.values))
+    for i, u in enumerate(pairs.vectors):
+        hu = products.finite_product(u)
+        values[i] = u @ hu  # the Rayleigh quotient of the product the residual is measured with
+        # the residual bounds the distance to an eigenvalue of H_fd; the change of the product
+        # between the steps t and 2t estimates |H - H_fd| along u (Krylov-Bogoliubov for H itself)
+        error[i] = np.linalg.norm(hu - values[i] * u) + np.linalg.norm(hu - products.finite_product(u, 2.0))
+    order = np.argsort(values)
+    values, error, vectors = values[order], error[order], pairs.vectors[order].T
+    return HessianEigenvalues(values, error, np.abs(values) > error, values[:low], values[::-1][:high], vectors,
+                              pairs.converged, products.nproducts, products.nfev, products.ngev)
+
+
+@dataclass(frozen=True, repr=False)
+class HessianTrace:
+    """Hutchinson's estimate of the Hessian's trace.
+
+    Attributes
+    ----------
+    value : float
+        The estimate: the mean of ``z^T H z`` over the probes z.
+    error : float
+        Its standard error (the probes' sample standard deviation over sqrt(samples)); the
+        finite-difference error of each ``z^T H z``, far smaller, is not included.
+    samples : int
+        Probes used.
+    nhvp : int
+        Hessian-vector products (from grad; 0 from f, where each probe is a second difference).
+    nfev, ngev : int
+        Evaluations of f and of grad.
+    """
+
+    value: float
+    error: float
+    samples: int
+    nhvp: int
+    nfev: int
+    ngev: int
+
+    def __repr__(self) -> str:
+        return (f"HessianTrace(value={self.value:.8g}, error={self.error:.3g}, samples={self.samples}, "
+                f"nhvp={self.nhvp}, nfev={self.nfev}, ngev={self.ngev})")
+
+
+# Memory for the probe points of one batch of hessian_trace's second differences (vectorized f, workers).
+_TRACE_BATCH_ENTRIES = 1 << 22
+
+
+@checks_value_precision
+@_document_products
+def hessian_trace(f: Objective | None, x: ArrayLike, *, grad: Objective | None = None, samples: int = 100,
+                  rng: int | np.random.Generator | None = None, step: float | None = None, args: tuple[Any, ...] = (),
+                  kwargs: Mapping[str, Any] | None = None, num_threads: int | None = None, vectorized: bool = False,
+                  workers: Workers | None = None) -> "HessianTrace":
+    """Hutchinson's estimate of the Hessian's trace tr H(x) = sum_i d^2 f / d x_i^2, with its standard error.
+
+    For random probes z with independent Rademacher (+-1) entries, ``E[z^T H z] = tr H``, with
+    variance ``2 sum_{i != j} H_ij^2``, the smallest of all probe distributions with independent
+    entries (Hutchinson, Commun. Stat. Simul. Comput. 19, 1990): the estimate is exact for a
+    diagonal H, and its error falls as 1/sqrt(samples). Each ``z^T H z`` costs **2
+    evaluations of f** (the second difference of f along z, ``(f(x + t z) - 2 f(x) + f(x - t z)) /
+    t^2``, f(x) once) or **2 of grad** (``z . H z`` by `hvp`); memory O(n) (for
+    vectorized= or workers=, batches of points up to 32 MiB). For the exact trace at 2n + 1
+    evaluations of f, sum `hessian_diagonal`.
+
+    Parameters
+    ----------
+    {f}
+    {grad}
+    samples : int
+        Number of probes, at least 2 (the standard error needs two).
+    rng : int or numpy.random.Generator, optional
+        Seed or generator of the probes (``numpy.random.default_rng(rng)``).
+    step : float, optional
+        The step t along each probe (|z|_inf = 1). Default as `second_directional_derivative`
+        from f (``EPS**(1/4) max(1, |x|_inf)``), as `hvp` from grad
+        (``EPS**(1/3) max(1, |x|_inf)``).
+
+    Returns
+    -------
+    HessianTrace
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fdcore
+    >>> A = np.diag(np.arange(1.0, 101.0)) + 0.1 * np.eye(100, k=1) + 0.1 * np.eye(100, k=-1)
+    >>> r = fdcore.hessian_trace(lambda x: 0.5 * x @ A @ x, np.zeros(100), samples=200, rng=0)
+    >>> bool(abs(r.value - np.trace(A)) < 4 * r.error + 1e-6), r.nfev
+    (True, 401)
+    """
+    products = HessianProducts(f, x, grad, step, args, kwargs, num_threads, vectorized, workers)
+    if isinstance(samples, (bool, np.bool_)) or not isinstance(samples, (int, np.integer)) or samples < 2:
+        raise ValueError(f"samples must be an int >= 2, got {samples!r:.60}")
+    generator = np.random.default_rng(rng)
+    x, n, dtype = products.x, products.n, products.x.dtype
+    quadratic = np.empty(int(samples))
+    if grad is not None:
+        for i in range(samples):
+            z = _rademacher(generator, n, dtype)
+            quadratic[i] = z.astype(np.float64) @ products.finite_product(z)
+        nfev = 0
+    else:
+        evaluator = make_evaluator(watched(f, vectorized), x, args, kwargs, num_threads,
+                                   BatchOptions(vectorized, workers))
+        (value,) = evaluator.raw_values([evaluator.x_view])
+        f0 = scalar_value(value, "f")
+        t = products.step
+        batch = max(1, min(samples, _TRACE_BATCH_ENTRIES // (2 * n)))
+        for first in range(0, samples, batch):
+            probes = [_rademacher(generator, n, dtype) for _ in range(min(batch, samples - first))]
+            points = [read_only_view(x + sign * dtype.type(t) * z) for z in probes for sign in (1, -1)]
+            values = [scalar_value(v, "f") for v in evaluator.raw_values(points)]
+            with np.errstate(over="ignore", invalid="ignore"):
+                quadratic[first:first + len(probes)] = [((values[2 * j] - f0) - (f0 - values[2 * j + 1])) / t / t
+                                                         for j in range(len(probes))]
+        nfev = 1 + 2 * samples
+        if not np.all(np.isfinite(quadratic)):
+            raise ValueError("f returned NaN or inf at x or at points x +- t z of the probes (or z^T H z overflows): "
+                             "the trace is undefined there")
+    error = float(np.std(quadratic, ddof=1) / np.sqrt(samples))
+    return HessianTrace(float(np.mean(quadratic)), error, int(samples), products.nproducts, nfev, products.ngev)
+
+
+def _rademacher(generator, n, dtype):
+    """A probe of n independent +-1 entries."""
+    return (2 * generator.integers(0, 2, n) - 1).astype(dtype)

@@ -1,0 +1,182 @@
+"""Second derivatives at large n, against the peers, in one run; prints markdown tables.
+
+    PYTHONPATH=. python benchmarks/large_hessian.py            # n = 1000 for (a), (b); 10^6 for (c)
+    PYTHONPATH=. python benchmarks/large_hessian.py --quick    # n = 200 for (a), (b); 10^5 for (c)
+
+(a) The Hessian's diagonal: fdcore.hessian_diagonal (2n + 1 evaluations) against numdifftools'
+    Hessdiag and the diagonal of statsmodels' approx_hess3 (the full Hessian), on smooth
+    functions with a known diagonal: max relative error, evaluations of f, median time.
+(b) Hessian-vector products: fdcore.hvp from f alone (4n evaluations) and from the gradient
+    (2 gradient evaluations): error against the analytic product, median time.
+(c) hessian_eigenvalues and classify_critical_point from the gradient at n = 10^6: time,
+    Hessian-vector products, whether the answer is right, peak memory of the process.
+
+Times are wall-clock medians on this machine; compare rows of one run, not runs of different
+machines.
+"""
+
+import argparse
+import resource
+import statistics
+import time
+import warnings
+
+import numpy as np
+from scipy.optimize import rosen, rosen_der, rosen_hess
+
+import fdcore
+
+
+class Counted:
+    """f with a count of its calls."""
+
+    def __init__(self, f):
+        self.f, self.calls = f, 0
+
+    def __call__(self, x, *args):
+        self.calls += 1
+        return self.f(x, *args)
+
+
+def timed(run, repeats):
+    """(the last result, median seconds) of ``repeats`` runs."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = run()
+        times.append(time.perf_counter() - start)
+    return result, statistics.median(times)
+
+
+def quartic(x):
+    return float(np.sum(np.cos(x)) + 0.25 * np.sum(x**4) + np.sum(x[:-1] * x[1:]))
+
+
+def quartic_grad(x):
+    g = -np.sin(x) + x**3
+    g[:-1] += x[1:]
+    g[1:] += x[:-1]
+    return g
+
+
+def quartic_hess(x):
+    n = x.size
+    return np.diag(-np.cos(x) + 3 * x**2) + np.eye(n, k=1) + np.eye(n, k=-1)
+
+
+FUNCTIONS = {
+    "rosen": (rosen, rosen_der, rosen_hess, lambda n: np.linspace(-1.0, 1.5, n)),
+    "cos + x^4/4 + chain": (quartic, quartic_grad, quartic_hess, lambda n: np.linspace(-2.0, 2.0, n)),
+}
+
+
+def relative_error(value, exact):
+    return float(np.max(np.abs(value - exact)) / np.max(np.abs(exact)))
+
+
+def diagonal_rows(n, repeats):
+    import numdifftools as nd
+    from statsmodels.tools.numdiff import approx_hess3
+
+    rows = []
+    for name, (f, _, hess, point) in FUNCTIONS.items():
+        x = point(n)
+        exact = np.diag(hess(x))
+        peers = [("fdcore.hessian_diagonal", lambda g: fdcore.hessian_diagonal(g, x), repeats),
+                 ("fdcore.hessian_diagonal(richardson=True)",
+                  lambda g: fdcore.hessian_diagonal(g, x, richardson=True), repeats),
+                 ("numdifftools.Hessdiag", lambda g: nd.Hessdiag(g)(x), max(1, repeats // 3)),
+                 ("statsmodels approx_hess3 (diagonal)", lambda g: np.diag(approx_hess3(x, g)), 1)]
+        for label, run, count in peers:
+            g = Counted(f)
+            value, seconds = timed(lambda: run(g), count)  # noqa: B023 - run now
+            rows.append((name, label, relative_error(value, exact), g.calls // count, seconds))
+    return rows
+
+
+def hvp_rows(n, repeats):
+    rows = []
+    v = np.cos(np.arange(n))
+    for name, (f, grad, hess, point) in FUNCTIONS.items():
+        x = point(n)
+        exact = hess(x) @ v
+        for label, run, counted in [("hvp from f", lambda g: fdcore.hvp(g, x, v), "f"),
+                                    ("hvp from grad", lambda g: fdcore.hvp(None, x, v, grad=g), "grad")]:
+            g = Counted(f if counted == "f" else grad)
+            value, seconds = timed(lambda: run(g), repeats)  # noqa: B023 - run now
+            rows.append((name, label, relative_error(value, exact), f"{g.calls // repeats} of {counted}", seconds))
+    return rows
+
+
+def coupled_grad(a):
+    """The gradient of sum(a x^2 / 2 + x^4 / 4) + sum((x_{i+1} - x_i)^2) / 2, critical at x = 0 with
+    Hessian diag(a) + the path Laplacian."""
+
+    def grad(x):
+        g = a * x + x * x * x
+        dx = np.diff(x)
+        g[:-1] -= dx
+        g[1:] += dx
+        return g
+
+    return grad
+
+
+def large_rows(n):
+    a = np.linspace(1.0, 3.0, n)
+    a[n // 2] = 40.0  # a separated top eigenvalue
+    dip = a.copy()
+    dip[n // 3] = -5.0  # a bound state of negative curvature: a saddle
+    cases = [("rosen at its minimum (grad rosen_der)", rosen_der, np.ones(n), "minimum"),
+             ("coupled quartic, a_i in [1, 3] (grad)", coupled_grad(a), np.zeros(n), "minimum"),
+             ("coupled quartic with one a_i = -5 (grad)", coupled_grad(dip), np.zeros(n), "saddle")]
+    rows = []
+    for name, grad, x, expected in cases:
+        g = Counted(grad)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            start = time.perf_counter()
+            cp = fdcore.classify_critical_point(None, x, grad=g)
+            seconds = time.perf_counter() - start
+        note = "; Lanczos did not converge" if caught else ""
+        rows.append((name, "classify_critical_point", f"{cp.kind} (expected {expected}){note}",
+                     f"[{cp.eigenvalues[0]:.6g}, {cp.eigenvalues[1]:.6g}]", cp.nhvp, g.calls, seconds))
+        if expected == "saddle":
+            g = Counted(grad)
+            start = time.perf_counter()
+            r = fdcore.hessian_eigenvalues(None, x, which="smallest", grad=g, rng=0)
+            seconds = time.perf_counter() - start
+            rows.append((name, "hessian_eigenvalues(which='smallest')",
+                         f"{r.smallest[0]:.8g} +- {r.error[0]:.2g}, converged={r.converged}",
+                         f"[{r.smallest[0]:.6g}]", r.nhvp, g.calls, seconds))
+    return rows
+
+
+def table(header, rows, formats):
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    for row in rows:
+        lines.append("| " + " | ".join(fmt.format(value) for fmt, value in zip(formats, row)) + " |")
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="n = 200 for (a), (b) and 10^5 for (c)")
+    options = parser.parse_args()
+    n_small, n_large, repeats = (200, 10**5, 3) if options.quick else (1000, 10**6, 5)
+    print(f"fdcore {fdcore.__version__}; (a), (b) at n = {n_small}, (c) at n = {n_large}\n")
+    print(f"(a) Hessian diagonal, n = {n_small}\n")
+    print(table(["function", "method", "max rel. error", "evaluations of f", "median s"],
+                diagonal_rows(n_small, repeats), ["{}", "{}", "{:.2e}", "{}", "{:.4f}"]))
+    print(f"\n(b) Hessian-vector product, n = {n_small}\n")
+    print(table(["function", "method", "max rel. error", "evaluations", "median s"],
+                hvp_rows(n_small, repeats), ["{}", "{}", "{:.2e}", "{}", "{:.5f}"]))
+    print(f"\n(c) Lanczos at n = {n_large}\n")
+    print(table(["objective", "call", "result", "eigenvalues", "HVPs", "grad calls", "s"],
+                large_rows(n_large), ["{}", "{}", "{}", "{}", "{}", "{}", "{:.1f}"]))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\npeak memory of the process: {peak:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
