@@ -200,7 +200,8 @@ def hvp(f: Objective | None, x: ArrayLike, v: ArrayLike, *, grad: Objective | No
       inner steps h_i, i.e. the 4-point mixed difference along v and each e_i,
       ``[f(x+tv+h e_i) - f(x+tv-h e_i) - f(x-tv+h e_i) + f(x-tv-h e_i)] / (4 t h_i)``:
       **4n evaluations**, through the gradient kernels (compiled callbacks nogil, vectorized f,
-      workers). Steps ``h_i = EPS**(1/4) max(1, |x_i|)``, ``t = EPS**(1/4) max(1, |x|_inf) / |v|_inf``.
+      workers). Steps ``h_i = EPS**(1/4) max(1, |x_i|)`` and ``t = EPS**(1/4) min_i max(1, |x_i|) / |v_i|``
+      over the v_i != 0 (no coordinate moves along v by more than its own step ``h_i``).
     - From ``grad``: ``(grad(x + t v) - grad(x - t v)) / (2 t)`` with
       ``t = EPS**(1/3) max(1, |x|_inf) / |v|_inf``, the `jvp` of the gradient: **2 gradient
       evaluations**.
@@ -270,7 +271,11 @@ def hvp_from_f(f, x, v, step=None, args=(), kwargs=None, num_threads=None, vecto
     # f want EPS^(1/3) one-sided, EPS^(1/4) central). t is per unit of |v|_inf.
     h = resolve_step(None, x, 2, "central") if inner is None else inner
     if step is None:
-        t = unit_direction_step(eps, x_max, exponent=0.25) / vmax if vmax > 0 else 1.0
+        # per coordinate, t |v_i| <= EPS^(1/4) max(1, |x_i|): no coordinate moves by more than its
+        # own default second-difference step (badly scaled x, e.g. meyer's x = (0.02, 4000, 250),
+        # would otherwise move x_1 by 0.5 with the scale of x_2)
+        moved = np.abs(v) > 0
+        t = (eps**0.25 * float(np.min(np.maximum(1.0, np.abs(x[moved])) / np.abs(v[moved])))) if vmax > 0 else 1.0
     else:
         t = direction_step(step)
     if vmax == 0:
