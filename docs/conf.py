@@ -67,7 +67,7 @@ numpydoc_validation_checks = {"GL08", "SS01", "PR01", "PR02", "PR10"}
 numpydoc_validation_overrides = {"PR02": [r"Parameters\n\s*-+\n\s*\(none\)"]}
 # Records (dataclasses, named tuples) document their fields under "Attributes", not "Parameters".
 numpydoc_validation_exclude = {
-    r"^fdcore\.(FDResult|Linearization|CriticalPoint|GradCheck|Problem)$",
+    r"^fdcore\.(FDResult|Linearization|CriticalPoint|GradCheck|LeafReport|HessianEigenvalues|HessianTrace|Problem)$",
     r"^fdcore\.compat\.numdifftools\.EstimateResult$",
     r"^fdcore\.bench\.MethodRank$",
 }
