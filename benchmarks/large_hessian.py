@@ -10,6 +10,10 @@
     (2 gradient evaluations): error against the analytic product, median time.
 (c) hessian_eigenvalues and classify_critical_point from the gradient at n = 10^6: time,
     Hessian-vector products, whether the answer is right, peak memory of the process.
+(d) hessian_diagonal of a compiled Rosenbrock (the problem suite's C callback, nogil kernels)
+    against the floor: the time of 2n + 1 bare calls of the same C function. Every evaluation
+    costs O(n), so n is 2 x 10^4 (10^5 without --quick): at n = 10^6 the 2 x 10^6 evaluations
+    take about 20 minutes.
 
 Times are wall-clock medians on this machine; compare rows of one run, not runs of different
 machines.
@@ -152,6 +156,32 @@ def large_rows(n):
     return rows
 
 
+def floor_rows(n, repeats):
+    """(d): fdcore's compiled diagonal with 1 and 2 threads, and the floor: 2n + 1 bare calls of the
+    same C function (through ctypes; the ~1 us per call that adds makes the floor a little high)."""
+    import ctypes
+
+    problem = fdcore.get_problem("rosenbrock", n)
+    callback, x = problem.compiled, problem.x0.copy()
+    result = fdcore.hessian_diagonal(callback, x, full_output=True)
+    rows = []
+    for threads in (1, 2):
+        _, seconds = timed(lambda: fdcore.hessian_diagonal(callback, x, num_threads=threads), repeats)
+        rows.append((f"fdcore.hessian_diagonal, compiled, {threads} thread(s)", result.nfev, seconds))
+    prototype = ctypes.CFUNCTYPE(ctypes.c_double, ctypes.c_int, ctypes.POINTER(ctypes.c_double), ctypes.c_void_p)
+    function = prototype(callback.address)
+    pointer, user_data = x.ctypes.data_as(ctypes.POINTER(ctypes.c_double)), ctypes.c_void_p(callback.user_data_address or None)
+    calls = max(10, 4 * 10**7 // n)
+
+    def bare():
+        for _ in range(calls):
+            function(n, pointer, user_data)
+
+    _, seconds = timed(bare, repeats)
+    rows.append(("floor: 2n + 1 bare calls of the same C function", 2 * n + 1, seconds / calls * (2 * n + 1)))
+    return rows
+
+
 def table(header, rows, formats):
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     for row in rows:
@@ -174,6 +204,13 @@ def main():
     print(f"\n(c) Lanczos at n = {n_large}\n")
     print(table(["objective", "call", "result", "eigenvalues", "HVPs", "grad calls", "s"],
                 large_rows(n_large), ["{}", "{}", "{}", "{}", "{}", "{}", "{:.1f}"]))
+    n_floor = 2 * 10**4 if options.quick else 10**5
+    print(f"\n(d) compiled diagonal against the floor, n = {n_floor}\n")
+    rows = floor_rows(n_floor, repeats)
+    floor = rows[-1][2]
+    print(table(["driver", "evaluations of f", "median s", "/ floor"],
+                [(name, count, seconds, seconds / floor) for name, count, seconds in rows],
+                ["{}", "{}", "{:.3f}", "{:.2f}"]))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\npeak memory of the process: {peak:.0f} MiB")
 
