@@ -170,7 +170,8 @@ def floor_rows(n, repeats):
         rows.append((f"fdcore.hessian_diagonal, compiled, {threads} thread(s)", result.nfev, seconds))
     prototype = ctypes.CFUNCTYPE(ctypes.c_double, ctypes.c_int, ctypes.POINTER(ctypes.c_double), ctypes.c_void_p)
     function = prototype(callback.address)
-    pointer, user_data = x.ctypes.data_as(ctypes.POINTER(ctypes.c_double)), ctypes.c_void_p(callback.user_data_address or None)
+    pointer = x.ctypes.data_as(ctypes.POINTER(ctypes.c_double))
+    user_data = ctypes.c_void_p(callback.user_data_address or None)
     calls = max(10, 4 * 10**7 // n)
 
     def bare():
