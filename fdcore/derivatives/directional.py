@@ -262,7 +262,6 @@ def hvp_from_f(f, x, v, step=None, args=(), kwargs=None, num_threads=None, vecto
     v = as_float_array(v, "v").astype(x.dtype, copy=False)
     if v.shape != x.shape:
         raise ValueError(f"v must have the shape of x, {x.shape}; got {v.shape}")
-    eps = float(np.finfo(x.dtype).eps)
     vmax, x_max = float(np.max(np.abs(v))), float(np.max(np.abs(x)))
     # Steps. The 4-point difference has truncation O(t^2 + h^2) (fourth-derivative terms of f
     # times t^2 / 6 and h^2 / 6) and round-off ~ EPS |f| / (t h): balanced at t ~ h ~ EPS^(1/4)
@@ -271,11 +270,7 @@ def hvp_from_f(f, x, v, step=None, args=(), kwargs=None, num_threads=None, vecto
     # f want EPS^(1/3) one-sided, EPS^(1/4) central). t is per unit of |v|_inf.
     h = resolve_step(None, x, 2, "central") if inner is None else inner
     if step is None:
-        # per coordinate, t |v_i| <= EPS^(1/4) max(1, |x_i|): no coordinate moves by more than its
-        # own default second-difference step (badly scaled x, e.g. meyer's x = (0.02, 4000, 250),
-        # would otherwise move x_1 by 0.5 with the scale of x_2)
-        moved = np.abs(v) > 0
-        t = (eps**0.25 * float(np.min(np.maximum(1.0, np.abs(x[moved])) / np.abs(v[moved])))) if vmax > 0 else 1.0
+        t = hvp_step(x, v) if vmax > 0 else 1.0
     else:
         t = direction_step(step)
     if vmax == 0:
@@ -303,6 +298,16 @@ def hvp_from_f(f, x, v, step=None, args=(), kwargs=None, num_threads=None, vecto
                       f"{', '.join(map(str, np.flatnonzero(bad)[:10]))} of the Hessian-vector product are NaN",
                       RuntimeWarning, stacklevel=user_stacklevel())
     return result, t, h, 4 * x.shape[0]
+
+
+def hvp_step(x, v):
+    """The default step t along a nonzero v of the HVP from f: t |v_i| <= EPS^(1/4) max(1, |x_i|)
+    for every i, so that no coordinate moves by more than its own default second-difference step
+    (a badly scaled x, e.g. meyer's (0.02, 4000, 250), would otherwise move x_0 by 0.5 with the
+    scale of x_1)."""
+    moved = np.abs(v) > 0
+    eps = float(np.finfo(x.dtype).eps)
+    return eps**0.25 * float(np.min(np.maximum(1.0, np.abs(x[moved].astype(np.float64))) / np.abs(v[moved])))
 
 
 def _explain_vector_f(evaluator, exc):

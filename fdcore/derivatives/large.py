@@ -21,6 +21,7 @@ from fdcore.derivatives.directional import (
     direction_step,
     hvp,
     hvp_from_f,
+    hvp_step,
 )
 from fdcore.derivatives.docs import document
 from fdcore.derivatives.hessian import HESSIAN_RETRY
@@ -205,10 +206,11 @@ def second_directional_derivative(f: Objective, x: ArrayLike, v: ArrayLike, *, s
     x, v : array_like, shape (n,)
         Point and direction.
     step : float, optional
-        The step t along v. Default ``EPS**(1/4) * max(1, |x|_inf) / |v|_inf``: the second
-        difference's truncation t^2 f'''' / 12 and its round-off 4 EPS |f| / t^2 balance at
-        t ~ EPS^(1/4) on the scale of x (as the central Hessian's steps; the first difference's
-        EPS^(1/3) would leave EPS^(1/3) relative round-off).
+        The step t along v. Default ``EPS**(1/4) * min_i max(1, |x_i|) / |v_i|`` over the
+        v_i != 0, as `hvp`: the second difference's truncation t^2 f'''' / 12 and its round-off
+        4 EPS |f| / t^2 balance at t ~ EPS^(1/4) on the scale of x (as the central Hessian's
+        steps; the first difference's EPS^(1/3) would leave EPS^(1/3) relative round-off), and
+        no coordinate moves by more than its own step.
     args, kwargs
         Extra arguments passed to f.
 
@@ -230,8 +232,7 @@ def second_directional_derivative(f: Objective, x: ArrayLike, v: ArrayLike, *, s
     vmax, x_max = float(np.max(np.abs(v))), float(np.max(np.abs(x)))
     if vmax == 0:
         return 0.0
-    t = unit_direction_step(float(np.finfo(x.dtype).eps), x_max, exponent=0.25) / vmax if step is None else \
-        direction_step(step)
+    t = hvp_step(x, v) if step is None else direction_step(step)
     if not np.isfinite(x_max + t * vmax) or x_max + t * vmax > float(np.finfo(x.dtype).max):
         raise ValueError(f"x +- t v (t = {t:.3g}) leaves the {x.dtype} range: pass a smaller step= or rescale v")
     tt = x.dtype.type(t)
@@ -278,8 +279,11 @@ class HessianProducts:
         self.x = read_only_view(as_float_array(x, "x"))
         self.n = self.x.shape[0]
         eps, x_max = float(np.finfo(self.x.dtype).eps), float(np.max(np.abs(self.x)))
-        exponent = 0.25 if grad is None else JVP_STEP_EXPONENT  # hvp's rules (see its docstring)
-        self.step = unit_direction_step(eps, x_max, exponent=exponent) if step is None else direction_step(step)
+        # hvp's step rules (see its docstring); from f the default step depends on the direction
+        if step is not None:
+            self.step = direction_step(step)
+        else:
+            self.step = None if grad is None else unit_direction_step(eps, x_max, exponent=JVP_STEP_EXPONENT)
         self.inner = resolve_step(None, self.x, 2, "central") if grad is None else None
         self.nfev = self.ngev = self.nproducts = 0
 
@@ -290,13 +294,17 @@ class HessianProducts:
             raise ValueError(f"{name} must have shape ({self.n},) or ({self.n}, 1), got {arr.shape}")
         return arr
 
+    def step_along(self, u):
+        """The step t along u (of unit max-norm): the user's, or hvp's default for u."""
+        return hvp_step(self.x, u) if self.step is None else self.step
+
     def product(self, v, scale=1.0):
         """H v for v of shape (n,), in x's dtype, with every step times ``scale``."""
         vmax = float(np.max(np.abs(v)))
         if vmax == 0:
             return np.zeros(self.n, dtype=self.x.dtype)
         u = (v / vmax).astype(self.x.dtype, copy=False)
-        t = scale * self.step
+        t = scale * self.step_along(u)
         if self.grad is None:
             hu, _, _, nfev = hvp_from_f(self.f, self.x, u, t, self.args, self.kwargs, inner=scale * self.inner,
                                         **self.options)
@@ -383,8 +391,9 @@ _GRAD = """grad : callable, optional
     evaluations of f."""
 _PRODUCT_STEP = """step : float, optional
     The step t of every product along a direction of unit max-norm (a direction v is divided
-    by max|v| first). Default as `hvp`: ``EPS**(1/4) max(1, |x|_inf)`` from f (the inner steps
-    ``EPS**(1/4) max(1, |x_i|)``), ``EPS**(1/3) max(1, |x|_inf)`` from grad."""
+    by max|v| first). Default as `hvp`: ``EPS**(1/4) min_i max(1, |x_i|) / |u_i|`` from f for
+    that direction u (the inner steps ``EPS**(1/4) max(1, |x_i|)``), ``EPS**(1/3) max(1, |x|_inf)``
+    from grad."""
 
 
 def _document_products(function):
@@ -676,7 +685,7 @@ def hessian_trace(f: Objective | None, x: ArrayLike, *, grad: Objective | None =
         Seed or generator of the probes (``numpy.random.default_rng(rng)``).
     step : float, optional
         The step t along each probe (|z|_inf = 1). Default as `second_directional_derivative`
-        from f (``EPS**(1/4) max(1, |x|_inf)``), as `hvp` from grad
+        from f (``EPS**(1/4) min_i max(1, |x_i|)``), as `hvp` from grad
         (``EPS**(1/3) max(1, |x|_inf)``).
 
     Returns
@@ -708,7 +717,7 @@ def hessian_trace(f: Objective | None, x: ArrayLike, *, grad: Objective | None =
                                    BatchOptions(vectorized, workers))
         (value,) = evaluator.raw_values([evaluator.x_view])
         f0 = scalar_value(value, "f")
-        t = products.step
+        t = products.step_along(np.ones(n))  # the same for every +-1 probe
         batch = max(1, min(samples, _TRACE_BATCH_ENTRIES // (2 * n)))
         for first in range(0, samples, batch):
             probes = [_rademacher(generator, n, dtype) for _ in range(min(batch, samples - first))]
