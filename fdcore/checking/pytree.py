@@ -32,14 +32,14 @@ def _is_container(value):
 
 def is_tree(x):
     """Whether x is a pytree of parameters rather than a flat vector: a dict, a list or tuple
-    holding arrays or containers (a list of numbers stays a vector), an array of ndim != 1, or a
-    JAX pytree with more than one leaf."""
+    holding arrays or containers (a list of numbers stays a vector), an array of ndim != 1, or
+    another JAX pytree (JAX loaded)."""
     if isinstance(x, dict):
         return True
     if isinstance(x, (list, tuple)):
         return any(_is_container(item) or np.ndim(item) > 0 for item in x)
-    if isinstance(x, np.ndarray):
-        return x.ndim != 1
+    if isinstance(x, np.ndarray) or hasattr(x, "__array__"):  # NumPy, JAX, torch arrays
+        return np.ndim(x) != 1
     jax = sys.modules.get("jax")
     if jax is not None and not np.isscalar(x):
         try:
@@ -128,8 +128,6 @@ class Structure:
 
     def flatten_like(self, tree, what):
         """A tree of the parameters' structure (``what`` returned it) as a flat float64 vector."""
-        other = Structure.__new__(Structure)
-        other.name, other.leaves, other._jax_treedef = what, [], None
         jax = sys.modules.get("jax")
         if self._jax_treedef is not None and jax is not None:
             arrays = [(jax.tree_util.keystr(p), leaf) for p, leaf in jax.tree_util.tree_flatten_with_path(tree)[0]]
