@@ -13,7 +13,7 @@
 (d) hessian_diagonal of a compiled Rosenbrock (the problem suite's C callback, nogil kernels)
     against the floor: the time of 2n + 1 bare calls of the same C function. Every evaluation
     costs O(n), so n is 2 x 10^4 (10^5 without --quick): at n = 10^6 the 2 x 10^6 evaluations
-    take about 20 minutes.
+    took over 35 minutes single-threaded on a 2-core machine.
 
 Times are wall-clock medians on this machine; compare rows of one run, not runs of different
 machines.
