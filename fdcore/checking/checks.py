@@ -404,7 +404,6 @@ class _Probe:
         f2p, f2m = self.at(t / 2, v, support), self.at(-t / 2, v, support)
         if not np.all(np.isfinite([f1p, f1m, f2p, f2m])):
             return None
-        d1, d2 = (f1p - f1m) / (2 * t), (f2p - f2m) / t
         # Fourth differences bound the noise from above (they include O(t^4) truncation), so they
         # are pooled per step scale only: a too-coarse scale's samples say nothing of f's noise.
         samples = self.fourth.setdefault(scale, [])
@@ -413,9 +412,17 @@ class _Probe:
         # a float64 x), or the user's noise.
         eps_f = self.precision(np.array([f1p, f1m, f2p, f2m, self.f0]), eps)
         noise = max(1.5 * float(np.median(samples)) / np.sqrt(70.0), 4 * eps_f * abs(self.f0), self.noise_of_value())
-        # R = (4/3) (f2p - f2m) / t - (1/6) (f1p - f1m) / t: sum of |weights| = 3 / t.
-        truncation = abs(d2 - d1) / 3.0
-        return d2 + (d2 - d1) / 3.0, truncation + 3.0 * noise / t, truncation > 2.0 * (3.0 * noise / t)
+        estimate, truncation = central_pair(f1p, f1m, f2p, f2m, t)
+        return estimate, truncation + 3.0 * noise / t, truncation > 2.0 * (3.0 * noise / t)
+
+
+def central_pair(f1p, f1m, f2p, f2m, t):
+    """(estimate, truncation error) of a directional derivative from f at +-t and +-t/2 (scalars
+    or arrays of outputs): the central differences d1 (step t) and d2 (t/2), one Richardson step
+    R = d2 + (d2 - d1) / 3 = (4/3) (f2p - f2m) / t - (1/6) (f1p - f1m) / t, whose weights sum
+    to 3 / t in absolute value (the noise gain); the error estimate is that of d2, |d2 - d1| / 3."""
+    d1, d2 = (f1p - f1m) / (2 * t), (f2p - f2m) / t
+    return d2 + (d2 - d1) / 3.0, np.abs(d2 - d1) / 3.0
 
 
 def _directions(rng, n, dtype, out=None):
@@ -435,6 +442,14 @@ def _prepare(f, derivative, name, x, mode, k, rtol, atol, min_block, args, kwarg
     """Argument checks shared by check_grad and check_jacobian; the evaluator of f at x."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(repr(m) for m in MODES)}; got {mode!r}")
+    check_probe_options(k, rtol, atol, min_block)
+    if not callable(derivative):
+        raise TypeError(f"{name} must be callable, got {type(derivative).__name__}")
+    return bind_objective(f, x, args, kwargs, num_threads, vectorized, workers, progress)
+
+
+def check_probe_options(k, rtol, atol, min_block):
+    """ValueError naming k, rtol, atol or min_block where it is not a valid option of a check."""
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
         raise ValueError(f"k must be a positive int, got {k!r}")
     if isinstance(min_block, bool) or not isinstance(min_block, (int, np.integer)) or min_block < 1:
@@ -444,9 +459,6 @@ def _prepare(f, derivative, name, x, mode, k, rtol, atol, min_block, args, kwarg
             value = real_number(tolerance, tolerance_name, "a finite number >= 0 or None")
             if not (np.isfinite(value) and value >= 0):
                 raise ValueError(f"{tolerance_name} must be a finite number >= 0 or None, got {tolerance!r}")
-    if not callable(derivative):
-        raise TypeError(f"{name} must be callable, got {type(derivative).__name__}")
-    return bind_objective(f, x, args, kwargs, num_threads, vectorized, workers, progress)
 
 
 def _generator(seed):

@@ -37,13 +37,15 @@ from fdcore.checking.checks import (
     _rule,
     _runs,
     _tolerance,
+    central_pair,
+    check_probe_options,
 )
 from fdcore.checking.pytree import Structure, is_tree
 from fdcore.derivatives.docs import document
 from fdcore.derivatives.objective import bind_objective
 from fdcore.derivatives.types import Parameters, Workers
 from fdcore.numerics.errors import F_ULPS
-from fdcore.numerics.options import parse_noise, real_number
+from fdcore.numerics.options import parse_noise
 from fdcore.numerics.steps import PROBE_STEP_EXPONENT, unit_direction_step
 
 __all__ = ["check_jvp", "check_vjp"]
@@ -101,15 +103,7 @@ def _point(evaluator, inputs):
 
 def _prepare(f, rule, rule_name, x, k, rtol, atol, min_block, args, kwargs, num_threads, workers, progress):
     """(evaluator, probe, input structure, output structure): the shared set-up of both checks."""
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k must be a positive int, got {k!r}")
-    if isinstance(min_block, bool) or not isinstance(min_block, (int, np.integer)) or min_block < 1:
-        raise ValueError(f"min_block must be a positive int, got {min_block!r}")
-    for name, tolerance in (("rtol", rtol), ("atol", atol)):
-        if tolerance is not None:
-            value = real_number(tolerance, name, "a finite number >= 0 or None")
-            if not (np.isfinite(value) and value >= 0):
-                raise ValueError(f"{name} must be a finite number >= 0 or None, got {tolerance!r}")
+    check_probe_options(k, rtol, atol, min_block)
     if not callable(f):
         raise TypeError(f"f must be callable, got {type(f).__name__}")
     if not callable(rule):
@@ -139,10 +133,8 @@ def _directional_jacobian(probe, v):
         np.multiply(v, probe.x.dtype.type(s), out=probe.point)
         probe.point += probe.x
         values[s] = probe._raw(probe.point)
-    d1 = (values[t] - values[-t]) / (2 * t)
-    d2 = (values[t / 2] - values[-t / 2]) / t
-    error = np.abs(d2 - d1) / 3.0 + 3.0 * 4.0 * eps * np.abs(probe.F0) / t
-    return d2 + (d2 - d1) / 3.0, error
+    estimate, truncation = central_pair(values[t], values[-t], values[t / 2], values[-t / 2], t)
+    return estimate, truncation + 3.0 * 4.0 * eps * np.abs(probe.F0) / t
 
 
 def _probe_pairs(probe, rule_side, rng, k, n, m, rtol, atol):
