@@ -218,25 +218,7 @@ class _JacobianOnTree(_OnTree):
 
     def __call__(self, flat, *args, **kwargs):
         value = self.function(self.structure.unflatten(flat), *args, **kwargs)
-        first = np.asarray(_first_leaf(value))
-        m = first.shape[0] if first.ndim else 1
-        rows = [self.structure.flatten_like(_map_leaves(value, lambda a, i=i: np.asarray(a)[i]), "jac")
-                for i in range(m)]
-        return np.stack(rows)
-
-
-def _first_leaf(tree):
-    while isinstance(tree, (dict, list, tuple)):
-        tree = next(iter(tree.values())) if isinstance(tree, dict) else tree[0]
-    return tree
-
-
-def _map_leaves(tree, function):
-    if isinstance(tree, dict):
-        return {key: _map_leaves(value, function) for key, value in tree.items()}
-    if isinstance(tree, (list, tuple)):
-        return type(tree)(_map_leaves(value, function) for value in tree)
-    return function(tree)
+        return self.structure.flatten_like(value, "jac", rows=True)
 
 
 def _on_tree(f, derivative, x, vectorized, derivative_name, wrapper=_OnTree):

@@ -126,8 +126,10 @@ class Structure:
             return type(node)(items) if type(node) in (list, tuple) else type(node)(*items)
         return next(views)
 
-    def flatten_like(self, tree, what):
-        """A tree of the parameters' structure (``what`` returned it) as a flat float64 vector."""
+    def flatten_like(self, tree, what, rows=False):
+        """A tree of the parameters' structure (``what`` returned it) as a flat float64 vector;
+        with ``rows``, a tree whose leaves have shape (m,) + the parameter's (a Jacobian, as
+        jax.jacrev returns it) as an (m, n) array."""
         jax = sys.modules.get("jax")
         if self._jax_treedef is not None and jax is not None:
             arrays = [(jax.tree_util.keystr(p), leaf) for p, leaf in jax.tree_util.tree_flatten_with_path(tree)[0]]
@@ -143,14 +145,22 @@ class Structure:
                 f"unexpected {', '.join(self.name + p for p in extra[:5])}" if extra else "",
             ) if part) or "the leaves come in another order"
             raise ValueError(f"{what} must return a tree of {self.name}'s structure: {detail}")
-        out = np.empty(self.size, dtype=np.float64)
+        leading = ()  # (m,) for rows: the number of rows, from the first leaf
+        if rows:
+            (path, value), leaf = arrays[0], self.leaves[0]
+            if np.ndim(value) != len(leaf.shape) + 1:
+                raise ValueError(f"{what} returned {self.name}{path} of shape {np.shape(value)}, expected "
+                                 f"(m, {', '.join(map(str, leaf.shape))})")
+            leading = np.shape(value)[:1]
+        out = np.empty(leading + (self.size,), dtype=np.float64)
         for leaf, (path, value) in zip(self.leaves, arrays):
             array = np.asarray(value)
-            if array.shape != leaf.shape:
-                raise ValueError(f"{what} returned {self.name}{path} of shape {array.shape}, expected {leaf.shape}")
+            if array.shape != leading + leaf.shape:
+                raise ValueError(f"{what} returned {self.name}{path} of shape {array.shape}, expected "
+                                 f"{leading + leaf.shape}")
             if array.dtype.kind not in "biuf":
                 raise ValueError(f"{what} returned {self.name}{path} of dtype {array.dtype}: real numbers expected")
-            out[leaf.start:leaf.stop] = array.reshape(-1)
+            out[..., leaf.start:leaf.stop] = array.reshape(leading + (-1,))
         return out
 
     def leaf_of(self, index):
