@@ -35,6 +35,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 import fdcore
+from fdcore.bench.report import format_time
 from fdcore.derivatives.docs import document
 from fdcore.derivatives.types import FloatArray
 
@@ -292,15 +293,6 @@ def rank_methods(f: Callable[..., Any], x0: ArrayLike, *, args: tuple[Any, ...] 
     return ranked
 
 
-def _format_time(seconds: float) -> str:
-    if not math.isfinite(seconds):
-        return "-"
-    for unit, unit_scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
-        if seconds >= unit_scale:
-            return f"{seconds / unit_scale:.3f} {unit}"
-    return f"{seconds / 1e-9:.1f} ns"
-
-
 @document
 def format_ranking(rows: Sequence[MethodRank], rtol: float | None = None) -> str:
     """The ranking as a plain-text table, with a legend of its columns.
@@ -326,7 +318,8 @@ def format_ranking(rows: Sequence[MethodRank], rtol: float | None = None) -> str
         table.append([str(r.rank) if r.rank else "-", r.label,
                       "-" if math.isnan(r.error) else f"{r.error:.1e}",
                       "-" if math.isnan(r.rel_error) else f"{r.rel_error:.1e}",
-                      source, "-" if r.nfev < 0 else str(r.nfev), _format_time(r.time),
+                      source, "-" if r.nfev < 0 else str(r.nfev),
+                      format_time(r.time) if math.isfinite(r.time) else "-",
                       _shorten("not applicable: " + r.note if not r.applicable else r.note)])
     widths = [max(len(line[k]) for line in table) for k in range(len(header))]
     left = {1, 4, 7}
