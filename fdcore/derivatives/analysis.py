@@ -251,6 +251,13 @@ def classify_critical_point(f: Objective | None, x: ArrayLike, *, grad: Objectiv
 DENSE_UP_TO = 200
 
 
+def _gradient_pair(f, x0, h, extra, kw, batch, rounding):
+    """The central-difference gradient g at steps h, |g(h) - g(2h)| (its truncation and round-off
+    seen) and the round-off floor ``rounding / h`` of f's values (rounding: EPS |f(x)|)."""
+    g = gradient(f, x0, step=h, args=extra, kwargs=kw, **batch)
+    return g, np.abs(g - gradient(f, x0, step=2 * h, args=extra, kwargs=kw, **batch)), rounding / h
+
+
 def _check_gtol(gtol):
     if not (np.isfinite(gtol) and gtol >= 0):
         raise ValueError(f"gtol must be a finite number >= 0, got {gtol!r}")
@@ -314,9 +321,8 @@ def _classify_lanczos(f, x, grad, gtol, args, kwargs, vectorized, workers):
     rounding_of_x = eps * float(np.max(np.abs(eig.eigenvalues))) * np.abs(x0.astype(np.float64))
     nfev, ngev = eig.nfev, eig.ngev
     if grad is None:
-        h = default_step(x0, 1, "central")
-        g = gradient(f, x0, step=h, args=extra, kwargs=kw, **batch)
-        g_error = np.abs(g - gradient(f, x0, step=2 * h, args=extra, kwargs=kw, **batch)) + eps * f0 / h
+        g, g_change, g_floor = _gradient_pair(f, x0, default_step(x0, 1, "central"), extra, kw, batch, eps * f0)
+        g_error = g_change + g_floor
         nfev += 1 + 4 * n
         if not np.all(np.isfinite(g_error)):
             shown = ", ".join(str(i) for i in np.flatnonzero(~np.isfinite(g_error))[:10])
@@ -401,13 +407,8 @@ def _classify_dense(f, x, gtol, args, kwargs, vectorized, workers):
     lam_tol = eigenvalue_tolerance(change, floor)
     abs_H = np.abs(H)
 
-    def gradient_pair(h):
-        """g at h, |g(h) - g(2h)| and the round-off floor of f's values."""
-        g = gradient(f, x0, step=h, args=extra, kwargs=kw, **batch)
-        return g, np.abs(g - gradient(f, x0, step=2 * h, args=extra, kwargs=kw, **batch)), eps * f0 / h
-
     h1 = default_step(x0, 1, "central")
-    g, g_change, g_floor = gradient_pair(h1)
+    g, g_change, g_floor = _gradient_pair(f, x0, h1, extra, kw, batch, eps * f0)
     nfev += 4 * n
     # The rounding of x itself: x is only known to EPS |x|, which moves the gradient by |H| EPS |x|.
     rounding_of_x = eps * (abs_H @ np.abs(x0))
@@ -422,7 +423,7 @@ def _classify_dense(f, x, gtol, args, kwargs, vectorized, workers):
         if not hidden.any() or grown is None:
             break
         h1 = np.where(hidden & (grown > h1), grown, h1)
-        g, g_change, g_floor = gradient_pair(h1)
+        g, g_change, g_floor = _gradient_pair(f, x0, h1, extra, kw, batch, eps * f0)
         nfev += 4 * n
     # The coordinates to blame: non-finite gradient or diagonal entries, then the pairs of any
     # other non-finite entry.
