@@ -23,7 +23,7 @@ from fdcore.derivatives.directional import (
     hvp_from_f,
     hvp_step,
 )
-from fdcore.derivatives.docs import document
+from fdcore.derivatives.docs import PARAMETERS, document
 from fdcore.derivatives.hessian import HESSIAN_RETRY
 from fdcore.derivatives.result import FDResult, finish
 from fdcore.derivatives.types import DiagonalOptions, FloatArray, Objective, Workers
@@ -396,20 +396,14 @@ _PRODUCT_STEP = """step : float, optional
     from grad."""
 
 
-def _document_products(function):
-    """`document`, with the entries shared by the functions built on Hessian-vector products."""
-    function.__doc__ = function.__doc__.replace("    {f}", _indented(_F_OR_GRAD)).replace(
-        "    {grad}", _indented(_GRAD)).replace("    {step}", _indented(_PRODUCT_STEP))
-    return document(function)
+# The shared entries of the functions built on Hessian-vector products (see `document`).
+_PRODUCT_PARAMETERS = {**PARAMETERS, "f": _F_OR_GRAD, "grad": _GRAD, "step": _PRODUCT_STEP}
 
 
-def _indented(text):
-    return "\n".join("    " + line for line in text.splitlines())
-
-
-@_document_products
-def hessian_operator(f: Objective | None, x: ArrayLike, *, grad: Objective | None = None, step: float | None = None, args: tuple[Any, ...] = (),
-                     kwargs: Mapping[str, Any] | None = None, num_threads: int | None = None, vectorized: bool = False,
+@document(shared=_PRODUCT_PARAMETERS)
+def hessian_operator(f: Objective | None, x: ArrayLike, *, grad: Objective | None = None,
+                     step: float | None = None, args: tuple[Any, ...] = (), kwargs: Mapping[str, Any] | None = None,
+                     num_threads: int | None = None, vectorized: bool = False,
                      workers: Workers | None = None) -> Any:
     """The Hessian H(x) as a matrix-free `scipy.sparse.linalg.LinearOperator`.
 
@@ -421,9 +415,6 @@ def hessian_operator(f: Objective | None, x: ArrayLike, *, grad: Objective | Non
 
     Parameters
     ----------
-    {f}
-    {grad}
-    {step}
 
     Returns
     -------
@@ -513,12 +504,12 @@ class HessianEigenvalues:
 
 
 @checks_value_precision
-@_document_products
+@document(shared=_PRODUCT_PARAMETERS)
 def hessian_eigenvalues(f: Objective | None, x: ArrayLike, k: int = 1,
                         which: Literal["both", "smallest", "largest"] = "both", *, grad: Objective | None = None,
                         tol: float = 1e-8, maxiter: int = 500, rng: int | np.random.Generator | None = None,
-                        step: float | None = None, args: tuple[Any, ...] = (),
-                        kwargs: Mapping[str, Any] | None = None, num_threads: int | None = None, vectorized: bool = False,
+                        step: float | None = None, args: tuple[Any, ...] = (), kwargs: Mapping[str, Any] | None = None,
+                        num_threads: int | None = None, vectorized: bool = False,
                         workers: Workers | None = None) -> "HessianEigenvalues":
     """The k smallest and/or largest eigenvalues of the Hessian H(x), with error bounds, by Lanczos.
 
@@ -536,12 +527,10 @@ def hessian_eigenvalues(f: Objective | None, x: ArrayLike, k: int = 1,
 
     Parameters
     ----------
-    {f}
     k : int
         Eigenvalues wanted at each requested end, 1 <= k < n.
     which : {'both', 'largest', 'smallest'}
         The end(s) of the spectrum.
-    {grad}
     tol : float
         Lanczos stops when every wanted pair's residual estimate is below ``tol`` times the
         largest |eigenvalue| estimate (a test relative to ||H||, so that eigenvalues near 0
@@ -552,7 +541,6 @@ def hessian_eigenvalues(f: Objective | None, x: ArrayLike, k: int = 1,
         returned are then the current Ritz values, with valid error bounds.
     rng : int or numpy.random.Generator, optional
         Seed or generator of the random start vector (``numpy.random.default_rng(rng)``).
-    {step}
 
     Returns
     -------
@@ -659,7 +647,7 @@ _TRACE_BATCH_ENTRIES = 1 << 22
 
 
 @checks_value_precision
-@_document_products
+@document(shared=_PRODUCT_PARAMETERS)
 def hessian_trace(f: Objective | None, x: ArrayLike, *, grad: Objective | None = None, samples: int = 100,
                   rng: int | np.random.Generator | None = None, step: float | None = None, args: tuple[Any, ...] = (),
                   kwargs: Mapping[str, Any] | None = None, num_threads: int | None = None, vectorized: bool = False,
@@ -677,8 +665,6 @@ def hessian_trace(f: Objective | None, x: ArrayLike, *, grad: Objective | None =
 
     Parameters
     ----------
-    {f}
-    {grad}
     samples : int
         Number of probes, at least 2 (the standard error needs two).
     rng : int or numpy.random.Generator, optional
