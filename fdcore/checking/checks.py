@@ -180,11 +180,12 @@ class LeafReport(NamedTuple):
 def _leaf_reports(structure, diff, reference, bad, checked=None):
     """LeafReports from per-coordinate differences, references and failures (flat arrays);
     ``checked``: the flat indices they belong to (default every coordinate)."""
-    index = np.arange(structure.size) if checked is None else np.asarray(checked)
+    index = None if checked is None else np.asarray(checked)
     reports = []
     for leaf in structure.leaves:
-        mine = (index >= leaf.start) & (index < leaf.stop)
-        if not mine.any():
+        # every coordinate: the leaf's slice; a sample: the sampled indices inside the leaf
+        mine = slice(leaf.start, leaf.stop) if index is None else (index >= leaf.start) & (index < leaf.stop)
+        if index is not None and not mine.any():
             continue
         d, ref = np.asarray(diff)[mine], np.asarray(reference)[mine]
         worst = float(d.max())
