@@ -290,9 +290,9 @@ def log_plus_square(p):
 
 @pytest.mark.filterwarnings("ignore:invalid value encountered in log:RuntimeWarning")
 def test_log_near_zero_has_accurate_gradient():
-    """The default coarsest step of richardson=True is EPS^(1/9) * 8 * max(1, |x_i|) = 0.146, so every
-    central level (finest h = 0.018 > x_0 = 0.01) evaluates log at a negative point, and one-sided
-    stencils at those steps (>> x_0) are far from log's Taylor polynomial (forward: 80.7, 19% off).
+    """The default coarsest step of richardson=True is EPS^(1/9) * 4 * max(1, |x_i|) = 0.073, so the
+    central levels h = 0.073, 0.036, 0.018 evaluate log at a negative point and the finest (0.0091)
+    at 9e-4, and one-sided stencils at those steps (>> x_0) are far from log's Taylor polynomial.
     An accurate answer needs steps on the scale of x_0 (measured with the retry at |x_i|-scaled
     steps: 5.7e-12 relative).
     """
@@ -320,7 +320,7 @@ def exp_on_half_line(p):
 
 
 def test_central_stencil_outside_domain_retries_one_sided():
-    # x0 = 0.01 < h/8 = 0.018: every central level meets NaN; the forward retry is accurate.
+    # x0 = 0.01 < h/4 = 0.018: three of the four central levels meet NaN; the retries are accurate.
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         r = fdcore.gradient(exp_on_half_line, [0.01, 1.0], richardson=True, full_output=True)
@@ -340,10 +340,10 @@ def test_central_stencil_outside_domain_retries_one_sided():
     ids=["nan-outside", "inf-outside"],
 )
 def test_central_stencil_partly_outside_domain(f, x0, exact, rtol):
-    """Coarse levels (h = 0.146, 0.073) leave the domain, finer ones do not. The tableau still has
-    finite entries, so a retry keyed only on non-finite estimates does not happen and the answer
-    comes from the 2 finest central levels (exp: 5.5e-5 off; 1/x: -461.3 for -400); a retry must
-    reach what the forward plan achieves.
+    """The coarsest level (h = 0.073 > x0 = 0.05) leaves the domain, the finer ones do not. The
+    tableau still has finite entries, so a retry keyed only on non-finite estimates does not happen
+    and the answer comes from the finer central levels (with the earlier coarsest step 0.146, the 2
+    finest: exp 5.5e-5 off; 1/x -461.3 for -400); a retry must reach what the forward plan achieves.
     """
     r = fdcore.gradient(f, [x0, 1.0], richardson=True, full_output=True)
     forward = fdcore.gradient(f, [x0, 1.0], method="forward", richardson=True)
@@ -411,7 +411,7 @@ def sum_of_sines(p):
 
 
 def test_large_x_is_checked_on_the_unit_scale():
-    """At |x| ~ 1e8 the default steps (0.146 |x| at the coarsest level) alias sin: the tableau
+    """At |x| ~ 1e8 the default steps (0.073 |x| at the coarsest level) alias sin: the tableau
     converged smoothly to 6.7e-8 (true cos(x) = -0.766) with an error estimate of 4e-16. A window
     on the unit scale disagrees, and a window below it confirms the unit-scale value."""
     x = np.array([1e8 + 0.5, 1e6 + 1.1, 1e4 + 0.3, 2.0])
