@@ -226,7 +226,7 @@ def _noise_for_search(evaluator, f0, m, outcome, rounding, claimed):
     if m is None and not np.isfinite(f0):
         f0 = evaluator.scalar()
         nfev += 1
-    noise, spent = noise_measurement.measure_noise(evaluator, f0, vector=m is not None)
+    noise, spent = noise_measurement.noise_bound(evaluator, f0, vector=m is not None)
     excess = unmodelled_noise(noise, roundoff_per_value(np.abs(np.asarray(f0, dtype=np.float64)),
                                                         np.finfo(evaluator.x.dtype).eps))
     if not np.any(excess > 0):

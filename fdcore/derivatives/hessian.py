@@ -312,7 +312,7 @@ def hessian_levels(evaluator, opts, step, out, typical=None):
         if retry.any() and opts.noise is None:
             # f's noise first (as the gradient's step-scale search does): rounding the model
             # missed makes smaller steps look better than they are
-            measured, spent = noise_measurement.measure_noise(evaluator, f0)
+            measured, spent = noise_measurement.noise_bound(evaluator, f0)
             nfev += spent
             excess = float(unmodelled_noise(measured, per_value))
             if excess > 0:

@@ -11,13 +11,22 @@ estimate is taken.
 
 import numpy as np
 
-from fdcore.numerics.errors import NOISE_AGREEMENT, NOISE_POINTS, noise_from_values
+from fdcore.numerics.errors import NOISE_AGREEMENT, NOISE_BOUND, NOISE_POINTS, noise_from_values
 from fdcore.numerics.scale_search import on_grid
 
 _SHRINK = 100.0
 _SPACINGS = 3
 # The most evaluations a measurement costs (f(x) is given).
 MAX_EVALUATIONS = _SPACINGS * (NOISE_POINTS - 1)
+
+
+def noise_bound(evaluator, f0, vector=False):
+    """(bound, evaluations): `measure_noise`'s level times NOISE_BOUND, a bound on the error of one
+    value of f for the derivatives' error estimates (a standard deviation is not one: a tableau
+    entry combines 8 values, and sum_j |w_j| sigma was exceeded 2 times in 6 by the errors of
+    a gradient of an f with 1e-10 noise)."""
+    noise, nfev = measure_noise(evaluator, f0, vector)
+    return NOISE_BOUND * noise, nfev
 
 
 def measure_noise(evaluator, f0, vector=False):

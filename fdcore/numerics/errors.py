@@ -106,6 +106,9 @@ class NudgeProbe:
 # differences change sign and whose estimates at orders j, j+1, j+2 agree within NOISE_AGREEMENT.
 NOISE_POINTS = 9
 NOISE_AGREEMENT = 4.0
+# A measured noise level sigma bounds one value's error as NOISE_BOUND sigma (a normal error
+# exceeds 3 sigma with probability 0.27%).
+NOISE_BOUND = 3.0
 
 
 def noise_from_values(values):
