@@ -11,7 +11,12 @@ estimate is taken.
 
 import numpy as np
 
-from fdcore.numerics.errors import NOISE_AGREEMENT, NOISE_BOUND, NOISE_POINTS, noise_from_values
+from fdcore.numerics.errors import (
+    NOISE_AGREEMENT,
+    NOISE_BOUND,
+    NOISE_POINTS,
+    noise_from_values,
+)
 from fdcore.numerics.scale_search import on_grid
 
 _SHRINK = 100.0

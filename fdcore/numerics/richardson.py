@@ -176,7 +176,8 @@ def extrapolate(estimates, roundoff, plan, select=True, full=False, terms=None):
     the finest Richardson level the chosen entry uses. ``full`` adds the round-off part of the
     error estimate and the *claimed* error, the tableau's own estimate by which entries are
     ranked; it is below the error estimate where the top entry's last gain cannot be verified;
-    and *erratic*: where a column's last step grows instead of shrinking, clear of the modelled
+    and *erratic*: where a column's last step grows instead of shrinking, or a column's finest
+    difference is not far below the previous column's (`STALLED_COLUMN`), clear of the modelled
     round-off (the signature of noise that the model does not include, or of aliasing).
     Non-finite entries never win; a component with no finite entry is NaN with an infinite
     error estimate. ``terms`` limits the tableau to its first terms + 1 columns (at most
@@ -200,6 +201,7 @@ def _extrapolate(estimates, roundoff, plan, select, terms):
     reported = []  # the error reported for each candidate, where it differs from the ranking one
     erratic = np.zeros(estimates.shape[:1] + estimates.shape[2:], dtype=bool)
     cur, cur_round = estimates, roundoff
+    previous_finest = None  # the previous column's finest difference
     for j in range(columns):
         if j > 0:
             factor = plan.ratio ** (plan.order + (j - 1) * plan.error_step) - 1.0
@@ -218,7 +220,7 @@ def _extrapolate(estimates, roundoff, plan, select, terms):
             # previous column's. Where it is not (noise of 1e-10 in f gives differences ~ noise / h
             # in every column), the tableau cannot tell its own error.
             finest = np.abs(cur[:, -1] - cur[:, -2])
-            if j > 0:
+            if previous_finest is not None:
                 erratic |= (finest > STALLED_COLUMN * previous_finest) & (finest > 10.0 * cur_round[:, -1])
             previous_finest = finest
         if cur.shape[1] >= 2:
