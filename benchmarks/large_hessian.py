@@ -29,17 +29,7 @@ import numpy as np
 from scipy.optimize import rosen, rosen_der, rosen_hess
 
 import fdcore
-
-
-class Counted:
-    """f with a count of its calls."""
-
-    def __init__(self, f):
-        self.f, self.calls = f, 0
-
-    def __call__(self, x, *args):
-        self.calls += 1
-        return self.f(x, *args)
+from fdcore.bench.core import Counter, rel_error
 
 
 def timed(run, repeats):
@@ -74,10 +64,6 @@ FUNCTIONS = {
 }
 
 
-def relative_error(value, exact):
-    return float(np.max(np.abs(value - exact)) / np.max(np.abs(exact)))
-
-
 def diagonal_rows(n, repeats):
     import numdifftools as nd
     from statsmodels.tools.numdiff import approx_hess3
@@ -92,9 +78,9 @@ def diagonal_rows(n, repeats):
                  ("numdifftools.Hessdiag", lambda g: nd.Hessdiag(g)(x), max(1, repeats // 3)),
                  ("statsmodels approx_hess3 (diagonal)", lambda g: np.diag(approx_hess3(x, g)), 1)]
         for label, run, count in peers:
-            g = Counted(f)
+            g = Counter(f)
             value, seconds = timed(lambda: run(g), count)  # noqa: B023 - run now
-            rows.append((name, label, relative_error(value, exact), g.calls // count, seconds))
+            rows.append((name, label, rel_error(value, exact), g.calls // count, seconds))
     return rows
 
 
@@ -106,9 +92,9 @@ def hvp_rows(n, repeats):
         exact = hess(x) @ v
         for label, run, counted in [("hvp from f", lambda g: fdcore.hvp(g, x, v), "f"),
                                     ("hvp from grad", lambda g: fdcore.hvp(None, x, v, grad=g), "grad")]:
-            g = Counted(f if counted == "f" else grad)
+            g = Counter(f if counted == "f" else grad)
             value, seconds = timed(lambda: run(g), repeats)  # noqa: B023 - run now
-            rows.append((name, label, relative_error(value, exact), f"{g.calls // repeats} of {counted}", seconds))
+            rows.append((name, label, rel_error(value, exact), f"{g.calls // repeats} of {counted}", seconds))
     return rows
 
 
@@ -136,7 +122,7 @@ def large_rows(n):
              ("coupled quartic with one a_i = -5 (grad)", coupled_grad(dip), np.zeros(n), "saddle")]
     rows = []
     for name, grad, x, expected in cases:
-        g = Counted(grad)
+        g = Counter(grad)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             start = time.perf_counter()
@@ -146,7 +132,7 @@ def large_rows(n):
         rows.append((name, "classify_critical_point", f"{cp.kind} (expected {expected}){note}",
                      f"[{cp.eigenvalues[0]:.6g}, {cp.eigenvalues[1]:.6g}]", cp.nhvp, g.calls, seconds))
         if expected == "saddle":
-            g = Counted(grad)
+            g = Counter(grad)
             start = time.perf_counter()
             r = fdcore.hessian_eigenvalues(None, x, which="smallest", grad=g, rng=0)
             seconds = time.perf_counter() - start
