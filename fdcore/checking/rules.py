@@ -157,6 +157,22 @@ def _probe_pairs(probe, rule_side, rng, k, n, m, rtol, atol):
     return errors, tolerances, None, max_abs, max_rel
 
 
+def _check_pairs(kind, probe, rule_side, localize_failure, seed, k, rtol, atol, inputs, outputs):
+    """The probe phase, then, where a pair failed and ``localize_failure`` is given, its
+    localisation ``localize_failure(jv, jv_error, u, v) -> (in_blocks, out_blocks, leaves,
+    complete)`` from J v of the failing v: the GradCheck of check_vjp and check_jvp."""
+    n, m = probe.x.shape[0], probe.F0.shape[0]
+    errors, tolerances, failed, max_abs, max_rel = _probe_pairs(probe, rule_side, _generator(seed), k, n, m, rtol,
+                                                                atol)
+    if failed is None or localize_failure is None:
+        return _report(kind, failed is None, n, errors, tolerances, max_abs, max_rel, rtol, atol, probe, inputs,
+                       outputs)
+    u, v = failed
+    jv, jv_error = _directional_jacobian(probe, v)
+    return _report(kind, False, n, errors, tolerances, max_abs, max_rel, rtol, atol, probe, inputs, outputs,
+                   *localize_failure(jv, jv_error, u, v))
+
+
 def _report(kind, passed, n, errors, tolerances, max_abs, max_rel, rtol, atol, probe, inputs, outputs,
             in_blocks=(), out_blocks=(), leaves=None, complete=True):
     result = GradCheck(passed=passed, mode="directions", n=n, max_abs_error=max_abs, max_rel_error=max_rel,
@@ -292,17 +308,12 @@ def check_vjp(f: Callable[..., Any], vjp: Callable[..., Any], x: Parameters, *, 
         g = rule(u, n)
         return float(g @ v), _abs_sum(g)
 
-    rng = _generator(seed)
-    errors, tolerances, failed, max_abs, max_rel = _probe_pairs(probe, rule_side, rng, k, n, m, rtol, atol)
-    if failed is None or not localize:
-        return _report("VJP", failed is None, n, errors, tolerances, max_abs, max_rel, rtol, atol, probe, inputs,
-                       outputs)
-    u, v = failed
-    jv, jv_error = _directional_jacobian(probe, v)
-    in_blocks, out_blocks, leaves, complete = _localize_vjp(probe, lambda part: rule(part, n), jv, jv_error, u, v,
-                                                            n, m, rtol, atol, min_block, inputs, outputs)
-    return _report("VJP", False, n, errors, tolerances, max_abs, max_rel, rtol, atol, probe, inputs, outputs,
-                   in_blocks, out_blocks, leaves, complete)
+    def localize_failure(jv, jv_error, u, v):
+        return _localize_vjp(probe, lambda part: rule(part, n), jv, jv_error, u, v, n, m, rtol, atol, min_block,
+                             inputs, outputs)
+
+    return _check_pairs("VJP", probe, rule_side, localize_failure if localize else None, seed, k, rtol, atol,
+                        inputs, outputs)
 
 
 @document
@@ -351,14 +362,8 @@ def check_jvp(f: Callable[..., Any], jvp: Callable[..., Any], x: Parameters, *, 
         jv = rule(v, m)
         return float(u @ jv), float(np.abs(u) @ np.abs(jv))
 
-    rng = _generator(seed)
-    errors, tolerances, failed, max_abs, max_rel = _probe_pairs(probe, rule_side, rng, k, n, m, rtol, atol)
-    if failed is None or not localize:
-        return _report("JVP", failed is None, n, errors, tolerances, max_abs, max_rel, rtol, atol, probe, inputs,
-                       outputs)
-    u, v = failed
-    jv, jv_error = _directional_jacobian(probe, v)
-    in_blocks, out_blocks, leaves, complete = _localize_jvp(probe, rule, rule(v, m), jv, jv_error, u, v, n, m, rtol,
-                                                            atol, min_block, inputs)
-    return _report("JVP", False, n, errors, tolerances, max_abs, max_rel, rtol, atol, probe, inputs, outputs,
-                   in_blocks, out_blocks, leaves, complete)
+    def localize_failure(jv, jv_error, u, v):
+        return _localize_jvp(probe, rule, rule(v, m), jv, jv_error, u, v, n, m, rtol, atol, min_block, inputs)
+
+    return _check_pairs("JVP", probe, rule_side, localize_failure if localize else None, seed, k, rtol, atol,
+                        inputs, outputs)
