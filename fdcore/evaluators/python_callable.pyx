@@ -270,14 +270,16 @@ def axis_values(f, floating[::1] x_work, x_view, const floating[::1] h, const do
     for b in range(coords.shape[0]):
         i = coords[b]
         xi = x_work[i]
-        for k in range(K):
-            x_work[i] = <floating>(xi + nodes[k] * h[i])
-            offsets[b, k] = <double>x_work[i] - <double>xi
-            if scalar:
-                values[b, k, 0] = call_scalar(f, callargs, kwargs)
-            else:
-                call_vector(f, callargs, kwargs, values[b, k], i)
-        x_work[i] = xi
+        try:
+            for k in range(K):
+                x_work[i] = <floating>(xi + nodes[k] * h[i])
+                offsets[b, k] = <double>x_work[i] - <double>xi
+                if scalar:
+                    values[b, k, 0] = call_scalar(f, callargs, kwargs)
+                else:
+                    call_vector(f, callargs, kwargs, values[b, k], i)
+        finally:  # x restored when f raises, so that a caller may treat it as a failed probe
+            x_work[i] = xi
 
 
 def pair_values(f, floating[::1] x_work, x_view, const Py_ssize_t[::1] first, const double[::1] first_step,

@@ -14,7 +14,7 @@ CENTRAL_ORDERS = (2, 4, 6, 8)
 TWO_POINT_NODES = {"central": (1, -1), "forward": (1, 0), "backward": (0, -1)}
 ONE_SIDED_ORDERS = (1, 2, 3, 4, 5, 6, 7, 8)
 # The accurate mode (richardson=True): 4 levels of the two-point central difference at steps
-# h, h/2, h/4, h/8, i.e. 8 evaluations per coordinate.
+# h, h/2, h/4, h/8 (or 2h, h, h/2, h/4: fdcore.derivatives.axis.sliding_window), i.e. 8 evaluations per coordinate.
 ACCURATE_LEVELS = 4
 # Hessians: 3 levels of the n^2 + n stencil (each level costs n^2 + n evaluations; 3 levels give
 # ~1e-11 relative error, 2 levels ~1e-10 but with poor error estimates).

@@ -188,6 +188,29 @@ def extrapolate(estimates, roundoff, plan, select=True, full=False, terms=None):
     return (value, error, level, rounding, claimed, erratic) if full else (value, error, level)
 
 
+def next_column(previous, previous_round, plan, j):
+    """Column j of the tableau (and its round-off bound) from column j - 1, over axis 1."""
+    factor = plan.ratio ** (plan.order + (j - 1) * plan.error_step) - 1.0
+    column = previous[:, 1:] + (previous[:, 1:] - previous[:, :-1]) / factor
+    return column, previous_round[:, 1:] * (1 + 1 / factor) + previous_round[:, :-1] / factor
+
+
+def larger_steps_help(estimates, roundoff, plan):
+    """Per component (all outputs): would a level above the coarsest be more accurate? Where
+    the first extrapolated column's entries agree within their round-off bounds (once the
+    leading power of h is removed, what the levels show of the truncation is below the
+    round-off: a polynomial of low degree, or |f| >> the derivative's scale) and the round-off
+    bound falls as the step grows (by at least sqrt(r^d); it grows instead where f(x) ~ 0 and
+    the values f(x +- h) ~ h^2, at a zero-residual minimum). Needs 3 levels or more; non-finite
+    entries never qualify."""
+    column, column_round = next_column(estimates, roundoff, plan, 1)
+    with np.errstate(invalid="ignore"):
+        agree = (np.abs(column[:, 1:] - column[:, :-1]) <= column_round[:, 1:]).all(axis=1)
+        falls = roundoff[:, 0] * plan.ratio ** (plan.d / 2) <= roundoff[:, 1]
+        helps = agree & falls
+    return helps if helps.ndim == 1 else helps.all(axis=1)
+
+
 # A column whose finest difference is above this share of the previous column's has stalled: over
 # the accuracy bench, 1.2 for f with 1e-10 noise and up to 1.1 for pre-asymptotic tableaus
 # (oscillatory, an MLP), 0.16 at most for the other problems.
@@ -204,10 +227,8 @@ def _extrapolate(estimates, roundoff, plan, select, terms):
     previous_finest = None  # the previous column's finest difference
     for j in range(columns):
         if j > 0:
-            factor = plan.ratio ** (plan.order + (j - 1) * plan.error_step) - 1.0
             prev = cur
-            cur = prev[:, 1:] + (prev[:, 1:] - prev[:, :-1]) / factor
-            cur_round = cur_round[:, 1:] * (1 + 1 / factor) + cur_round[:, :-1] / factor
+            cur, cur_round = next_column(prev, cur_round, plan, j)
         # Column j has error ~ c h^q, q = order + j s. Between consecutive levels that error
         # shrinks by r^q, so an entry's error is about |its difference from the same-order entry
         # one level coarser| / (r^q - 1); TRUNCATION_SAFETY makes that an estimate from above.
