@@ -79,7 +79,7 @@ def sliding_window(evaluator, plan, h, coords, f0, noise, m, probe):
     head = axis_plan(plan.d, plan.order, plan.method, L - 1, plan.ratio)
     one = axis_plan(plan.d, plan.order, plan.method, 1, plan.ratio)
     estimates, roundoff = plan_estimates(evaluator, head, h, coords, f0, noise, m, probe)
-    up = larger_steps_help(estimates, roundoff, head)
+    up = larger_steps_help(estimates, roundoff, head, plan.d)
     coarsest = np.where(up, h * h.dtype.type(plan.ratio), h)
     with np.errstate(over="ignore"):  # (a larger step past the largest float stays below)
         up &= np.isfinite(coarsest) & np.isfinite(evaluator.x + coarsest) & np.isfinite(evaluator.x - coarsest)

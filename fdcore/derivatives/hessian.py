@@ -31,6 +31,7 @@ from fdcore.derivatives.validation import (
     require_memory,
     watched,
 )
+from fdcore.evaluators.combine import hessian_entries
 from fdcore.evaluators.protocol import BatchOptions, make_evaluator
 from fdcore.evaluators.returns import FunctionValueError
 from fdcore.numerics import scale_search
@@ -47,7 +48,7 @@ from fdcore.numerics.options import (
     parse,
     parse_complex_levels,
 )
-from fdcore.numerics.richardson import Tableau, extrapolate
+from fdcore.numerics.richardson import Tableau, extrapolate, larger_steps_help
 from fdcore.numerics.steps import is_adaptive, resolve_step
 
 
@@ -99,9 +100,11 @@ def hessian(f, x, *, method="central", order=None, step=None, typical_x=None, ri
     richardson : bool or int, optional
         Richardson levels of the basic stencil, the best tableau entry per component;
         ``True`` (the accurate mode) means 3 levels: 3 (n^2 + n) + 1 evaluations, about 1e-11
-        relative error; where entries meet non-finite values of f (the edge of its domain) or
-        are poorly resolved, or belong to coordinates with |x_i| >> 1 (checked on the unit
-        scale), the Hessian is computed again at other steps (the unit scale, the scale |x_i|,
+        relative error. Entries whose levels show the truncation below a round-off that falls
+        with the step (a polynomial of low degree, |f| >> |H_ij|) get a fourth level one ratio
+        above (2 evaluations per pair and per coordinate involved). Where entries meet
+        non-finite values of f (the edge of its domain) or are poorly resolved, or belong to
+        coordinates with |x_i| >> 1 (checked on the unit scale), the Hessian is computed again at other steps (the unit scale, the scale |x_i|,
         or 8x smaller), after measuring f's noise: another 3 (n^2 + n) + 24 at most.
         Last, the off-diagonal entries consistent with zero (|value| <= error) are checked by
         the four-corner stencil at steps 0.25 max(1, |x_i|) (4 evaluations per entry checked):
@@ -282,31 +285,69 @@ def hessian_levels(evaluator, opts, step, out, typical=None):
     tableau = Tableau(base_order, opts.ratio, 2 if central else 1)
     scales = opts.ratio ** -np.arange(levels, dtype=np.float64)
 
-    def levels_at(h_coarse, per_value):
-        """(value, error, finest level, rounding, claimed, erratic) per entry, flattened, at coarsest steps
-        h_coarse, for an absolute error ``per_value`` of one value of f."""
+    def level_roundoff(H, h_level, per_value):
+        """Round-off bounds of the Hessian levels H (..., n, n) at steps h_level (..., n): the
+        HESSIAN_VALUES_PER_ENTRY values of size |f0| (+ noise) over h_i h_j, and the rounding of
+        the values' own change H h^2 (all there is where f(x) = 0, at a zero-residual minimum:
+        relative EPS |H_ij|). Steps at a tiny |x_i| (the retry's scale |x_i| ~ 1e-200) make
+        h_i h_j underflow to 0: an infinite round-off, never chosen."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (HESSIAN_VALUES_PER_ENTRY * per_value / (h_level[..., :, None] * h_level[..., None, :])
+                    + roundoff_per_value(np.abs(H), eps))
+
+    def level_values(h_coarse, per_value):
+        """The Hessian at each level (levels, n, n) and its round-off bounds, coarsest steps h_coarse."""
         H = np.empty((levels, n, n))
         target = np.empty((n, n), evaluator.x.dtype)
         for level, scale in enumerate(scales):
             run((h_coarse * scale).astype(evaluator.x.dtype), target)
             H[level] = target
-        # Round-off of a stencil entry: HESSIAN_VALUES_PER_ENTRY values of size |f0| (+ noise) over
-        # h_i h_j, and the rounding of the values' own change H h^2 (all there is where f(x) = 0,
-        # at a zero-residual minimum: relative EPS |H_ij|). Steps at a tiny |x_i| (the retry's
-        # scale |x_i| ~ 1e-200) make h_i h_j underflow to 0: an infinite round-off, never chosen.
-        with np.errstate(divide="ignore", invalid="ignore"):
-            roundoff = (HESSIAN_VALUES_PER_ENTRY * per_value
-                        / (np.outer(h_coarse, h_coarse)[None] * scales[:, None, None] ** 2)
-                        + roundoff_per_value(np.abs(H), eps))
+        return H, level_roundoff(H, h_coarse * scales[:, None], per_value)
+
+    def levels_at(h_coarse, per_value):
+        """(value, error, finest level, rounding, claimed, erratic) per entry, flattened, at coarsest steps
+        h_coarse, for an absolute error ``per_value`` of one value of f."""
+        H, roundoff = level_values(h_coarse, per_value)
         return extrapolate(H.reshape(levels, -1).T, roundoff.reshape(levels, -1).T, tableau, select, full=True)
 
-    value, error, level, rounding, claimed, _ = levels_at(h, per_value)
+    H_default, roundoff_default = level_values(h, per_value)
+    value, error, level, rounding, claimed, _ = extrapolate(H_default.reshape(levels, -1).T,
+                                                            roundoff_default.reshape(levels, -1).T, tableau, select,
+                                                            full=True)
     nfev += levels * _nfev_per_level(n, central)
     step_used = h.astype(np.float64) * scales[np.diagonal(level.reshape(n, n))]
     if opts.accurate and step is None:
         # coordinates whose steps are long on the unit scale (|x_i| >> 1): their entries are
         # checked with a window on the unit scale, as the gradient's are (scale_search)
         ambiguous = np.zeros(n, dtype=bool) if typical is not None else scale_search.ambiguous_scale(evaluator.x, h)
+        if central:
+            # Entries whose levels show the truncation below a round-off that falls with the step:
+            # one level more, one ratio above the coarsest (`level_above`). Not the off-diagonal
+            # ones consistent with zero (the four-corner check's, below) nor those on an ambiguous
+            # scale (the retry's).
+            with np.errstate(invalid="ignore"):
+                nonzero = (np.abs(value) > error).reshape(n, n) | np.eye(n, dtype=bool)
+            above = (larger_steps_help(H_default.reshape(levels, -1).T, roundoff_default.reshape(levels, -1).T,
+                                       tableau, 2).reshape(n, n)
+                     & nonzero & ~(ambiguous[:, None] | ambiguous[None, :]))
+            if above.any():
+                H_above, spent = level_above(evaluator, h * opts.ratio, f0, above)
+                nfev += spent
+                if H_above is not None:
+                    stacked = np.concatenate([H_above[None], H_default])
+                    stacked_round = np.concatenate([level_roundoff(H_above, h * opts.ratio, per_value)[None],
+                                                    roundoff_default])
+                    cells = np.flatnonzero(above)
+                    v, e, lv, rd, cl, _ = extrapolate(stacked.reshape(levels + 1, -1).T[cells],
+                                                      stacked_round.reshape(levels + 1, -1).T[cells], tableau, select,
+                                                      full=True)
+                    take = cl < claimed[cells]
+                    cells, v, e, lv, rd, cl = cells[take], v[take], e[take], lv[take], rd[take], cl[take]
+                    value[cells], error[cells], rounding[cells], claimed[cells] = v, e, rd, cl
+                    i, j = np.unravel_index(cells, (n, n))
+                    on_diagonal = i == j
+                    step_used[i[on_diagonal]] = (h[i[on_diagonal]] * opts.ratio
+                                                 * opts.ratio ** -lv[on_diagonal].astype(np.float64))
         pairs = (ambiguous[:, None] | ambiguous[None, :]).ravel()
         retry = _entries_to_retry(value, claimed, rounding) | pairs
         if retry.any() and opts.noise is None:
@@ -352,6 +393,42 @@ def hessian_levels(evaluator, opts, step, out, typical=None):
                                                 FOUR_CORNER_STEP * scale)
         nfev += spent
     return AxisOutcome(value.reshape(n, n), error.reshape(n, n), step_used, nfev)
+
+
+def level_above(evaluator, h, f0, entries):
+    """The central Hessian stencil at the steps h (a level above the default window) on the
+    entries of the symmetric mask ``entries`` (n, n) only: 2 evaluations per coordinate
+    involved (its axis points), 2 per pair i < j. Returns ((n, n) values, NaN outside the mask;
+    evaluations), or (None, evaluations) where f raises at these steps (the edge of its domain)."""
+    n = entries.shape[0]
+    rows, cols = np.nonzero(np.triu(entries, 1))
+    coords = np.flatnonzero(entries.any(axis=0))
+    x = evaluator.x
+    xd = x.astype(np.float64)
+    p = (xd + h).astype(x.dtype).astype(np.float64) - xd
+    q = xd - (xd - h).astype(x.dtype).astype(np.float64)
+    none = np.full(coords.size, -1, dtype=np.intp)
+    first = np.concatenate([coords, coords, rows, rows]).astype(np.intp)
+    second = np.concatenate([none, none, cols, cols]).astype(np.intp)
+    first_step = np.concatenate([p[coords], -q[coords], p[rows], -q[rows]])
+    second_step = np.concatenate([np.zeros(2 * coords.size), p[cols], -q[cols]])
+    values = np.empty(first.size)
+    try:
+        evaluator.pair_values(first, first_step, second, second_step, values)
+    except Exception:  # noqa: BLE001 - f refusing points this far out: no level above
+        return None, first.size
+    f_plus, f_minus = np.full(n, np.nan), np.full(n, np.nan)
+    f_plus[coords], f_minus[coords] = values[:coords.size], values[coords.size:2 * coords.size]
+    pairs = values[2 * coords.size:].reshape(2, -1)
+    diagonal, off = np.empty(n), np.empty(rows.size)
+    with np.errstate(invalid="ignore", over="ignore"):
+        hessian_entries(0, float(f0), f_plus, f_minus, p, -q, rows.astype(np.intp), cols.astype(np.intp),
+                        np.ascontiguousarray(pairs[0]), np.ascontiguousarray(pairs[1]), diagonal, off)
+    H = np.full((n, n), np.nan)
+    H[rows, cols] = H[cols, rows] = off
+    on = np.diagonal(entries)
+    H[on, on] = diagonal[on]
+    return H, first.size
 
 
 # The four-corner check's step, in units of each coordinate's scale max(1, |x_i|) (typical_x for the 1).

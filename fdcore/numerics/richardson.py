@@ -195,8 +195,9 @@ def next_column(previous, previous_round, plan, j):
     return column, previous_round[:, 1:] * (1 + 1 / factor) + previous_round[:, :-1] / factor
 
 
-def larger_steps_help(estimates, roundoff, plan):
-    """Per component (all outputs): would a level above the coarsest be more accurate? Where
+def larger_steps_help(estimates, roundoff, plan, d):
+    """Per component (all outputs): would a level above the coarsest of these estimates of a d-th
+    derivative be more accurate? Where
     the first extrapolated column's entries agree within their round-off bounds (once the
     leading power of h is removed, what the levels show of the truncation is below the
     round-off: a polynomial of low degree, or |f| >> the derivative's scale) and the round-off
@@ -206,7 +207,7 @@ def larger_steps_help(estimates, roundoff, plan):
     column, column_round = next_column(estimates, roundoff, plan, 1)
     with np.errstate(invalid="ignore"):
         agree = (np.abs(column[:, 1:] - column[:, :-1]) <= column_round[:, 1:]).all(axis=1)
-        falls = roundoff[:, 0] * plan.ratio ** (plan.d / 2) <= roundoff[:, 1]
+        falls = roundoff[:, 0] * plan.ratio ** (d / 2) <= roundoff[:, 1]
         helps = agree & falls
     return helps if helps.ndim == 1 else helps.all(axis=1)
 
