@@ -104,8 +104,9 @@ def hessian(f, x, *, method="central", order=None, step=None, typical_x=None, ri
         with the step (a polynomial of low degree, |f| >> |H_ij|) get a fourth level one ratio
         above (2 evaluations per pair and per coordinate involved). Where entries meet
         non-finite values of f (the edge of its domain) or are poorly resolved, or belong to
-        coordinates with |x_i| >> 1 (checked on the unit scale), the Hessian is computed again at other steps (the unit scale, the scale |x_i|,
-        or 8x smaller), after measuring f's noise: another 3 (n^2 + n) + 24 at most.
+        coordinates with |x_i| >> 1 (checked on the unit scale), the Hessian is computed again
+        at other steps (the unit scale, the scale |x_i|, or 8x smaller), after measuring f's
+        noise: another 3 (n^2 + n) + 24 at most.
         Last, the off-diagonal entries consistent with zero (|value| <= error) are checked by
         the four-corner stencil at steps 0.25 max(1, |x_i|) (4 evaluations per entry checked):
         for f separable in a pair, a banded Hessian's structural zeros, it cancels exactly.
