@@ -115,13 +115,17 @@ def test_sparse_exact_answers_match_the_dense_ones():
 
 
 def test_compat_suite_compares_each_drop_in_with_its_library(monkeypatch):
-    rows, missing = _run(monkeypatch, _bench_compat, "compat", [("scipy", 20), ("numdifftools", 20)])
+    rows, missing = _run(monkeypatch, _bench_compat, "compat", [("scipy", 20), ("numdifftools", 20),
+                                                                 ("statsmodels", 20)])
     _assert_sane(rows, "compat")
     methods = [r.method for r in rows]
     assert methods[:2] == ["fdcore.compat.scipy approx_derivative 3-point", "scipy approx_derivative 3-point"]
     assert methods[2] == "fdcore.compat.numdifftools Gradient"
-    assert all(r.max_rel_error < 1e-8 for r in rows)
+    assert methods[-3:] == ["fdcore.compat.statsmodels approx_fprime centered", "statsmodels approx_fprime centered",
+                            "floor: 41 bare calls of f"]
+    assert all(r.max_rel_error < 1e-8 for r in rows if not r.method.startswith("floor"))
     assert rows[0].nfev == rows[1].nfev  # same stencil as SciPy's
+    assert rows[-3].nfev == rows[-2].nfev == rows[-1].nfev == 41  # statsmodels' 2n + 1
 
 
 # --- peers --------------------------------------------------------------------------------------

@@ -129,3 +129,13 @@ def stderr_progress(text):
     """Rewrite the progress line on stderr (the tables go to stdout)."""
     sys.stderr.write("\r\033[K" + text[:100])
     sys.stderr.flush()
+
+
+def floor_row(suite, problem, f, x, calls, ctx):
+    """The time of ``calls`` bare calls of f at x from a Python loop: what any driver must pay."""
+
+    def bare():
+        for _ in range(calls):
+            f(x)
+
+    return Row(suite, problem, x.shape[0], f"floor: {calls} bare calls of f", ctx.time(bare), calls, float("nan"))

@@ -81,6 +81,22 @@ def _faster(fast, slow, minimum, accuracy=False):
     return measure
 
 
+def _faster_than_peer_and_floor(fast, slow, floor, minimum):
+    """As `_faster`, with both rows against the ``floor`` row (the same number of bare calls of f
+    from a Python loop): where the slow row is itself within ``minimum`` of the floor, f's own
+    cost leaves too little to gain."""
+
+    def measure(pick):
+        a, b, c = pick(fast), pick(slow), pick(floor)
+        speedup = b.median_s / a.median_s
+        figure = (f"{format_time(a.median_s)} vs {format_time(b.median_s)}: speedup {speedup:.2f}x; the floor "
+                  f"{format_time(c.median_s)}: fdcore.compat at {a.median_s / c.median_s:.2f}x of it, the peer at "
+                  f"{b.median_s / c.median_s:.2f}x")
+        return figure, speedup >= minimum
+
+    return measure
+
+
 def _within(row, reference, factor):
     """The ``row`` takes at most ``factor`` times the ``reference`` row's time."""
 
@@ -260,6 +276,9 @@ GOALS = [
     Goal("G7b", "compat.numdifftools.Gradient n=1000: >= 10x faster than numdifftools, equal accuracy",
          "compat", "rosenbrock", 1000,
          _faster("fdcore.compat.numdifftools", "numdifftools Gradient", 10, accuracy=True)),
+    Goal("G7d", "compat.statsmodels.approx_fprime centered n=1000: >= 1.5x faster than statsmodels",
+         "compat", "rosenbrock", 1000, _faster_than_peer_and_floor("fdcore.compat.statsmodels",
+                                                                  "statsmodels approx_fprime", "floor: ", 1.5)),
     Goal("G7c", "tridiagonal Jacobian n=10^5: <= 8 evaluations, memory O(nnz) (bytes per nonzero vs n/10)",
          "sparse", "tridiagonal jacobian", 10**5, _sparse_jacobian),
     Goal("G7c-hess", "banded Hessian n=10^4 from a gradient: <= 2 x colours gradient evaluations",

@@ -25,6 +25,7 @@ from fdcore.bench import checking, compat, compiled, peers, sparse, vectorized, 
 from fdcore.bench import goals as goal_table
 from fdcore.bench import report as reporting
 from fdcore.bench.core import (
+    floor_row,
     Context,
     Counter,
     NotApplicable,
@@ -149,7 +150,7 @@ def _run_derivative_case(suite, case, ctx):
     rows, missing = [], []
     for method in _METHODS[suite, kind]:
         if method is _FLOOR:
-            rows.append(_floor_row(suite, name, f, x, rows[0].nfev, ctx))
+            rows.append(floor_row(suite, name, f, x, rows[0].nfev, ctx))
             continue
         if method.slow and n > cap:
             continue
@@ -170,16 +171,6 @@ def _run_derivative_case(suite, case, ctx):
         rows.append(Row(suite, name, n, method.label, ctx.time(method.make(f, x, problem)), nfev,
                         rel_error(estimate, exact)))
     return rows, missing
-
-
-def _floor_row(suite, name, f, x, calls, ctx):
-    """The time of ``calls`` bare calls of f from a Python loop: what any driver must pay."""
-
-    def bare():
-        for _ in range(calls):
-            f(x)
-
-    return Row(suite, name, x.shape[0], f"floor: {calls} bare calls of f", ctx.time(bare), calls, float("nan"))
 
 
 def _run_overhead_case(case, ctx):
