@@ -25,11 +25,11 @@ from fdcore.bench import checking, compat, compiled, peers, sparse, vectorized, 
 from fdcore.bench import goals as goal_table
 from fdcore.bench import report as reporting
 from fdcore.bench.core import (
-    floor_row,
     Context,
     Counter,
     NotApplicable,
     Row,
+    floor_row,
     rel_error,
     stderr_progress,
 )
