@@ -81,6 +81,9 @@ def sliding_window(evaluator, plan, h, coords, f0, noise, m, probe):
     estimates, roundoff = plan_estimates(evaluator, head, h, coords, f0, noise, m, probe)
     up = larger_steps_help(estimates, roundoff, head, plan.d)
     coarsest = np.where(up, h * h.dtype.type(plan.ratio), h)
+    # (not where the larger step is long on the unit scale and the default is not: it could alias
+    # an O(1)-scale oscillation unchecked, see fdcore.numerics.scale_search)
+    up &= ~scale_search.ambiguous_scale(evaluator.x, coarsest) | scale_search.ambiguous_scale(evaluator.x, h)
     with np.errstate(over="ignore"):  # (a larger step past the largest float stays below)
         up &= np.isfinite(coarsest) & np.isfinite(evaluator.x + coarsest) & np.isfinite(evaluator.x - coarsest)
     finest = h * h.dtype.type(plan.scales[-1])
