@@ -288,15 +288,16 @@ def hessian_levels(evaluator, opts, step, out, typical=None):
     tableau = Tableau(base_order, opts.ratio, 2 if central else 1)
     scales = opts.ratio ** -np.arange(levels, dtype=np.float64)
 
-    def level_roundoff(H, h_level, per_value):
+    def level_roundoff(H, h_level, per_value, h_other=None):
         """Round-off bounds of the Hessian levels H (..., n, n) at steps h_level (..., n): the
         HESSIAN_VALUES_PER_ENTRY values of size |f0| (+ noise) over h_i h_j, and the rounding of
         the values' own change H h^2 (all there is where f(x) = 0, at a zero-residual minimum:
         relative EPS |H_ij|). Steps at a tiny |x_i| (the retry's scale |x_i| ~ 1e-200) make
-        h_i h_j underflow to 0: an infinite round-off, never chosen."""
+        h_i h_j underflow to 0: an infinite round-off, never chosen. With ``h_other``, H holds
+        entries (entries, levels) whose two coordinates' steps are h_level and h_other."""
+        span = h_level[..., :, None] * h_level[..., None, :] if h_other is None else h_level * h_other
         with np.errstate(divide="ignore", invalid="ignore"):
-            return (HESSIAN_VALUES_PER_ENTRY * per_value / (h_level[..., :, None] * h_level[..., None, :])
-                    + roundoff_per_value(np.abs(H), eps))
+            return HESSIAN_VALUES_PER_ENTRY * per_value / span + roundoff_per_value(np.abs(H), eps)
 
     def level_values(h_coarse, per_value):
         """The Hessian at each level (levels, n, n) and its round-off bounds, coarsest steps h_coarse."""
@@ -306,12 +307,6 @@ def hessian_levels(evaluator, opts, step, out, typical=None):
             run((h_coarse * scale).astype(evaluator.x.dtype), target)
             H[level] = target
         return H, level_roundoff(H, h_coarse * scales[:, None], per_value)
-
-    def levels_at(h_coarse, per_value):
-        """(value, error, finest level, rounding, claimed, erratic) per entry, flattened, at coarsest steps
-        h_coarse, for an absolute error ``per_value`` of one value of f."""
-        H, roundoff = level_values(h_coarse, per_value)
-        return extrapolate(H.reshape(levels, -1).T, roundoff.reshape(levels, -1).T, tableau, select, full=True)
 
     H_default, roundoff_default = level_values(h, per_value)
     value, error, level, rounding, claimed, _ = extrapolate(H_default.reshape(levels, -1).T,
@@ -387,8 +382,28 @@ def hessian_levels(evaluator, opts, step, out, typical=None):
                                                first=np.full(n, window == 0))
             h_retry = np.where(ambiguous, scale_search.unit_scale_steps(evaluator.x, h, levels, opts.ratio),
                                below) if window == 0 else below
-            v, e, lv, rd, cl, _ = levels_at(h_retry.astype(evaluator.x.dtype), per_value)
+            H_retry, roundoff_retry = level_values(h_retry.astype(evaluator.x.dtype), per_value)
             nfev += levels * _nfev_per_level(n, central)
+            v, e, lv, rd, cl, _ = extrapolate(H_retry.reshape(levels, -1).T, roundoff_retry.reshape(levels, -1).T,
+                                              tableau, select, full=True)
+            diagonal_steps = h_retry * scales[np.diagonal(lv.reshape(n, n))]
+            if window == 0:
+                # Entries whose two coordinates moved r^L down continue the default window's
+                # levels: one tableau over all 2L of them, which also holds the windows in
+                # between (oscillatory_10: 1.1e-9 off with the lower window alone, 5.5e-10 so,
+                # without the second retry window)
+                moved = np.isclose(h_retry, h * opts.ratio ** -levels, rtol=1e-3)
+                cells = np.flatnonzero(moved[:, None] & moved[None, :])
+                if cells.size:
+                    i, j = np.unravel_index(cells, (n, n))
+                    joint_steps = np.concatenate([h * scales[:, None], h_retry * scales[:, None]])  # (2L, n)
+                    H_joint = np.concatenate([H_default, H_retry]).reshape(2 * levels, -1)[:, cells].T
+                    roundoff_joint = level_roundoff(H_joint, joint_steps.T[i], per_value, joint_steps.T[j])
+                    v, e, lv, rd, cl = (a.copy() for a in (v, e, lv, rd, cl))
+                    v[cells], e[cells], lv[cells], rd[cells], cl[cells], _ = extrapolate(
+                        H_joint, roundoff_joint, tableau, select, full=True)
+                    on = i == j
+                    diagonal_steps[i[on]] = joint_steps[lv[cells[on]], i[on]]
             # Where the two windows disagree, the larger-step one is the suspect (aliasing, or f
             # varying on a scale far below max(1, |x_i|)) and the retry's estimate wins, as in
             # the gradient's search; e.g. scaled_small_x (|x_i| ~ 1e-6) had H_11 = 3.8e5 claiming
@@ -399,7 +414,7 @@ def hessian_levels(evaluator, opts, step, out, typical=None):
             value, error = np.where(take, v, value), np.where(take, e, error)
             claimed, rounding = np.where(take, cl, claimed), np.where(take, rd, rounding)
             diagonal = np.diagonal(take.reshape(n, n))
-            step_used = np.where(diagonal, h_retry * scales[np.diagonal(lv.reshape(n, n))], step_used)
+            step_used = np.where(diagonal, diagonal_steps, step_used)
             h_last = h_retry
             retry = _entries_to_retry(value, claimed, rounding) | disagree
         scale = np.maximum(1.0 if typical is None else typical, np.abs(evaluator.x.astype(np.float64)))
