@@ -386,3 +386,19 @@ def test_erratic_columns_flag_unmodelled_noise():
     E = np.stack([smooth, noisy])
     *_, erratic = extrapolate(E, np.full_like(E, 1e-15), Tableau(2, 2.0, 2), full=True)
     assert erratic.tolist() == [False, True]
+
+
+def test_ranking_roundoff_chooses_the_entry_but_the_bound_stays_in_the_errors():
+    """extrapolate(..., ranking_roundoff=): the entries are ranked with that round-off, the claimed
+    and reported errors carry the bound. Three levels of exp'(0) at h = 0.4, 0.2, 0.1 with a
+    round-off bound large enough to favour the coarse first-column entry, and a ranking one that
+    lets the top entry win."""
+    h = 0.4 * 2.0 ** -np.arange(3)
+    estimates = ((np.exp(h) - np.exp(-h)) / (2 * h))[None]
+    bound = np.full((1, 3), 1e-3) * 2.0 ** np.arange(3)
+    plan = Tableau(2, 2.0, 2)
+    by_bound = extrapolate(estimates, bound, plan, full=True)
+    ranked = extrapolate(estimates, bound, plan, full=True, ranking_roundoff=bound * 1e-9)
+    assert abs(ranked[0][0] - 1.0) < abs(by_bound[0][0] - 1.0) and abs(ranked[0][0] - 1.0) < 1e-6
+    assert ranked[3][0] >= bound.min()  # the rounding reported is the bound's
+    assert ranked[1][0] >= ranked[3][0] and ranked[4][0] >= ranked[3][0]

@@ -37,7 +37,9 @@ from fdcore.evaluators.returns import FunctionValueError
 from fdcore.numerics import scale_search
 from fdcore.numerics.adaptive import adaptive_steps
 from fdcore.numerics.errors import (
+    F_ULPS,
     HESSIAN_VALUES_PER_ENTRY,
+    RANKING_ULPS,
     roundoff_per_value,
     unmodelled_noise,
 )
@@ -103,7 +105,7 @@ def hessian(f, x, *, method="central", order=None, step=None, typical_x=None, ri
         fourth level one ratio above the coarsest (2 evaluations per pair and per coordinate;
         not for off-diagonal entries consistent with zero, nor for coordinates where that step
         is long on the unit scale): per entry the tableau picks between less round-off and
-        less truncation (median relative error 6.5e-11 per case over the accuracy bench, 8.6
+        less truncation (median relative error 3.5e-11 per case over the accuracy bench, 8.4
         evaluations per unique entry). Where entries meet non-finite values of f (the edge of
         its domain) or are poorly resolved, or belong to
         coordinates with |x_i| >> 1 (checked on the unit scale), the Hessian is computed again
@@ -285,33 +287,46 @@ def hessian_levels(evaluator, opts, step, out, typical=None):
     noise = 0.0 if opts.noise is None else opts.noise
     eps = float(np.finfo(evaluator.x.dtype).eps)
     per_value = roundoff_per_value(abs(f0), eps, noise)
+    ranking_value = roundoff_per_value(abs(f0), eps, noise, RANKING_ULPS)
     tableau = Tableau(base_order, opts.ratio, 2 if central else 1)
     scales = opts.ratio ** -np.arange(levels, dtype=np.float64)
 
-    def level_roundoff(H, h_level, per_value, h_other=None):
-        """Round-off bounds of the Hessian levels H (..., n, n) at steps h_level (..., n): the
+    def level_roundoff(H, h_level, h_other=None):
+        """Round-off of the Hessian levels H (..., n, n) at steps h_level (..., n): the
         HESSIAN_VALUES_PER_ENTRY values of size |f0| (+ noise) over h_i h_j, and the rounding of
         the values' own change H h^2 (all there is where f(x) = 0, at a zero-residual minimum:
         relative EPS |H_ij|). Steps at a tiny |x_i| (the retry's scale |x_i| ~ 1e-200) make
         h_i h_j underflow to 0: an infinite round-off, never chosen. With ``h_other``, H holds
-        entries (entries, levels) whose two coordinates' steps are h_level and h_other."""
+        entries (entries, levels) whose two coordinates' steps are h_level and h_other.
+        Returns (the bound, F_ULPS per value, which the error estimates report; the ranking
+        round-off, RANKING_ULPS, by which the tableau and the windows choose)."""
         span = h_level[..., :, None] * h_level[..., None, :] if h_other is None else h_level * h_other
         with np.errstate(divide="ignore", invalid="ignore"):
-            return HESSIAN_VALUES_PER_ENTRY * per_value / span + roundoff_per_value(np.abs(H), eps)
+            return tuple(HESSIAN_VALUES_PER_ENTRY * one_value / span + roundoff_per_value(np.abs(H), eps, ulps=ulps)
+                         for one_value, ulps in ((per_value, F_ULPS), (ranking_value, RANKING_ULPS)))
 
-    def level_values(h_coarse, per_value):
-        """The Hessian at each level (levels, n, n) and its round-off bounds, coarsest steps h_coarse."""
+    def level_values(h_coarse):
+        """The Hessian at each level (levels, n, n) and its round-off (`level_roundoff`), coarsest
+        steps h_coarse."""
         H = np.empty((levels, n, n))
         target = np.empty((n, n), evaluator.x.dtype)
         for level, scale in enumerate(scales):
             run((h_coarse * scale).astype(evaluator.x.dtype), target)
             H[level] = target
-        return H, level_roundoff(H, h_coarse * scales[:, None], per_value)
+        return H, level_roundoff(H, h_coarse * scales[:, None])
 
-    H_default, roundoff_default = level_values(h, per_value)
-    value, error, level, rounding, claimed, _ = extrapolate(H_default.reshape(levels, -1).T,
-                                                            roundoff_default.reshape(levels, -1).T, tableau, select,
-                                                            full=True)
+    def best_entries(H, roundoff, cells=None):
+        """The tableau's best entry (value, error, level, rounding, claimed, erratic) of every
+        entry of the levels H (L, n, n) with their round-off (`level_roundoff`), flattened, or
+        of the flat indices ``cells`` only; H (cells, L) and roundoff already per cell where
+        ``cells`` is True."""
+        columns = (lambda a: a) if cells is True else (
+            lambda a: a.reshape(a.shape[0], -1).T if cells is None else a.reshape(a.shape[0], -1).T[cells])
+        bound, ranking = roundoff
+        return extrapolate(columns(H), columns(bound), tableau, select, full=True, ranking_roundoff=columns(ranking))
+
+    H_default, roundoff_default = level_values(h)
+    value, error, level, rounding, claimed, _ = best_entries(H_default, roundoff_default)
     nfev += levels * _nfev_per_level(n, central)
     step_used = h.astype(np.float64) * scales[np.diagonal(level.reshape(n, n))]
     if opts.accurate and step is None:
@@ -341,12 +356,11 @@ def hessian_levels(evaluator, opts, step, out, typical=None):
                 nfev += spent
                 if H_above is not None:
                     stacked = np.concatenate([H_above[None], H_default])
-                    stacked_round = np.concatenate([level_roundoff(H_above, h * opts.ratio, per_value)[None],
-                                                    roundoff_default])
+                    stacked_round = tuple(np.concatenate([part[None], default])
+                                          for part, default in zip(level_roundoff(H_above, h * opts.ratio),
+                                                                   roundoff_default))
                     cells = np.flatnonzero(above)
-                    v, e, lv, rd, cl, _ = extrapolate(stacked.reshape(levels + 1, -1).T[cells],
-                                                      stacked_round.reshape(levels + 1, -1).T[cells], tableau, select,
-                                                      full=True)
+                    v, e, lv, rd, cl, _ = best_entries(stacked, stacked_round, cells)
                     take = cl < claimed[cells]
                     cells, v, e, lv, rd, cl = cells[take], v[take], e[take], lv[take], rd[take], cl[take]
                     value[cells], error[cells], rounding[cells], claimed[cells] = v, e, rd, cl
@@ -365,6 +379,7 @@ def hessian_levels(evaluator, opts, step, out, typical=None):
             if excess > 0:
                 error, claimed = error + rounding * excess, claimed + rounding * excess
                 rounding, per_value = rounding * (1.0 + excess), per_value + measured
+                ranking_value = ranking_value + measured
                 # the verdicts again, with the noise: a default window's poor estimate that the
                 # noise explains is not retried (noisy_rosenbrock: a window of 6 evaluations per
                 # entry for nothing)
@@ -382,10 +397,9 @@ def hessian_levels(evaluator, opts, step, out, typical=None):
                                                first=np.full(n, window == 0))
             h_retry = np.where(ambiguous, scale_search.unit_scale_steps(evaluator.x, h, levels, opts.ratio),
                                below) if window == 0 else below
-            H_retry, roundoff_retry = level_values(h_retry.astype(evaluator.x.dtype), per_value)
+            H_retry, roundoff_retry = level_values(h_retry.astype(evaluator.x.dtype))
             nfev += levels * _nfev_per_level(n, central)
-            v, e, lv, rd, cl, _ = extrapolate(H_retry.reshape(levels, -1).T, roundoff_retry.reshape(levels, -1).T,
-                                              tableau, select, full=True)
+            v, e, lv, rd, cl, _ = best_entries(H_retry, roundoff_retry)
             diagonal_steps = h_retry * scales[np.diagonal(lv.reshape(n, n))]
             if window == 0:
                 # Entries whose two coordinates moved r^L down continue the default window's
@@ -398,10 +412,10 @@ def hessian_levels(evaluator, opts, step, out, typical=None):
                     i, j = np.unravel_index(cells, (n, n))
                     joint_steps = np.concatenate([h * scales[:, None], h_retry * scales[:, None]])  # (2L, n)
                     H_joint = np.concatenate([H_default, H_retry]).reshape(2 * levels, -1)[:, cells].T
-                    roundoff_joint = level_roundoff(H_joint, joint_steps.T[i], per_value, joint_steps.T[j])
+                    roundoff_joint = level_roundoff(H_joint, joint_steps.T[i], joint_steps.T[j])
                     v, e, lv, rd, cl = (a.copy() for a in (v, e, lv, rd, cl))
-                    v[cells], e[cells], lv[cells], rd[cells], cl[cells], _ = extrapolate(
-                        H_joint, roundoff_joint, tableau, select, full=True)
+                    v[cells], e[cells], lv[cells], rd[cells], cl[cells], _ = best_entries(H_joint, roundoff_joint,
+                                                                                          True)
                     on = i == j
                     diagonal_steps[i[on]] = joint_steps[lv[cells[on]], i[on]]
             # Where the two windows disagree, the larger-step one is the suspect (aliasing, or f

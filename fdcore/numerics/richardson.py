@@ -167,7 +167,7 @@ def richardson_weights(order, error_step, ratio, terms):
     return np.linalg.solve(system, np.eye(terms + 1)[0])
 
 
-def extrapolate(estimates, roundoff, plan, select=True, full=False, terms=None):
+def extrapolate(estimates, roundoff, plan, select=True, full=False, terms=None, ranking_roundoff=None):
     """Richardson tableau over the level axis (axis 1); best entry per component.
 
     ``plan`` supplies order, ratio and error_step (an AxisPlan or a `Tableau`). With
@@ -175,16 +175,19 @@ def extrapolate(estimates, roundoff, plan, select=True, full=False, terms=None):
     Returns (best, error_estimate, level): arrays of estimates.shape without axis 1; ``level`` is
     the finest Richardson level the chosen entry uses. ``full`` adds the round-off part of the
     error estimate and the *claimed* error, the tableau's own estimate by which entries are
-    ranked; it is below the error estimate where the top entry's last gain cannot be verified;
+    ranked (it is below the error estimate where the top entry's last gain cannot be verified),
     and *erratic*: where a column's last step grows instead of shrinking, or a column's finest
     difference is not far below the previous column's (`STALLED_COLUMN`), clear of the modelled
     round-off (the signature of noise that the model does not include, or of aliasing).
     Non-finite entries never win; a component with no finite entry is NaN with an infinite
     error estimate. ``terms`` limits the tableau to its first terms + 1 columns (at most
     ``terms`` powers of h removed, as numdifftools' richardson_terms; default all).
+    ``ranking_roundoff`` (roundoff's shape): the round-off with which the entries are ranked
+    where it differs from ``roundoff``, the bound that the claimed and reported errors carry.
     """
     with np.errstate(invalid="ignore", over="ignore"):  # NaN/inf from f are handled below
-        value, error, level, rounding, claimed, erratic = _extrapolate(estimates, roundoff, plan, select, terms)
+        value, error, level, rounding, claimed, erratic = _extrapolate(
+            estimates, roundoff, roundoff if ranking_roundoff is None else ranking_roundoff, plan, select, terms)
     return (value, error, level, rounding, claimed, erratic) if full else (value, error, level)
 
 
@@ -218,18 +221,20 @@ def larger_steps_help(estimates, roundoff, plan, d):
 STALLED_COLUMN = 0.3
 
 
-def _extrapolate(estimates, roundoff, plan, select, terms):
+def _extrapolate(estimates, roundoff, ranking_roundoff, plan, select, terms):
     L = estimates.shape[1]
     columns = L if terms is None else min(L, terms + 1)
     candidates, errors, levels, roundings = [], [], [], []
-    reported = []  # the error reported for each candidate, where it differs from the ranking one
+    reported = []  # the error reported for each candidate, where it differs from the claimed one
+    ranks = []  # the claimed error with the ranking round-off, by which the best entry is chosen
     erratic = np.zeros(estimates.shape[:1] + estimates.shape[2:], dtype=bool)
-    cur, cur_round = estimates, roundoff
+    cur, cur_round, cur_rank = estimates, roundoff, ranking_roundoff
     previous_finest = None  # the previous column's finest difference
     for j in range(columns):
         if j > 0:
             prev = cur
             cur, cur_round = next_column(prev, cur_round, plan, j)
+            cur_rank = cur_round if ranking_roundoff is roundoff else next_column(prev, cur_rank, plan, j)[1]
         # Column j has error ~ c h^q, q = order + j s. Between consecutive levels that error
         # shrinks by r^q, so an entry's error is about |its difference from the same-order entry
         # one level coarser| / (r^q - 1); TRUNCATION_SAFETY makes that an estimate from above.
@@ -250,13 +255,17 @@ def _extrapolate(estimates, roundoff, plan, select, terms):
             # from the next one. Where truncation is negligible (a polynomial or separable f, a
             # structural zero of a Hessian), it carries the least round-off of the column.
             candidates.append(cur[:, :1])
-            errors.append(TRUNCATION_SAFETY * np.abs(cur[:, 1:2] - cur[:, :1]) * (1.0 + 1.0 / shrink) + cur_round[:, :1])
+            coarsest = TRUNCATION_SAFETY * np.abs(cur[:, 1:2] - cur[:, :1]) * (1.0 + 1.0 / shrink)
+            errors.append(coarsest + cur_round[:, :1])
+            ranks.append(coarsest + cur_rank[:, :1])
             reported.append(errors[-1])
             roundings.append(cur_round[:, :1])
             levels.append(j)
             candidates.append(cur[:, 1:])
             difference = np.abs(cur[:, 1:] - cur[:, :-1])
-            errors.append(TRUNCATION_SAFETY * difference / shrink + cur_round[:, 1:])
+            truncation = TRUNCATION_SAFETY * difference / shrink
+            errors.append(truncation + cur_round[:, 1:])
+            ranks.append(truncation + cur_rank[:, 1:])
             # A difference cannot shrink faster than the expansion lets it, r^-q per level:
             # where it does (two estimates agreeing by chance, before the asymptotic regime),
             # the difference one level coarser, less its round-off and times r^-q, bounds the
@@ -278,6 +287,7 @@ def _extrapolate(estimates, roundoff, plan, select, terms):
             candidates.append(cur)
             correction = TRUNCATION_SAFETY * np.abs(cur - prev[:, 1:])
             errors.append(correction / shrink + cur_round)
+            ranks.append(correction / shrink + cur_rank)
             reported.append(correction + cur_round)
             roundings.append(cur_round)
             levels.append(L - 1)
@@ -285,18 +295,20 @@ def _extrapolate(estimates, roundoff, plan, select, terms):
             # A single level: no second estimate; only the round-off bound is known.
             candidates.append(cur)
             errors.append(SINGLE_ESTIMATE_SAFETY * cur_round)
+            ranks.append(SINGLE_ESTIMATE_SAFETY * cur_rank)
             reported.append(errors[-1])
             roundings.append(cur_round)
             levels.append(0)
     values = np.concatenate(candidates, axis=1)
     errs = np.concatenate(errors, axis=1)
     errs = np.where(np.isfinite(values) & np.isfinite(errs), errs, np.inf)
+    ranks = np.where(np.isfinite(errs), np.concatenate(ranks, axis=1), np.inf)
     reported = np.where(np.isfinite(errs), np.concatenate(reported, axis=1), np.inf)
     if select:
         # Ties go to the later candidate: higher order, finer level (e.g. two one-sided levels at
         # r = 2 estimate E_1 and the extrapolant with the same number).
-        C = errs.shape[1]
-        best = C - 1 - np.argmin(errs[:, ::-1], axis=1)
+        C = ranks.shape[1]
+        best = C - 1 - np.argmin(ranks[:, ::-1], axis=1)
     else:
         best = np.full(errs.shape[:1] + errs.shape[2:], errs.shape[1] - 1)
 
