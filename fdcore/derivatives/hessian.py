@@ -109,8 +109,9 @@ def hessian(f, x, *, method="central", order=None, step=None, typical_x=None, ri
         evaluations per unique entry). Where entries meet non-finite values of f (the edge of
         its domain) or are poorly resolved, or belong to
         coordinates with |x_i| >> 1 (checked on the unit scale), the Hessian is computed again
-        at other steps (the unit scale, the scale |x_i|, or 8x smaller), after measuring f's
-        noise: another 3 (n^2 + n) + 24 at most.
+        at other steps (the unit scale, the scale |x_i|, or 8x smaller; for |x_i| >> 1 entries
+        the unit scale leaves round-off bound, also at the geometric mean of the unit scale
+        and |x_i|), after measuring f's noise.
         Last, the off-diagonal entries consistent with zero (|value| <= error) are checked by
         the four-corner stencil at steps 0.25 max(1, |x_i|) (4 evaluations per entry checked):
         for f separable in a pair, a banded Hessian's structural zeros, it cancels exactly.
