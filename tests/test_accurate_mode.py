@@ -696,6 +696,18 @@ def test_an_f_refusing_the_larger_step_keeps_the_default_window():
     assert np.allclose(r.value, 0.6, rtol=1e-9, atol=0) and np.all(np.abs(r.value - 0.6) <= r.error)
 
 
+def accurate_hessian_case(name, wrap=None):
+    """(the accurate Hessian's FDResult, the exact Hessian, the accuracy bench's per-case error:
+    the worst |est - exact| / max(|exact|, 1e-8 max|exact|), the objective differentiated) for a
+    problem of the suite; ``wrap(f)`` replaces the problem's f (e.g. Counted)."""
+    problem = next(p for p in fdcore.problem_suite() if p.name == name)
+    objective = problem.f if wrap is None else wrap(problem.f)
+    r = fdcore.hessian(objective, problem.x0, richardson=True, full_output=True)
+    true = problem.hessian(problem.x0)
+    scale = np.maximum(np.abs(true), 1e-8 * np.abs(true).max())
+    return r, true, float(np.max(np.abs(r.value - true) / scale)), objective
+
+
 @pytest.mark.parametrize("name, before, rtol", [("rosenbrock", 6.5e-13, 1e-13), ("logsumexp", 5.9e-8, 1e-9),
                                                 ("brown_badly_scaled", 2.9e-8, 1e-10), ("penalty_1", 4.8e-12, 1e-12),
                                                 ("trigonometric", 4.7e-8, 1e-10), ("helical_valley", 9.7e-11, 1e-11),
@@ -707,15 +719,11 @@ def test_accurate_hessian_entries_get_a_level_above_the_default_window(name, bef
     bench's relative error) these were ``before`` off; measured now 7.4e-14, 6.5e-10, 7.9e-12,
     5.1e-13, 6.0e-11, 3.5e-12, 1.1e-10, and trigonometric no longer needs a retry window (8.8
     evaluations per entry, 18.8 before)."""
-    problem = next(p for p in fdcore.problem_suite() if p.name == name)
-    f = Counted(problem.f)
-    r = fdcore.hessian(f, problem.x0, richardson=True, full_output=True)
-    true = problem.hessian(problem.x0)
-    scale = np.maximum(np.abs(true), 1e-8 * np.abs(true).max())
-    assert np.max(np.abs(r.value - true) / scale) <= rtol < before
+    r, true, case_error, f = accurate_hessian_case(name, Counted)
+    assert case_error <= rtol < before
     assert np.all(np.abs(r.value - true) <= r.error)
     assert np.array_equal(r.value, r.value.T)
-    n = problem.n
+    n = true.shape[0]
     assert r.nfev == f.calls <= 3 * (n * n + n) + 1 + n * n + n + 24 + 4 * n * n
 
 
@@ -725,11 +733,8 @@ def test_the_level_above_neither_hides_a_poor_default_nor_aliases(name, rtol):
     well but is 1.9e-8 off; the default's verdict still sends it to the retry windows (5.0e-12).
     box_3d: at x_1 = 10 the level above would step 0.88, long on the unit scale, and alias the
     (0, 1) entry to 3.2e-8 off; such coordinates keep the default window (7.0e-11)."""
-    problem = next(p for p in fdcore.problem_suite() if p.name == name)
-    r = fdcore.hessian(problem.f, problem.x0, richardson=True, full_output=True)
-    true = problem.hessian(problem.x0)
-    scale = np.maximum(np.abs(true), 1e-8 * np.abs(true).max())
-    assert np.max(np.abs(r.value - true) / scale) <= rtol
+    r, true, case_error, _ = accurate_hessian_case(name)
+    assert case_error <= rtol
     assert np.all(np.abs(r.value - true) <= r.error)
 
 
@@ -755,11 +760,8 @@ def test_the_first_retry_window_continues_the_default_levels(name, before, rtol)
     were ``before`` off with the lower window's tableau alone; measured now 5.5e-10, 6.1e-9,
     3.6e-13 (oscillatory_10 without its second retry window: 16.3 evaluations per entry, was
     22.3)."""
-    problem = next(p for p in fdcore.problem_suite() if p.name == name)
-    r = fdcore.hessian(problem.f, problem.x0, richardson=True, full_output=True)
-    true = problem.hessian(problem.x0)
-    scale = np.maximum(np.abs(true), 1e-8 * np.abs(true).max())
-    assert np.max(np.abs(r.value - true) / scale) <= rtol < before
+    r, true, case_error, _ = accurate_hessian_case(name)
+    assert case_error <= rtol < before
     assert np.all(np.abs(r.value - true) <= r.error)
     assert np.array_equal(r.value, r.value.T)
 
@@ -771,11 +773,8 @@ def test_hessian_tableau_entries_ranked_by_a_realistic_round_off(name, before, r
     not the F_ULPS (32) bound its errors report, which favoured larger steps whose truncation the
     tableau cannot see: per case these were ``before`` off; measured now 8.6e-12, 6.1e-11,
     2.6e-11, the error estimates still covering."""
-    problem = next(p for p in fdcore.problem_suite() if p.name == name)
-    r = fdcore.hessian(problem.f, problem.x0, richardson=True, full_output=True)
-    true = problem.hessian(problem.x0)
-    scale = np.maximum(np.abs(true), 1e-8 * np.abs(true).max())
-    assert np.max(np.abs(r.value - true) / scale) <= rtol < before
+    r, true, case_error, _ = accurate_hessian_case(name)
+    assert case_error <= rtol < before
     assert np.all(np.abs(r.value - true) <= r.error)
 
 
@@ -783,11 +782,8 @@ def test_a_scale_between_the_unit_and_x_for_round_off_bound_large_x_entries():
     """meyer at x = (0.02, 4000, 250): H_11 is 3.3e-2 off at the default steps (scale 4000), 3.8e-4
     at the unit-scale check, round-off bound; the window at the geometric mean of the scales
     (sqrt(4000)) agrees with it and is 1.2e-10 off per case (1.7e-8 before)."""
-    problem = next(p for p in fdcore.problem_suite() if p.name == "meyer")
-    r = fdcore.hessian(problem.f, problem.x0, richardson=True, full_output=True)
-    true = problem.hessian(problem.x0)
-    scale = np.maximum(np.abs(true), 1e-8 * np.abs(true).max())
-    assert np.max(np.abs(r.value - true) / scale) <= 1e-9
+    r, true, case_error, _ = accurate_hessian_case("meyer")
+    assert case_error <= 1e-9
     assert np.all(np.abs(r.value - true) <= r.error)
     assert np.array_equal(r.value, r.value.T)
 
