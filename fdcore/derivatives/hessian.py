@@ -299,7 +299,7 @@ def hessian_levels(evaluator, opts, step, out, typical=None):
         the values' own change H h^2 (all there is where f(x) = 0, at a zero-residual minimum:
         relative EPS |H_ij|). Steps at a tiny |x_i| (the retry's scale |x_i| ~ 1e-200) make
         h_i h_j underflow to 0: an infinite round-off, never chosen. With ``h_other``, H holds
-        entries (entries, levels) whose two coordinates' steps are h_level and h_other.
+        entries (levels, entries) whose two coordinates' steps are h_level and h_other.
         Returns (the bound, F_ULPS per value, which the error estimates report; the ranking
         round-off, RANKING_ULPS, by which the tableau and the windows choose)."""
         span = h_level[..., :, None] * h_level[..., None, :] if h_other is None else h_level * h_other
@@ -319,11 +319,12 @@ def hessian_levels(evaluator, opts, step, out, typical=None):
 
     def best_entries(H, roundoff, cells=None):
         """The tableau's best entry (value, error, level, rounding, claimed, erratic) of every
-        entry of the levels H (L, n, n) with their round-off (`level_roundoff`), flattened, or
-        of the flat indices ``cells`` only; H (cells, L) and roundoff already per cell where
-        ``cells`` is True."""
-        columns = (lambda a: a) if cells is True else (
-            lambda a: a.reshape(a.shape[0], -1).T if cells is None else a.reshape(a.shape[0], -1).T[cells])
+        entry of the levels H (L, n, n) or (L, entries) with their round-off (`level_roundoff`),
+        flattened, or of the flat indices ``cells`` only."""
+        def columns(a):
+            flat = a.reshape(a.shape[0], -1).T
+            return flat if cells is None else flat[cells]
+
         bound, ranking = roundoff
         return extrapolate(columns(H), columns(bound), tableau, select, full=True, ranking_roundoff=columns(ranking))
 
@@ -416,11 +417,10 @@ def hessian_levels(evaluator, opts, step, out, typical=None):
                 if cells.size:
                     i, j = np.unravel_index(cells, (n, n))
                     joint_steps = np.concatenate([h * scales[:, None], h_retry * scales[:, None]])  # (2L, n)
-                    H_joint = np.concatenate([H_default, H_retry]).reshape(2 * levels, -1)[:, cells].T
-                    roundoff_joint = level_roundoff(H_joint, joint_steps.T[i], joint_steps.T[j])
+                    H_joint = np.concatenate([H_default, H_retry]).reshape(2 * levels, -1)[:, cells]
+                    roundoff_joint = level_roundoff(H_joint, joint_steps[:, i], joint_steps[:, j])
                     v, e, lv, rd, cl = (a.copy() for a in (v, e, lv, rd, cl))
-                    v[cells], e[cells], lv[cells], rd[cells], cl[cells], _ = best_entries(H_joint, roundoff_joint,
-                                                                                          True)
+                    v[cells], e[cells], lv[cells], rd[cells], cl[cells], _ = best_entries(H_joint, roundoff_joint)
                     on = i == j
                     diagonal_steps[i[on]] = joint_steps[lv[cells[on]], i[on]]
             # Where the two windows disagree, the larger-step one is the suspect (aliasing, or f
@@ -436,11 +436,7 @@ def hessian_levels(evaluator, opts, step, out, typical=None):
             step_used = np.where(diagonal, diagonal_steps, step_used)
             h_last = h_retry
             retry = _entries_to_retry(value, claimed, rounding) | disagree
-        finite = np.isfinite(value)
-        floor = scale_search.relative_floor(value[finite]) if finite.any() else 0.0
-        with np.errstate(divide="ignore", invalid="ignore"):
-            between = (pairs & finite & (claimed <= 2.0 * rounding)
-                       & (claimed / np.maximum(np.abs(value), floor) > HESSIAN_RETRY))
+        between = pairs & _round_off_bound_poor(value, claimed, rounding)
         if between.any():
             # Entries of coordinates with |x_i| >> 1 whose unit-scale estimate misses
             # HESSIAN_RETRY by its round-off (f varying on a scale between 1 and |x_i|: meyer's
@@ -467,16 +463,12 @@ def hessian_levels(evaluator, opts, step, out, typical=None):
             # agrees with the one so far and claims less.
             stack, stack_round = stacked, stacked_round
             climbing = above.ravel().copy()
+            coarsest_three = lambda a: a[:3].reshape(3, -1).T  # noqa: E731
             for k in range(2, HESSIAN_LEVELS_ABOVE + 1):
                 h_k = h * opts.ratio**k
                 fits = (h_k <= MAX_RELATIVE_STEP * scale) & ~scale_search.ambiguous_scale(evaluator.x, h_k)
-                finite = np.isfinite(value)
-                floor = scale_search.relative_floor(value[finite]) if finite.any() else 0.0
-                flat = lambda a: a[:3].reshape(3, -1).T  # noqa: E731
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    climbing &= ((fits[:, None] & fits[None, :]).ravel() & finite & (claimed <= 2.0 * rounding)
-                                 & (claimed / np.maximum(np.abs(value), floor) > HESSIAN_RETRY)
-                                 & larger_steps_help(flat(stack), flat(stack_round[0]), tableau, 2))
+                climbing &= ((fits[:, None] & fits[None, :]).ravel() & _round_off_bound_poor(value, claimed, rounding)
+                             & larger_steps_help(coarsest_three(stack), coarsest_three(stack_round[0]), tableau, 2))
                 if not climbing.any():
                     break
                 H_k, spent = level_above(evaluator, h_k, f0, climbing.reshape(n, n))
@@ -608,6 +600,22 @@ def four_corner_check(evaluator, value, error, per_value, h):
 # in at most HESSIAN_WINDOWS more windows.
 HESSIAN_RETRY = 1e-7
 HESSIAN_WINDOWS = 2
+
+
+def _relative_claimed(value, claimed):
+    """The claimed error relative to the entry or, for tiny entries, to RELATIVE_FLOOR of the
+    largest finite one (fdcore.numerics.scale_search)."""
+    finite = np.isfinite(value)
+    floor = scale_search.relative_floor(value[finite]) if finite.any() else 0.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return claimed / np.maximum(np.abs(value), floor)
+
+
+def _round_off_bound_poor(value, claimed, rounding):
+    """Entries whose finite estimate misses HESSIAN_RETRY (relative, see `_relative_claimed`) by
+    its round-off: larger steps, not smaller, can help them."""
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(value) & (claimed <= 2.0 * rounding) & (_relative_claimed(value, claimed) > HESSIAN_RETRY)
 
 
 def _entries_to_retry(value, claimed, rounding):

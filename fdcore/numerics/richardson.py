@@ -193,17 +193,28 @@ def extrapolate(estimates, roundoff, plan, select=True, full=False, terms=None, 
 
 def next_column(previous, previous_round, plan, j):
     """Column j of the tableau (and its round-off bound) from column j - 1, over axis 1."""
-    factor = plan.ratio ** (plan.order + (j - 1) * plan.error_step) - 1.0
+    factor = _column_factor(plan, j)
     column = previous[:, 1:] + (previous[:, 1:] - previous[:, :-1]) / factor
-    return column, previous_round[:, 1:] * (1 + 1 / factor) + previous_round[:, :-1] / factor
+    return column, column_roundoff(previous_round, plan, j)
+
+
+def column_roundoff(previous_round, plan, j):
+    """The round-off of column j of the tableau from that of column j - 1 (see `next_column`)."""
+    factor = _column_factor(plan, j)
+    return previous_round[:, 1:] * (1 + 1 / factor) + previous_round[:, :-1] / factor
+
+
+def _column_factor(plan, j):
+    """r^q - 1 for the power q that column j removes."""
+    return plan.ratio ** (plan.order + (j - 1) * plan.error_step) - 1.0
 
 
 def larger_steps_help(estimates, roundoff, plan, d):
     """Per component (all outputs): would a level above the coarsest of these estimates of a d-th
-    derivative be more accurate? Where
-    the first extrapolated column's entries agree within their round-off bounds (once the
-    leading power of h is removed, what the levels show of the truncation is below the
-    round-off: a polynomial of low degree, or |f| >> the derivative's scale) and the round-off
+    derivative be more accurate? Where the first extrapolated column's entries agree within
+    their round-off bounds (once the leading power of h is removed, what the levels show of the
+    truncation is below the round-off: a polynomial of low degree, or |f| >> the derivative's
+    scale) and the round-off
     bound falls as the step grows (by at least sqrt(r^d); it grows instead where f(x) ~ 0 and
     the values f(x +- h) ~ h^2, at a zero-residual minimum). Needs 3 levels or more; non-finite
     entries never qualify."""
@@ -234,7 +245,7 @@ def _extrapolate(estimates, roundoff, ranking_roundoff, plan, select, terms):
         if j > 0:
             prev = cur
             cur, cur_round = next_column(prev, cur_round, plan, j)
-            cur_rank = cur_round if ranking_roundoff is roundoff else next_column(prev, cur_rank, plan, j)[1]
+            cur_rank = cur_round if ranking_roundoff is roundoff else column_roundoff(cur_rank, plan, j)
         # Column j has error ~ c h^q, q = order + j s. Between consecutive levels that error
         # shrinks by r^q, so an entry's error is about |its difference from the same-order entry
         # one level coarser| / (r^q - 1); TRUNCATION_SAFETY makes that an estimate from above.
