@@ -811,3 +811,7 @@ def test_round_off_bound_entries_of_a_quadratic_climb_further_levels():
     assert case_error <= 3e-7
     assert np.all(np.abs(r.value - true) <= r.error)
     assert np.array_equal(r.value, r.value.T)
+    # the step reported for x_2 is the climbed one, 4h or more, not the level above's 2h (h: the
+    # default coarsest step EPS^(1/8) 2^2 max(1, |x_2|))
+    x2 = next(p for p in fdcore.problem_suite() if p.name == "wide_range_quadratic").x0[2]
+    assert r.step[2] >= 4 * (EPS**0.125 * 4 * max(1.0, abs(x2)))

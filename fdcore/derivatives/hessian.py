@@ -482,6 +482,10 @@ def hessian_levels(evaluator, opts, step, out, typical=None):
                     take = (np.abs(v - value[cells]) <= e + error[cells]) & (cl < claimed[cells])
                 kept = cells[take]
                 value[kept], error[kept], rounding[kept], claimed[kept] = v[take], e[take], rd[take], cl[take]
+                i, j = np.unravel_index(kept, (n, n))
+                on_diagonal = i == j
+                finest_level = lv[take][on_diagonal].astype(np.float64)
+                step_used[i[on_diagonal]] = h_k[i[on_diagonal]] * opts.ratio**-finest_level
                 climbing = np.zeros(n * n, dtype=bool)
                 climbing[kept] = True
         value, error, spent = four_corner_check(evaluator, value.reshape(n, n), error.reshape(n, n), per_value,
