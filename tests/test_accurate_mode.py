@@ -684,16 +684,19 @@ def test_a_zero_residual_minimum_keeps_the_default_window():
 
 def test_an_f_refusing_the_larger_step_keeps_the_default_window():
     """A quadratic (truncation 0, so the window would move up) that raises beyond 0.1 of x:
-    the larger step 0.146 is refused and the plan's own last level is used instead."""
+    the larger step 0.146 is refused and the plan's own last level is used instead. The refused
+    attempt counts in nfev (every point it would have evaluated: nfev is never below the calls)."""
 
-    def f(p):
+    def model(p):
         if np.max(np.abs(p - 0.5)) > 0.1:
             raise ValueError("outside the model's range")
         return 1e6 + np.sum((p - 0.2) ** 2)
 
+    f = Counted(model)
     x = np.full(3, 0.5)
     r = fdcore.gradient(f, x, richardson=True, full_output=True)
     assert np.allclose(r.value, 0.6, rtol=1e-9, atol=0) and np.all(np.abs(r.value - 0.6) <= r.error)
+    assert f.calls <= r.nfev <= f.calls + 2 * x.size
 
 
 def accurate_hessian_case(name, wrap=None):

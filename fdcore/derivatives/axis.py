@@ -72,9 +72,10 @@ def sliding_window(evaluator, plan, h, coords, f0, noise, m, probe):
     (the plan's own last level). Same evaluations as the plan. E.g. rosen at n = 1000 (|f| = 2.5e5, a
     quartic in each x_i): 8.4e-10 off at the default window, 1.5e-10 one level higher.
 
-    Returns (value, error, level, rounding, claimed, erratic) as `run_plan`, and the coarsest
-    step per coordinate (h, or h r where the window moved up). A coordinate where f raises at
-    the larger step gets the plan's own last level instead."""
+    Returns (value, error, level, rounding, claimed, erratic) as `run_plan`, the coarsest step
+    per coordinate (h, or h r where the window moved up) and the evaluations spent. Where f
+    raises at the larger steps, every coordinate gets the plan's own last level instead (the
+    attempt's evaluations count in full)."""
     L = plan.levels
     head = axis_plan(plan.d, plan.order, plan.method, L - 1, plan.ratio)
     one = axis_plan(plan.d, plan.order, plan.method, 1, plan.ratio)
@@ -87,10 +88,12 @@ def sliding_window(evaluator, plan, h, coords, f0, noise, m, probe):
     with np.errstate(over="ignore"):  # (a larger step past the largest float stays below)
         up &= np.isfinite(coarsest) & np.isfinite(evaluator.x + coarsest) & np.isfinite(evaluator.x - coarsest)
     finest = h * h.dtype.type(plan.scales[-1])
+    spent = len(coords) * len(plan.nodes)  # the head's levels and one more, above or below
     if up.any():
         try:
             above = plan_estimates(evaluator, one, coarsest, coords[up], f0, noise, m, probe)
         except Exception:  # noqa: BLE001 - f refusing the larger step: the window stays where it was
+            spent += int(up.sum()) * len(one.nodes)
             up[:] = False
     coarsest = np.where(up, coarsest, h)
     extra_e = np.empty_like(estimates[:, :1])
@@ -105,7 +108,7 @@ def sliding_window(evaluator, plan, h, coords, f0, noise, m, probe):
                         np.concatenate([estimates, extra_e], axis=1))
     levels_r = np.where(moved, np.concatenate([extra_r, roundoff], axis=1),
                         np.concatenate([roundoff, extra_r], axis=1))
-    return extrapolate(levels_e, levels_r, plan, True, full=True), coarsest
+    return extrapolate(levels_e, levels_r, plan, True, full=True), coarsest, spent
 
 
 def values_finite_at(evaluator, h, method, result, f0):
@@ -159,12 +162,12 @@ def axis_derivative(evaluator, d, order, method, levels, ratio, h, noise, vector
         m = f0.shape[0]
     probe = nudge_probe(evaluator, vector, f0)
     if retry_tolerance is not None and method == "central" and levels >= 3:
-        (value, error, level, rounding, claimed, erratic), coarsest = sliding_window(evaluator, plan, h, coords, f0,
-                                                                                     noise, m, probe)
+        (value, error, level, rounding, claimed, erratic), coarsest, spent = sliding_window(
+            evaluator, plan, h, coords, f0, noise, m, probe)
     else:
         value, error, level, rounding, claimed, erratic = run_plan(evaluator, plan, h, coords, f0, noise, m, probe)
-        coarsest = h
-    nfev += n * len(plan.nodes)
+        coarsest, spent = h, n * len(plan.nodes)
+    nfev += spent
     step = _finest_step(coarsest, coords, plan, level)
 
     def attempt(mask, attempt_plan, attempt_h):
