@@ -351,6 +351,28 @@ def test_central_stencil_partly_outside_domain(f, x0, exact, rtol):
     assert abs(r.value[0] - exact) <= rtol * abs(exact), f"got {r.value[0]!r}, exact {exact!r}"
 
 
+def narrow_domain(p):
+    """log(x) + log(2e-3 - x) per coordinate: defined on (0, 2e-3) only, NaN outside."""
+    with np.errstate(invalid="ignore"):
+        return float(np.sum(np.log(p) + np.log(2e-3 - p)))
+
+
+@pytest.mark.filterwarnings("ignore:f returned NaN:RuntimeWarning")
+def test_domain_narrower_than_the_steps_is_searched_at_smaller_steps():
+    """At x = (1e-3, 1.5e-3) the accurate default steps (0.073 max(1, |x_i|)) leave the domain on
+    both sides: the central, forward and backward plans all meet NaN. The step-scale search then
+    tries the scale |x_i| (NaN before: the search passed non-finite estimates over)."""
+    x = np.array([1e-3, 1.5e-3])
+    g = fdcore.gradient(narrow_domain, x, richardson=True, full_output=True)
+    exact_g = 1 / x - 1 / (2e-3 - x)
+    assert np.all(np.abs(g.value - exact_g) <= g.error)
+    assert np.all(np.abs(g.value - exact_g) <= 1e-7 * np.max(np.abs(exact_g)))  # measured 5e-8
+    d = fdcore.hessian_diagonal(narrow_domain, x, richardson=True, full_output=True)
+    exact_d = -1 / x**2 - 1 / (2e-3 - x) ** 2
+    assert np.all(np.abs(d.value - exact_d) <= d.error)
+    assert np.all(np.abs(d.value - exact_d) <= 1e-5 * np.abs(exact_d))  # measured 2.6e-6
+
+
 def test_nan_on_both_sides_gives_nan_with_warning():
     def f(p):
         if p[1] != 0.3:  # any perturbation of coordinate 1 leaves f's domain
@@ -422,6 +444,18 @@ def test_large_x_is_checked_on_the_unit_scale():
     assert np.all(r.error >= np.abs(r.value - true))
     assert r.nfev == f.calls <= 24 * x.size
     assert f.calls - 8 * x.size >= 8 * 3  # the three coordinates with |x_i| > 4 were checked
+
+
+@pytest.mark.parametrize("noise", [1e-10, 1e-8, 1e-6])
+def test_a_given_noise_does_not_let_the_aliased_estimate_win(noise):
+    """With noise= the unit-scale check at x = 1e8 + 1.7 can miss the accurate tolerance; its
+    disagreeing estimate must still replace the aliased one (before: gradient 6.6e-8 claiming
+    1.9e-14 for -0.877 at noise=1e-8, the diagonal 2.6e-13 for -0.48), whose error is reported."""
+    x = np.array([1e8 + 0.5, 1e8 + 1.7])
+    g = fdcore.gradient(sum_of_sines, x, richardson=True, noise=noise, full_output=True)
+    assert np.all(np.abs(g.value - np.cos(x)) <= g.error) and np.all(np.abs(g.value - np.cos(x)) < 1e-6)
+    d = fdcore.hessian_diagonal(sum_of_sines, x, richardson=True, noise=noise, full_output=True)
+    assert np.all(np.abs(d.value + np.sin(x)) <= d.error) and np.all(np.abs(d.value + np.sin(x)) < 1e-5)
 
 
 def test_unit_scale_nodes_are_floating_point_numbers():

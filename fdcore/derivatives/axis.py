@@ -235,7 +235,7 @@ def _search_scales(evaluator, plan, h, coarsest, f0, noise, m, probe, outcome, r
     disagreement = np.zeros_like(outcome.error)
     nfev = 0
     for window in range(scale_search.MAX_WINDOWS - 1):
-        poor = scale_search.improvable(outcome.value, claimed, rounding, tolerance, floor) & ~confirmed
+        poor = _searchable(outcome.value, claimed, rounding, tolerance, floor) & ~confirmed
         unit = ~unit_checked & ~confirmed
         todo = np.flatnonzero(poor | unit | unconfirmed)
         budget = scale_search.MAX_WINDOWS * len(plan.nodes) * n - spent_before - 2 * len(plan.nodes) * todo.size
@@ -248,7 +248,7 @@ def _search_scales(evaluator, plan, h, coarsest, f0, noise, m, probe, outcome, r
             noise, spent = _noise_for_search(evaluator, f0, m, outcome, rounding, claimed)
             nfev += spent
             last_error = outcome.error.copy()
-            poor = scale_search.improvable(outcome.value, claimed, rounding, tolerance, floor)
+            poor = _searchable(outcome.value, claimed, rounding, tolerance, floor)
             last_good = ~poor
             todo = np.flatnonzero(poor | unit)
         if not todo.size:
@@ -263,8 +263,12 @@ def _search_scales(evaluator, plan, h, coarsest, f0, noise, m, probe, outcome, r
         # (a window that met non-finite values, e.g. steps too small to change x, is never good)
         good = ~scale_search.improvable(v, cl, rd, tolerance, floor) & scale_search.all_outputs(np.isfinite(v))
         # A good estimate at smaller steps that disagrees with the window above it wins even
-        # with a larger error estimate: the larger-step estimate is the suspect (aliasing).
-        take = scale_search.all_outputs(cl < claimed[todo]) | (~agreed & good)
+        # with a larger error estimate: the larger-step estimate is the suspect (aliasing). So
+        # does a unit-scale check's finite estimate, good or not: a given noise= can leave it
+        # above the tolerance, and sin(x) at x = 1e8 + 1.7 with noise=1e-8 kept the aliased
+        # 6.6e-8 (error 1.9e-14) for the true -0.877.
+        finite = scale_search.all_outputs(np.isfinite(v))
+        take = scale_search.all_outputs(cl < claimed[todo]) | (~agreed & (good | (unit[todo] & finite)))
         keep = take if v.ndim == 1 else take[:, None]
         outcome.value[todo] = np.where(keep, v, outcome.value[todo])
         outcome.error[todo] = np.where(keep, e, outcome.error[todo])
@@ -281,6 +285,14 @@ def _search_scales(evaluator, plan, h, coarsest, f0, noise, m, probe, outcome, r
     if unconfirmed.any():
         outcome.error[unconfirmed] = np.maximum(outcome.error[unconfirmed], disagreement[unconfirmed])
     return nfev
+
+
+def _searchable(value, claimed, rounding, tolerance, floor):
+    """Coordinates the search tries at other scales: poor and truncation bound, or still
+    non-finite after the one-sided retries (f undefined on both sides at the default steps, e.g.
+    log(x) + log(2e-3 - x) at x = 1e-3, whose domain is narrower than the step 0.073)."""
+    nonfinite = ~scale_search.all_outputs(np.isfinite(value))
+    return scale_search.improvable(value, claimed, rounding, tolerance, floor) | nonfinite
 
 
 def _noise_for_search(evaluator, f0, m, outcome, rounding, claimed):
