@@ -2,34 +2,39 @@
 is) and hvp (4n evaluations of f, or two of its gradient)."""
 
 import warnings
-from collections.abc import Mapping
-from typing import Any, Unpack, overload
+from typing import Any, Literal, Unpack, overload
 
 import numpy as np
 from numpy.typing import ArrayLike
 
+from fdcore.derivatives import noise as noise_measurement
+from fdcore.derivatives.axis import AxisOutcome, axis_derivative
 from fdcore.derivatives.docs import document
+from fdcore.derivatives.result import FDResult, finish
 from fdcore.derivatives.types import (
     DirectionOptions,
     FloatArray,
     Objective,
+    ProductOptions,
     ScalarFunction,
     VectorFunction,
-    Workers,
 )
 from fdcore.derivatives.validation import (
     as_float_array,
     check_callable,
     checks_value_precision,
+    flag_nonfinite,
     is_compiled_callback,
     read_only_view,
     user_stacklevel,
     watched,
 )
 from fdcore.evaluators.combine import two_point_quotients
+from fdcore.evaluators.directions import AlongDirections
 from fdcore.evaluators.protocol import BatchOptions, make_evaluator
 from fdcore.evaluators.returns import FunctionValueError, note_precision
-from fdcore.numerics.options import real_number
+from fdcore.numerics.errors import retry_tolerance, roundoff_per_value
+from fdcore.numerics.options import parse, real_number
 from fdcore.numerics.steps import resolve_step, unit_direction_step
 
 
@@ -187,11 +192,19 @@ def directional_derivative(f, x, v, *, normalize=True, step=None, args=(), kwarg
                vectorized=vectorized, workers=workers)
 
 
+@overload
+def hvp(f: Objective | None, x: ArrayLike, v: ArrayLike, *, full_output: Literal[False] = False,
+        **options: Unpack[ProductOptions]) -> FloatArray: ...
+@overload
+def hvp(f: Objective | None, x: ArrayLike, v: ArrayLike, *, full_output: Literal[True],
+        **options: Unpack[ProductOptions]) -> FDResult[FloatArray]: ...
+@overload
+def hvp(f: Objective | None, x: ArrayLike, v: ArrayLike, *, full_output: bool,
+        **options: Unpack[ProductOptions]) -> FloatArray | FDResult[FloatArray]: ...
 @checks_value_precision
 @document
-def hvp(f: Objective | None, x: ArrayLike, v: ArrayLike, *, grad: Objective | None = None, step: float | None = None,
-        args: tuple[Any, ...] = (), kwargs: Mapping[str, Any] | None = None, num_threads: int | None = None,
-        vectorized: bool = False, workers: Workers | None = None) -> FloatArray:
+def hvp(f, x, v, *, grad=None, step=None, richardson=False, noise=None, full_output=False, args=(), kwargs=None,
+        num_threads=None, vectorized=False, workers=None):
     """Hessian-vector product H(x) v, from f alone (4n evaluations) or from a gradient (2 of them).
 
     H itself is never formed, so this scales to any n (memory O(n)).
@@ -205,6 +218,12 @@ def hvp(f: Objective | None, x: ArrayLike, v: ArrayLike, *, grad: Objective | No
     - From ``grad``: ``(grad(x + t v) - grad(x - t v)) / (2 t)`` with
       ``t = EPS**(1/3) max(1, |x|_inf) / |v|_inf``, the `jvp` of the gradient: **2 gradient
       evaluations**.
+    - From f with ``richardson=True`` (the accurate mode): by polarization,
+      ``(H v)_i = (q_i^+ - q_i^-) / (4 c)`` with ``q_i^+- = (v +- c e_i)^T H (v +- c e_i)``,
+      ``c = |v|_inf``, each a second directional derivative of f taken by the accurate
+      `hessian_diagonal` machinery along its direction (Richardson levels, the step-scale
+      search, domain retries, f's noise): typically 1e-10 relative, **about 16 to 50
+      evaluations per component** (the median over the problem suite is 16.5).
 
     Parameters
     ----------
@@ -217,13 +236,24 @@ def hvp(f: Objective | None, x: ArrayLike, v: ArrayLike, *, grad: Objective | No
         An analytic gradient ``grad(x, *args, **kwargs) -> array of shape (n,)`` (or a compiled
         vector callback with m = n).
     step : float, optional
-        The step t along v (from f, the inner steps h keep their default).
+        The step t along v (from f, the inner steps h keep their default); not with
+        ``richardson``.
+    richardson : bool or int, optional
+        From f only: ``True`` is the accurate mode above; an int is a number of Richardson
+        levels of every second directional derivative, without the step-scale search.
+    noise : float, optional
+        With ``richardson``: the absolute error of one value of f (default: measured from f's
+        values where the estimates show more than round-off).
+    full_output : bool, optional
+        With ``richardson``: return an `FDResult` whose ``error`` is the estimated absolute
+        error of each component and ``step`` the finest step (the largest move of a
+        coordinate) of its two second derivatives.
     args, kwargs
         Extra arguments passed to f (or to grad).
 
     Returns
     -------
-    ndarray, shape (n,)
+    ndarray, shape (n,), or FDResult
 
     Examples
     --------
@@ -238,7 +268,25 @@ def hvp(f: Objective | None, x: ArrayLike, v: ArrayLike, *, grad: Objective | No
     >>> grad = lambda x: A @ x + np.array([np.cos(x[0]), 0.0])
     >>> bool(np.allclose(fdcore.hvp(None, x, v, grad=grad), exact, rtol=1e-8))
     True
+    >>> r = fdcore.hvp(f, x, v, richardson=True, full_output=True)
+    >>> bool(np.all(np.abs(r.value - exact) <= r.error)), bool(np.all(r.error < 1e-8 * np.abs(exact)))
+    (True, True)
     """
+    if richardson is not False or full_output:
+        if grad is not None:
+            raise ValueError("richardson= and full_output= are for the product from f; with grad= it is one "
+                             "difference of the gradient (use grad=None to differentiate f)")
+        if step is not None:
+            raise ValueError("step= and richardson= do not combine for hvp: the accurate mode chooses the steps "
+                             "of every second directional derivative itself")
+        if richardson is False:
+            raise ValueError("full_output=True needs richardson= (the plain product from f carries no error "
+                             "estimate)")
+        if f is None:
+            raise TypeError("hvp needs f (a scalar function) for richardson=; f is None")
+        return _accurate_hvp(f, x, v, richardson, noise, full_output, args, kwargs, num_threads, vectorized, workers)
+    if noise is not None:
+        raise ValueError("noise= is for richardson= (the plain product has no error estimate to inform)")
     if grad is not None:
         result = _along(grad, x, v, step, args, kwargs, num_threads, vectorized, workers, name="grad")
         if np.shape(result) != np.shape(x):
@@ -248,6 +296,82 @@ def hvp(f: Objective | None, x: ArrayLike, v: ArrayLike, *, grad: Objective | No
     if f is None:
         raise TypeError("hvp needs f (a scalar function) or grad= (its gradient); both are None")
     return hvp_from_f(f, x, v, step, args, kwargs, num_threads, vectorized, workers)[0]
+
+
+def _accurate_hvp(f, x, v, richardson, noise, full_output, args, kwargs, num_threads, vectorized, workers):
+    """H v from f by polarization over second directional derivatives (see `hvp`)."""
+    if not is_compiled_callback(f):
+        check_callable(f, "f")
+    opts = parse("central", None, richardson, 2.0, noise)
+    evaluator, x, v = along_direction(f, x, v, args, kwargs, num_threads, vectorized, workers)
+    v64 = v.astype(np.float64)
+    c = float(np.max(np.abs(v64)))
+    n = x.shape[0]
+    if c == 0:
+        value, error, step, nfev = np.zeros(n), np.zeros(n), np.zeros(n), 0
+    else:
+        f0 = evaluator.scalar()
+        nfev = 1
+        tolerance = retry_tolerance(opts.accurate, None, x.dtype, derivative=2)
+        noise = opts.noise
+        quadratic, errors, steps = [], [], []
+        for shift in (c, -c):
+            # q_i = (v + shift e_i)^T H (v + shift e_i), the second derivative along the direction
+            # scaled to unit max-norm (a_i), so that the axis plans' unit scale is f's
+            a, s0 = polarization_directions(x, v64, shift)
+            directions = AlongDirections(evaluator, v64, shift, a, s0)
+            if noise is None and opts.accurate:
+                # f's noise first, once, along the directions: a point x + o d_i off the axes is
+                # rounded in every coordinate, and at |x_j| >> 1 that rounding, |grad f| ulp(x_j),
+                # is noise the round-off model (F_ULPS ulps of |f|) misses (sin at x ~ 1e8: the
+                # error estimates covered 0 of 4 components without it)
+                measured, spent = noise_measurement.noise_bound(directions, f0)
+                nfev += spent
+                modelled = roundoff_per_value(abs(f0), float(np.finfo(x.dtype).eps))
+                noise = float(measured) if np.isfinite(measured) and measured > modelled else 0.0
+            h = resolve_step(None, directions.x, 2, "central", opts.order, opts.levels, opts.ratio)
+            outcome = axis_derivative(directions, 2, opts.order, "central", opts.levels, opts.ratio, h,
+                                      noise or None, False, f0=f0, retry_tolerance=tolerance)
+            nfev += outcome.nfev
+            moved = a > 0  # a zero direction (v = -shift e_i) has q_i = 0 exactly
+            with np.errstate(divide="ignore", invalid="ignore"):
+                quadratic.append(np.where(moved, outcome.value / a**2, 0.0))
+                errors.append(np.where(moved, outcome.error / a**2, 0.0))
+            steps.append(np.where(moved, outcome.step, np.inf))
+        value = (quadratic[0] - quadratic[1]) / (4.0 * c)
+        error = (errors[0] + errors[1]) / (4.0 * c)
+        step = np.minimum(*steps)
+    value = value.astype(x.dtype)
+    flag_nonfinite(value, "Hessian-vector product")
+    return finish(value, AxisOutcome(value, error, step, nfev), opts, full_output)
+
+
+def polarization_directions(x, v, shift):
+    """(a, s0) of the directions d_i = a_i (v + shift e_i), in O(n).
+
+    a_i = 1 / |v + shift e_i|_inf (0 where that direction is zero), so that a unit step moves no
+    coordinate by more than 1. s0_i = min_j |x_j| / |d_ij| over the coordinates d_i moves: the
+    scale of x along d_i, which the axis plans treat as they treat |x_i| (default steps on the
+    scale max(1, s0_i), a unit-scale check where s0_i >> 1, the scale s0_i where f fails on
+    the default window and s0_i << 1)."""
+    n = x.shape[0]
+    magnitude = np.abs(v)
+    own = np.abs(v + shift)
+    # max_{j != i} |v_j| and min_{j != i} |x_j| / |v_j| from the two extreme entries
+    largest = np.argmax(magnitude)
+    others_max = np.full(n, magnitude[largest])
+    others_max[largest] = np.max(np.delete(magnitude, largest), initial=0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(magnitude > 0, np.abs(x.astype(np.float64)) / magnitude, np.inf)
+        own_ratio = np.where(own > 0, np.abs(x.astype(np.float64)) / own, np.inf)
+    smallest = np.argmin(ratio)
+    others_min = np.full(n, ratio[smallest])
+    others_min[smallest] = np.min(np.delete(ratio, smallest), initial=np.inf)
+    norm = np.maximum(others_max, own)
+    moved = norm > 0
+    a = np.where(moved, 1.0 / np.where(moved, norm, 1.0), 0.0)
+    scale = np.where(moved, np.minimum(others_min, own_ratio) * np.where(moved, norm, 1.0), 0.0)
+    return a, np.where(np.isfinite(scale), scale, 0.0)
 
 
 def hvp_from_f(f, x, v, step=None, args=(), kwargs=None, num_threads=None, vectorized=False, workers=None,

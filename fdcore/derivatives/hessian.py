@@ -38,6 +38,7 @@ from fdcore.numerics import scale_search
 from fdcore.numerics.adaptive import adaptive_steps
 from fdcore.numerics.errors import (
     F_ULPS,
+    HESSIAN_RETRY,
     HESSIAN_VALUES_PER_ENTRY,
     RANKING_ULPS,
     roundoff_per_value,
@@ -600,9 +601,7 @@ def four_corner_check(evaluator, value, error, per_value, h):
     return value, error, first.size
 
 
-# Relative claimed error above which an accurate Hessian entry is computed again at smaller steps,
-# in at most HESSIAN_WINDOWS more windows.
-HESSIAN_RETRY = 1e-7
+# Windows at smaller steps, at most, for the accurate Hessian's entries above HESSIAN_RETRY.
 HESSIAN_WINDOWS = 2
 
 

@@ -24,7 +24,6 @@ from fdcore.derivatives.directional import (
     hvp_step,
 )
 from fdcore.derivatives.docs import PARAMETERS, document
-from fdcore.derivatives.hessian import HESSIAN_RETRY
 from fdcore.derivatives.result import FDResult, finish
 from fdcore.derivatives.types import DiagonalOptions, FloatArray, Objective, Workers
 from fdcore.derivatives.validation import (
@@ -130,11 +129,7 @@ def hessian_diagonal(f, x, *, method="central", order=None, step=None, typical_x
                                   full_output)
     else:
         h = resolve_step(step, evaluator.x, 2, method, opts.order, opts.levels, opts.ratio, typical)
-        tolerance = retry_tolerance(opts.accurate, step, evaluator.x.dtype)
-        if tolerance is not None:
-            # a second derivative's accurate estimates settle later than a first derivative's
-            # (round-off EPS / h^2): the accurate Hessian's retry threshold
-            tolerance = max(tolerance, HESSIAN_RETRY)
+        tolerance = retry_tolerance(opts.accurate, step, evaluator.x.dtype, derivative=2)
         outcome = axis_derivative(evaluator, 2, opts.order, method, opts.levels, opts.ratio, h, opts.noise, False,
                                   retry_tolerance=tolerance, scale_given=typical is not None)
     value = np.asarray(outcome.value, dtype=evaluator.x.dtype)

@@ -61,6 +61,20 @@ class DirectionOptions(TypedDict, total=False):
     workers: Workers | None
 
 
+class ProductOptions(TypedDict, total=False):
+    """The keyword options of `hvp` (besides full_output)."""
+
+    grad: Any
+    step: float | None
+    richardson: bool | int
+    noise: float | None
+    args: tuple[Any, ...]
+    kwargs: Mapping[str, Any] | None
+    num_threads: int | None
+    vectorized: bool
+    workers: Workers | None
+
+
 class EvaluationOptions(TypedDict, total=False):
     """How f is called: its extra arguments and the evaluator's options."""
 

@@ -180,13 +180,21 @@ def complex_step_underflow(imag, h, f_x, x, dtype):
     return (magnitude < finfo.tiny) & ((magnitude > 0) | hidden)
 
 
-def retry_tolerance(accurate, step, dtype):
+# Relative claimed error above which an accurate second derivative (a Hessian entry, a diagonal
+# entry, a second directional derivative) is computed again at other steps: their estimates settle
+# later than a first derivative's (round-off EPS |f| / h^2 against EPS |f| / h).
+HESSIAN_RETRY = 1e-7
+
+
+def retry_tolerance(accurate, step, dtype, derivative=1):
     """Relative error estimate above which the accurate mode retries a coordinate (None: never).
 
     EPS^0.56 (1.7e-9 in float64), but never below 1e3 F_ULPS EPS (3.8e-3 in float32), which
-    round-off alone can explain at the accurate mode's steps. Only the default steps are retried.
+    round-off alone can explain at the accurate mode's steps, nor below HESSIAN_RETRY for a
+    second ``derivative``. Only the default steps are retried.
     """
     if not accurate or step is not None:
         return None
     eps = np.finfo(dtype).eps
-    return max(eps**ACCURATE_RETRY_EXPONENT, 1e3 * F_ULPS * eps)
+    tolerance = max(eps**ACCURATE_RETRY_EXPONENT, 1e3 * F_ULPS * eps)
+    return max(tolerance, HESSIAN_RETRY) if derivative == 2 else tolerance
