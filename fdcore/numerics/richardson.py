@@ -25,6 +25,7 @@ from math import factorial
 import numpy as np
 
 from fdcore.numerics.errors import (
+    F_ULPS,
     SINGLE_ESTIMATE_SAFETY,
     TRUNCATION_SAFETY,
     roundoff_per_value,
@@ -91,7 +92,7 @@ def axis_plan(d, order, method, levels=1, ratio=2.0):
                     error_step=2 if method == "central" else 1)
 
 
-def level_estimates(plan, values, offsets, f0, noise, eps, confirm=None):
+def level_estimates(plan, values, offsets, f0, noise, eps, confirm=None, ranking_ulps=None):
     """Per-level derivative estimates and their round-off bounds.
 
     values : (B, K) or (B, K, m)   f at the plan's nodes for B coordinates (K = len(plan.nodes))
@@ -101,7 +102,9 @@ def level_estimates(plan, values, offsets, f0, noise, eps, confirm=None):
     eps : machine epsilon of the point's dtype (f computes in it, unless its values show that it
           computes in float32: `values_precision`, with ``confirm`` its `NudgeProbe`)
 
-    Returns (estimates, roundoff), each (B, L) or (B, L, m).
+    Returns (estimates, roundoff), each (B, L) or (B, L, m); with ``ranking_ulps`` also the
+    round-off with that many ulps of |f| per value (plus the noise), by which `extrapolate`
+    may rank the tableau's entries (its ``ranking_roundoff``).
     """
     vector = values.ndim == 3
     cols = plan.columns  # (L, J)
@@ -120,10 +123,12 @@ def level_estimates(plan, values, offsets, f0, noise, eps, confirm=None):
         denominator = denominator[:, :, None]
     eps = values_precision(values, eps, confirm)
     noise_part = None if noise is None else np.abs(w).sum() * np.asarray(noise)
+    ulps = (F_ULPS,) if ranking_ulps is None else (F_ULPS, ranking_ulps)
     with np.errstate(over="ignore", invalid="ignore"):
         estimates = _weighted_sum(F, w) / denominator
-        error_per_value = roundoff_per_value(_magnitude(F, w), eps, noise_part)
-    overflowed = ~(np.isfinite(estimates) & np.isfinite(error_per_value)) & np.isfinite(F).all(axis=2)
+        magnitude = _magnitude(F, w)
+        per_value = [roundoff_per_value(magnitude, eps, noise_part, u) for u in ulps]
+    overflowed = ~(np.isfinite(estimates) & np.isfinite(per_value[0])) & np.isfinite(F).all(axis=2)
     if overflowed.any():
         # f's values near the largest float: their weighted sums overflow where the derivative
         # and its round-off need not. The values scaled by a power of two near their largest
@@ -132,13 +137,15 @@ def level_estimates(plan, values, offsets, f0, noise, eps, confirm=None):
         F = np.ldexp(F, -np.expand_dims(exponent, 2))
         with np.errstate(over="ignore", invalid="ignore"):
             rescued = np.ldexp(_weighted_sum(F, w) / denominator, exponent)
-            rescued_error = np.ldexp(roundoff_per_value(_magnitude(F, w), eps), exponent)
-            if noise_part is not None:
-                rescued_error = rescued_error + noise_part
+            magnitude = _magnitude(F, w)
+            for k, u in enumerate(ulps):
+                rescued_error = np.ldexp(roundoff_per_value(magnitude, eps, ulps=u), exponent)
+                if noise_part is not None:
+                    rescued_error = rescued_error + noise_part
+                per_value[k] = np.where(overflowed, rescued_error, per_value[k])
         estimates = np.where(overflowed, rescued, estimates)
-        error_per_value = np.where(overflowed, rescued_error, error_per_value)
     with np.errstate(divide="ignore", invalid="ignore"):  # offsets of 0 (a step too small for x): never chosen
-        return estimates, error_per_value / np.abs(denominator)
+        return (estimates,) + tuple(error / np.abs(denominator) for error in per_value)
 
 
 def _weighted_sum(F, w):
