@@ -764,6 +764,15 @@ def test_accurate_hessian_entries_get_a_level_above_the_default_window(name, bef
     assert r.nfev == f.calls <= 3 * (n * n + n) + 1 + n * n + n + 24 + 4 * n * n
 
 
+def test_accurate_hessian_entries_round_off_bound_above_1e_8_climb():
+    """cosh_sum (|f| = 911, |H_23| = 0.197): H_23 claimed 7.3e-8 round-off bound after the level
+    above, below HESSIAN_RETRY, and stayed 3.0e-9 off per case (the best peer 1.0e-10); it
+    climbs where its claim exceeds CLIMB_TOLERANCE (1e-8): measured 1.7e-10."""
+    r, true, case_error, _ = accurate_hessian_case("cosh_sum")
+    assert case_error <= 5e-10
+    assert np.all(np.abs(r.value - true) <= r.error)
+
+
 @pytest.mark.parametrize("name, rtol", [("jennrich_sampson", 1e-11), ("box_3d", 1e-10)])
 def test_the_level_above_neither_hides_a_poor_default_nor_aliases(name, rtol):
     """jennrich_sampson: the default window resolves an entry poorly and the level above claims
