@@ -241,6 +241,21 @@ def test_accurate_hvp_keeps_float32_and_handles_degenerate_directions():
     assert rel(hv, H @ np.ones(X.size)) < 1e-3
 
 
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("scale", [1e-300, 1e300])
+def test_accurate_hvp_is_linear_in_v_at_extreme_magnitudes(scale):
+    """H v = |v|_inf H u with u = v / |v|_inf: v of size 1e+-300 neither overflows nor underflows
+    (before: 1e-300 e_0 gave 0 with overflow warnings)."""
+    H = np.diag(-np.cos(X) + 3 * X**2)
+    H[0, 1] += 1.0
+    H[1, 0] += 1.0
+    v = scale * np.array([1.0, 0.5, 0.0, 0.0, -0.25])
+    r = fdcore.hvp(smooth, X, v, richardson=True, full_output=True)
+    exact = H @ v
+    assert rel(r.value / scale, exact / scale) < 1e-9  # (the 2-norm of v itself would over/underflow)
+    assert np.all(np.abs(r.value - exact) <= r.error)
+
+
 def test_accurate_hvp_bad_options_name_them():
     x, v = np.ones(3), np.ones(3)
     with pytest.raises(ValueError, match=r"^richardson= and full_output= are for the product from f"):

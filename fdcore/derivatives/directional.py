@@ -312,16 +312,17 @@ def _accurate_hvp(f, x, v, richardson, noise, full_output, args, kwargs, num_thr
     if c == 0:
         value, error, step, nfev = np.zeros(n), np.zeros(n), np.zeros(n), 0
     else:
+        u = v64 / c  # H v = c H u, u of unit max-norm: no overflow or underflow from |v|
         f0 = evaluator.scalar()
         nfev = 1
         tolerance = retry_tolerance(opts.accurate, None, x.dtype, derivative=2)
         noise = opts.noise
         quadratic, errors, steps = [], [], []
-        for shift in (c, -c):
-            # q_i = (v + shift e_i)^T H (v + shift e_i), the second derivative along the direction
+        for shift in (1.0, -1.0):
+            # q_i = (u + shift e_i)^T H (u + shift e_i), the second derivative along the direction
             # scaled to unit max-norm (a_i), so that the axis plans' unit scale is f's
-            a, s0 = polarization_directions(x, v64, shift)
-            directions = AlongDirections(evaluator, v64, shift, a, s0)
+            a, s0 = polarization_directions(x, u, shift)
+            directions = AlongDirections(evaluator, u, shift, a, s0)
             if noise is None and opts.accurate:
                 # f's noise first, once, along the directions: a point x + o d_i off the axes is
                 # rounded in every coordinate, and at |x_j| >> 1 that rounding, |grad f| ulp(x_j),
@@ -335,13 +336,15 @@ def _accurate_hvp(f, x, v, richardson, noise, full_output, args, kwargs, num_thr
             outcome = axis_derivative(directions, 2, opts.order, "central", opts.levels, opts.ratio, h,
                                       noise or None, False, f0=f0, retry_tolerance=tolerance)
             nfev += outcome.nfev
-            moved = a > 0  # a zero direction (v = -shift e_i) has q_i = 0 exactly
-            with np.errstate(divide="ignore", invalid="ignore"):
-                quadratic.append(np.where(moved, outcome.value / a**2, 0.0))
-                errors.append(np.where(moved, outcome.error / a**2, 0.0))
+            moved = a > 0  # a zero direction (u = -shift e_i) has q_i = 0 exactly
+            with np.errstate(divide="ignore"):
+                length = np.where(moved, 1.0 / a, 0.0)  # |u + shift e_i|_inf, at most 2
+            quadratic.append(outcome.value * length**2)
+            errors.append(outcome.error * length**2)
             steps.append(np.where(moved, outcome.step, np.inf))
-        value = (quadratic[0] - quadratic[1]) / (4.0 * c)
-        error = (errors[0] + errors[1]) / (4.0 * c)
+        with np.errstate(over="ignore", invalid="ignore"):
+            value = (quadratic[0] - quadratic[1]) * (c / 4.0)
+            error = (errors[0] + errors[1]) * (c / 4.0)
         step = np.minimum(*steps)
     value = value.astype(x.dtype)
     flag_nonfinite(value, "Hessian-vector product")
@@ -349,7 +352,7 @@ def _accurate_hvp(f, x, v, richardson, noise, full_output, args, kwargs, num_thr
 
 
 def polarization_directions(x, v, shift):
-    """(a, s0) of the directions d_i = a_i (v + shift e_i), in O(n).
+    """(a, s0) of the directions d_i = a_i (v + shift e_i), in O(n) (v of unit max-norm).
 
     a_i = 1 / |v + shift e_i|_inf (0 where that direction is zero), so that a unit step moves no
     coordinate by more than 1. s0_i = min_j |x_j| / |d_ij| over the coordinates d_i moves: the
