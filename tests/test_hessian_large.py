@@ -258,6 +258,8 @@ def test_accurate_hvp_is_linear_in_v_at_extreme_magnitudes(scale):
 
 def test_accurate_hvp_bad_options_name_them():
     x, v = np.ones(3), np.ones(3)
+    f = Counted(smooth)
+    assert (fdcore.hvp(f, x, v, richardson=None) == fdcore.hvp(smooth, x, v)).all() and f.calls == 4 * 3  # plain
     with pytest.raises(ValueError, match=r"^richardson= and full_output= are for the product from f"):
         fdcore.hvp(None, x, v, grad=lambda p: 2 * p, richardson=True)
     with pytest.raises(ValueError, match=r"^step= and richardson= do not combine"):

@@ -274,14 +274,14 @@ def hvp(f, x, v, *, grad=None, step=None, richardson=False, noise=None, full_out
     >>> bool(np.all(np.abs(r.value - exact) <= r.error)), bool(np.all(r.error < 1e-8 * np.abs(exact)))
     (True, True)
     """
-    if richardson is not False or full_output:
+    if (richardson is not False and richardson is not None) or full_output:
         if grad is not None:
             raise ValueError("richardson= and full_output= are for the product from f; with grad= it is one "
                              "difference of the gradient (use grad=None to differentiate f)")
         if step is not None:
             raise ValueError("step= and richardson= do not combine for hvp: the accurate mode chooses the steps "
                              "of every second directional derivative itself")
-        if richardson is False:
+        if richardson is False or richardson is None:
             raise ValueError("full_output=True needs richardson= (the plain product from f carries no error "
                              "estimate)")
         if f is None:
