@@ -13,7 +13,6 @@ from fdcore.derivatives import noise as noise_measurement
 from fdcore.numerics import scale_search
 from fdcore.numerics.adaptive import adaptive_steps
 from fdcore.numerics.errors import (
-    F_ULPS,
     RANKING_ULPS,
     NudgeProbe,
     roundoff_per_value,
@@ -60,25 +59,29 @@ def plan_estimates(evaluator, plan, h, coords, f0, noise, m, probe):
         values = np.empty((len(coords), K))
         offsets = np.empty((len(coords), K))
         evaluator.axis_values(h, plan.nodes, coords, values, offsets)
-        return level_estimates(plan, values, offsets, f0, noise, eps, probe, ranking_ulps=ulps)
-    block = max(1, _BLOCK_BYTES // (8 * K * max(m, 1)))
-    parts = []
-    for start in range(0, len(coords), block):
-        sub = coords[start:start + block]
-        values = np.empty((len(sub), K, m))
-        offsets = np.empty((len(sub), K))
-        evaluator.axis_values_vector(h, plan.nodes, sub, values, offsets)
-        parts.append(level_estimates(plan, values, offsets, f0, noise, eps, probe, ranking_ulps=ulps))
-    return tuple(np.concatenate(p, axis=0) for p in zip(*parts))
+        parts = level_estimates(plan, values, offsets, f0, noise, eps, probe, ranking_ulps=ulps)
+    else:
+        block = max(1, _BLOCK_BYTES // (8 * K * max(m, 1)))
+        blocks = []
+        for start in range(0, len(coords), block):
+            sub = coords[start:start + block]
+            values = np.empty((len(sub), K, m))
+            offsets = np.empty((len(sub), K))
+            evaluator.axis_values_vector(h, plan.nodes, sub, values, offsets)
+            blocks.append(level_estimates(plan, values, offsets, f0, noise, eps, probe, ranking_ulps=ulps))
+        parts = tuple(np.concatenate(p, axis=0) for p in zip(*blocks))
+    # ranked by the reported round-off itself: the same array, which the tableau does not propagate twice
+    return parts if ulps is not None else parts + (parts[1],)
 
 
 def ranking_ulps(plan):
-    """Ulps of |f| per value by which the tableau ranks a plan's entries (the reported errors keep
-    F_ULPS): RANKING_ULPS for second derivatives, as the accurate Hessian's (over the problem
-    suite hessian_diagonal's accurate mode within 10x of numdifftools' Hessdiag 34/48 -> 36/48,
-    e.g. logsumexp 2.7e-10 -> 7.5e-12; the accurate hvp's median 1.0e-11 -> 4.2e-12); F_ULPS
-    for first derivatives (rosen n = 1000's gradient went from 5.4e-13 to 1.06e-12 with 8)."""
-    return RANKING_ULPS if plan.d == 2 else F_ULPS
+    """Ulps of |f| per value by which the tableau ranks a plan's entries where they differ from the
+    reported errors' F_ULPS: RANKING_ULPS for second derivatives, as the accurate Hessian's (over
+    the problem suite hessian_diagonal's accurate mode within 10x of numdifftools' Hessdiag
+    34/48 -> 36/48, e.g. logsumexp 2.7e-10 -> 7.5e-12; the accurate hvp's median 1.0e-11 ->
+    4.2e-12); None (F_ULPS) for first derivatives (rosen n = 1000's gradient went from 5.4e-13 to
+    1.06e-12 with 8)."""
+    return RANKING_ULPS if plan.d == 2 else None
 
 
 def sliding_window(evaluator, plan, h, coords, f0, noise, m, probe):
@@ -113,7 +116,8 @@ def sliding_window(evaluator, plan, h, coords, f0, noise, m, probe):
             spent += int(up.sum()) * len(one.nodes)
             up[:] = False
     coarsest = np.where(up, coarsest, h)
-    head_parts = (estimates, roundoff, ranking)
+    shared = ranking is roundoff  # (first derivatives: ranked by the reported round-off)
+    head_parts = (estimates, roundoff) if shared else (estimates, roundoff, ranking)
     extra = [np.empty_like(part[:, :1]) for part in head_parts]  # the level above or below, per coordinate
     if up.any():
         for part, new in zip(extra, above):
@@ -122,10 +126,10 @@ def sliding_window(evaluator, plan, h, coords, f0, noise, m, probe):
         for part, new in zip(extra, plan_estimates(evaluator, one, finest, coords[~up], f0, noise, m, probe)):
             part[~up] = new
     moved = up.reshape((-1,) + (1,) * (estimates.ndim - 1))
-    levels_e, levels_r, levels_k = (np.where(moved, np.concatenate([new, part], axis=1),
-                                             np.concatenate([part, new], axis=1))
-                                    for part, new in zip(head_parts, extra))
-    return extrapolate(levels_e, levels_r, plan, True, full=True, ranking_roundoff=levels_k), coarsest, spent
+    levels = [np.where(moved, np.concatenate([new, part], axis=1), np.concatenate([part, new], axis=1))
+              for part, new in zip(head_parts, extra)]
+    ranking_levels = levels[1] if shared else levels[2]
+    return extrapolate(levels[0], levels[1], plan, True, full=True, ranking_roundoff=ranking_levels), coarsest, spent
 
 
 def values_finite_at(evaluator, h, method, result, f0):
