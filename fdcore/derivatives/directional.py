@@ -302,8 +302,6 @@ def hvp(f, x, v, *, grad=None, step=None, richardson=False, noise=None, full_out
 
 def _accurate_hvp(f, x, v, richardson, noise, full_output, args, kwargs, num_threads, vectorized, workers):
     """H v from f by polarization over second directional derivatives (see `hvp`)."""
-    if not is_compiled_callback(f):
-        check_callable(f, "f")
     opts = parse("central", None, richardson, 2.0, noise)
     evaluator, x, v = along_direction(f, x, v, args, kwargs, num_threads, vectorized, workers)
     v64 = v.astype(np.float64)
@@ -321,7 +319,7 @@ def _accurate_hvp(f, x, v, richardson, noise, full_output, args, kwargs, num_thr
         for shift in (1.0, -1.0):
             # q_i = (u + shift e_i)^T H (u + shift e_i), the second derivative along the direction
             # scaled to unit max-norm (a_i), so that the axis plans' unit scale is f's
-            a, s0 = polarization_directions(x, u, shift)
+            a, length, s0 = polarization_directions(x, u, shift)
             directions = AlongDirections(evaluator, u, shift, a, s0)
             if noise is None and opts.accurate:
                 # f's noise first, once, along the directions: a point x + o d_i off the axes is
@@ -336,12 +334,10 @@ def _accurate_hvp(f, x, v, richardson, noise, full_output, args, kwargs, num_thr
             outcome = axis_derivative(directions, 2, opts.order, "central", opts.levels, opts.ratio, h,
                                       noise or None, False, f0=f0, retry_tolerance=tolerance)
             nfev += outcome.nfev
-            moved = a > 0  # a zero direction (u = -shift e_i) has q_i = 0 exactly
-            with np.errstate(divide="ignore"):
-                length = np.where(moved, 1.0 / a, 0.0)  # |u + shift e_i|_inf, at most 2
+            # q_i = |u + shift e_i|_inf^2 times g's second derivative; 0 for a zero direction
             quadratic.append(outcome.value * length**2)
             errors.append(outcome.error * length**2)
-            steps.append(np.where(moved, outcome.step, np.inf))
+            steps.append(np.where(length > 0, outcome.step, np.inf))
         with np.errstate(over="ignore", invalid="ignore"):
             value = (quadratic[0] - quadratic[1]) * (c / 4.0)
             error = (errors[0] + errors[1]) * (c / 4.0)
@@ -352,10 +348,10 @@ def _accurate_hvp(f, x, v, richardson, noise, full_output, args, kwargs, num_thr
 
 
 def polarization_directions(x, v, shift):
-    """(a, s0) of the directions d_i = a_i (v + shift e_i), in O(n) (v of unit max-norm).
+    """(a, length, s0) of the directions d_i = a_i (v + shift e_i), in O(n) (v of unit max-norm).
 
-    a_i = 1 / |v + shift e_i|_inf (0 where that direction is zero), so that a unit step moves no
-    coordinate by more than 1. s0_i = min_j |x_j| / |d_ij| over the coordinates d_i moves: the
+    length_i = |v + shift e_i|_inf and a_i = 1 / length_i (0 where that direction is zero), so
+    that a unit step moves no coordinate by more than 1. s0_i = min_j |x_j| / |d_ij| over the coordinates d_i moves: the
     scale of x along d_i, which the axis plans treat as they treat |x_i| (default steps on the
     scale max(1, s0_i), a unit-scale check where s0_i >> 1, the scale s0_i where f fails on
     the default window and s0_i << 1)."""
@@ -372,11 +368,12 @@ def polarization_directions(x, v, shift):
     smallest = np.argmin(ratio)
     others_min = np.full(n, ratio[smallest])
     others_min[smallest] = np.min(np.delete(ratio, smallest), initial=np.inf)
-    norm = np.maximum(others_max, own)
-    moved = norm > 0
-    a = np.where(moved, 1.0 / np.where(moved, norm, 1.0), 0.0)
-    scale = np.where(moved, np.minimum(others_min, own_ratio) * np.where(moved, norm, 1.0), 0.0)
-    return a, np.where(np.isfinite(scale), scale, 0.0)
+    length = np.maximum(others_max, own)
+    moved = length > 0
+    a = np.where(moved, 1.0 / np.where(moved, length, 1.0), 0.0)
+    with np.errstate(invalid="ignore"):  # (inf * 0 for a zero direction, replaced)
+        scale = np.where(moved, np.minimum(others_min, own_ratio) * length, 0.0)
+    return a, length, np.where(np.isfinite(scale), scale, 0.0)
 
 
 def hvp_from_f(f, x, v, step=None, args=(), kwargs=None, num_threads=None, vectorized=False, workers=None,

@@ -42,31 +42,31 @@ class AlongDirections:
         self.x_view = read_only_view(self.x)
         self.args, self.kwargs = (), None
 
-    def point(self, i, offset):
-        """x + offset d_i, in x's dtype."""
-        y = self.base.astype(np.float64) + (offset * self.a[i]) * self.v
-        y[i] += offset * self.a[i] * self.c
+    def _at(self, moved):
+        """x + sum_i moved_i (v + c e_i), in x's dtype (``moved`` = (s - s0) a)."""
+        y = self.base.astype(np.float64) + moved.sum() * self.v + self.c * moved
         return y.astype(self.base.dtype)
 
     def scalar(self, point=None):
         """g at ``point`` (default s0): f at x moved along every direction by point - s0."""
         if point is None:
             return self.inner.scalar()
-        moved = (np.asarray(point, dtype=np.float64) - self.x.astype(np.float64)) * self.a
-        y = self.base.astype(np.float64) + moved.sum() * self.v + self.c * moved
-        return self.inner.scalar(y.astype(self.base.dtype))
+        return self.inner.scalar(self._at((np.asarray(point, dtype=np.float64) - self.x.astype(np.float64)) * self.a))
 
     def axis_values(self, h, nodes, coords, values, offsets):
         """values[b, k] = g(s0 + nodes[k] h_i e_i), offsets[b, k] = the realized offset, i = coords[b]."""
-        s0 = self.x
+        start = self.x[coords]
+        steps = (np.asarray(nodes)[None, :] * h[coords, None]).astype(start.dtype)
+        moved = (start[:, None] + steps).astype(start.dtype)
+        offsets[:] = moved.astype(np.float64) - start.astype(np.float64)[:, None]
         stencil = [(b, k) for b in range(len(coords)) for k in range(len(nodes))]
-        for b, k in stencil:
-            i = coords[b]
-            moved = (s0[i] + s0.dtype.type(nodes[k] * h[i])).astype(s0.dtype)
-            offsets[b, k] = float(moved) - float(s0[i])
         batch = max(1, _BATCH_BYTES // (8 * max(1, self.base.shape[0])))
-        for start in range(0, len(stencil), batch):
-            chunk = stencil[start:start + batch]
-            points = [self.point(coords[b], offsets[b, k]) for b, k in chunk]
+        for first in range(0, len(stencil), batch):
+            chunk = stencil[first:first + batch]
+            points = []
+            for b, k in chunk:
+                step = np.zeros(self.base.shape[0])
+                step[coords[b]] = offsets[b, k] * self.a[coords[b]]
+                points.append(self._at(step))
             for (b, k), value in zip(chunk, self.inner.raw_values(points)):
                 values[b, k] = scalar_from_result(value)
