@@ -325,14 +325,15 @@ def _accurate_hvp(f, x, v, richardson, noise, full_output, args, kwargs, num_thr
                 # f's noise first, once, along the directions: a point x + o d_i off the axes is
                 # rounded in every coordinate, and at |x_j| >> 1 that rounding, |grad f| ulp(x_j),
                 # is noise the round-off model (F_ULPS ulps of |f|) misses (sin at x ~ 1e8: the
-                # error estimates covered 0 of 4 components without it)
+                # error estimates covered 0 of 4 components without it). 0 where it is within the
+                # model: measured, so the axis search does not measure it again.
                 measured, spent = noise_measurement.noise_bound(directions, f0)
                 nfev += spent
                 modelled = roundoff_per_value(abs(f0), float(np.finfo(x.dtype).eps))
                 noise = float(measured) if np.isfinite(measured) and measured > modelled else 0.0
             h = resolve_step(None, directions.x, 2, "central", opts.order, opts.levels, opts.ratio)
             outcome = axis_derivative(directions, 2, opts.order, "central", opts.levels, opts.ratio, h,
-                                      noise or None, False, f0=f0, retry_tolerance=tolerance)
+                                      noise, False, f0=f0, retry_tolerance=tolerance)
             nfev += outcome.nfev
             # q_i = |u + shift e_i|_inf^2 times g's second derivative; 0 for a zero direction
             quadratic.append(outcome.value * length**2)
