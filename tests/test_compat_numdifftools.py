@@ -46,6 +46,36 @@ def test_documented_shapes_are_numdifftools_shapes():
     np.testing.assert_allclose(nd.Gradient(np.sin)(0.5), np.cos(0.5), rtol=1e-12)
 
 
+FULL_OUTPUT_CASES = [
+    ("Derivative", np.sin, 1.0), ("Derivative", np.sin, [1.0, 2.0]), ("Derivative", np.sin, [[1.0, 2.0], [3.0, 4.0]]),
+    ("Gradient", lambda x: np.sum(np.sin(x)), 1.0), ("Gradient", lambda x: np.sum(np.sin(x)), [1.0, 2.0, 3.0]),
+    ("Jacobian", np.sin, 1.0), ("Jacobian", lambda x: np.array([np.sum(x), np.prod(x), x[0]]), [1.0, 2.0]),
+    ("Hessian", lambda x: np.sum(np.sin(x)), 1.0), ("Hessian", lambda x: np.sum(np.sin(x)) * x[0], [1.0, 2.0]),
+    ("Hessian", lambda x: np.array([np.sum(x**3), np.prod(x)]), [1.0, 2.0, 3.0]),
+    ("Hessdiag", lambda x: np.sum(np.sin(x)), [1.0, 2.0]),
+]
+
+
+@pytest.mark.parametrize("method", ["central", "forward", "complex"])
+@pytest.mark.parametrize("name, f, x", FULL_OUTPUT_CASES, ids=[f"{c[0]}-{np.shape(c[2])}" for c in FULL_OUTPUT_CASES])
+def test_full_output_fields_have_numdifftools_shapes_and_hold(name, f, x, method):
+    ours = getattr(nd, name)(f, method=method, full_output=True)(x)
+    theirs = getattr(numdifftools, name)(f, method=method, full_output=True)(x)
+    assert [np.shape(a) for a in ours] == [np.shape(a) for a in theirs]
+    assert [np.asarray(a).dtype.kind for a in ours] == [np.asarray(a).dtype.kind for a in theirs]
+    np.testing.assert_allclose(ours.estimate, theirs.estimate, rtol=1e-7, atol=1e-9)
+    assert np.all(np.asarray(ours.final_step) > 0)
+    if method == "central":  # the error estimates bound the error (against numdifftools' estimate, 1e-13 off)
+        error = np.abs(np.asarray(ours.estimate) - theirs.estimate)
+        assert np.all(error.reshape(-1) <= np.asarray(ours.error_estimate).reshape(-1) + 1e-12)
+
+
+def test_hessian_full_output_step_of_an_entry_is_that_of_its_two_coordinates():
+    r = nd.Hessian(lambda x: np.sum(x**3) * x[0], full_output=True)([1.0, 2.0, 30.0])
+    steps = np.diagonal(r.final_step)
+    np.testing.assert_allclose(r.final_step, np.sqrt(np.outer(steps, steps)))
+
+
 def test_derivative_orders_and_full_output():
     x = np.linspace(0.0, 1.0, 5)
     for n in (1, 2, 3):

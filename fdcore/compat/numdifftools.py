@@ -127,10 +127,16 @@ class EstimateResult(NamedTuple):
         fdcore's estimate of the absolute error, per component of ``estimate``.
     final_step : ndarray
         The step behind each component of ``estimate`` (with Richardson extrapolation: that of
-        the tableau entry chosen).
+        the tableau entry chosen), of the estimate's shape; for a Hessian entry (i, j) the
+        geometric mean sqrt(h_i h_j) of its two coordinates' steps.
     best_index : ndarray of int
-        Always zeros of the estimate's shape: fdcore has no numdifftools-style step sequence to
-        index into.
+        Always zeros, one per component of ``estimate`` (numdifftools' flat index into its
+        sequence of steps and components): fdcore has no numdifftools-style step sequence to
+        index into, and reports the step itself in ``final_step``.
+
+    The shapes are numdifftools': ``error_estimate`` and ``final_step`` of the estimate's shape
+    (for `Gradient`, of shape (1, n), with n = 1 for a scalar x), ``best_index`` of shape
+    (estimate.size,).
     """
 
     estimate: Any
@@ -144,6 +150,7 @@ class _Estimator:
 
     _methods = _METHODS
     _function_name = "fun"  # numdifftools' name of the function argument
+    _pairwise_steps = False  # True where the estimate's entries (i, j) have the steps of x_i and x_j
 
     def __init__(self, fun: Callable[..., Any] | None = None, step: Any = None, method: str = "central",
                  order: int = 2, n: int = 1, full_output: bool = False, **options: Any) -> None:
@@ -211,9 +218,15 @@ class _Estimator:
         return self.step
 
     def _finish(self, r):
-        if self.full_output:
-            return EstimateResult(r.value, r.error, r.step, np.zeros(np.shape(r.value), dtype=int))
-        return r.value
+        """The estimate, or with full_output its `EstimateResult` in numdifftools' shapes."""
+        if not self.full_output:
+            return r.value
+        size = np.size(r.value)
+        step = np.asarray(r.step, dtype=np.float64)
+        if self._pairwise_steps:
+            step = np.sqrt(step[:, None] * step[None, :])  # a Hessian entry's two coordinates' steps
+        step = np.broadcast_to(step, np.shape(r.value)).copy()
+        return EstimateResult(r.value, r.error, step, np.zeros(size, dtype=np.intp))
 
     def _bind(self, args, kwds):
         if not args and not kwds:
@@ -533,8 +546,14 @@ class Gradient(_Estimator):
     def __call__(self, x: ArrayLike, *args: Any, **kwds: Any) -> Any:
         f = self._bind(args, kwds)
         if np.ndim(x) == 0 and self.method != "multicomplex":
-            return Derivative(self.fun, self.step, self.method, self.order, 1, self.full_output)(x, *args, **kwds)
-        return self._finish(_first_derivatives(self, f, x, _api.gradient))
+            result = Derivative(self.fun, self.step, self.method, self.order, 1, self.full_output)(x, *args, **kwds)
+        else:
+            result = self._finish(_first_derivatives(self, f, x, _api.gradient))
+        if self.full_output:
+            # numdifftools' Gradient reports the error estimates and steps as a row (1, n)
+            result = result._replace(error_estimate=np.reshape(result.error_estimate, (1, -1)),
+                                     final_step=np.reshape(result.final_step, (1, -1)))
+        return result
 
 
 @document(shared=_PARAMETERS)
@@ -552,8 +571,8 @@ class Hessian(_Estimator):
     vector-valued f (shape (m,)) gives the (m, n, n) stack of its outputs' Hessians."""
 
     _function_name = "f"
-
     _methods = _HESSIAN_METHODS
+    _pairwise_steps = True
 
     def __init__(self, f: Callable[..., Any] | None = None, step: Any = None, method: str = "central",
                  order: int | None = None, full_output: bool = False, **options: Any) -> None:
@@ -625,9 +644,7 @@ class Hessdiag(_Estimator):
                                       richardson=options["richardson"], step_ratio=options.get("step_ratio", 2.0),
                                       full_output=True)
         flag_nonfinite(r.value, "Hessian diagonal")
-        if self.full_output:
-            return EstimateResult(r.value, r.error, r.step, np.zeros(r.value.shape, dtype=int))
-        return r.value
+        return self._finish(r)
 
 
 def directionaldiff(f: Callable[..., Any], x0: ArrayLike, vec: ArrayLike, **options: Any) -> float:
