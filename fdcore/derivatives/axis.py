@@ -135,8 +135,9 @@ def sliding_window(evaluator, plan, h, coords, f0, noise, m, probe):
     return result, coarsest, spent
 
 
-# A coordinate whose window moved up (`sliding_window`) and whose estimate is still round-off
-# bound with a relative claimed error above this gets one level more above (2 evaluations).
+# A first derivative whose window moved up (`sliding_window`) and whose estimate is still
+# round-off bound with a relative claimed error above this gets one level more above (2
+# evaluations per coordinate).
 # E.g. rosen at n = 1000 (|f| = 2.5e5 over gradient components ~ 800): 5.4e-13 normwise at the
 # moved window, 2.3e-13 with the level above (numdifftools 2.7e-13 at 30 evaluations per
 # coordinate), at 9.4 evaluations per coordinate; over the accuracy bench cosh_sum 3.8e-12 ->
@@ -152,7 +153,7 @@ def _climb(evaluator, plan, head, one, coarsest, coords, levels, result, up, f0,
     CLIMB_TOLERANCE, clearly nonzero, and whose three coarsest levels still show no truncation
     (fdcore.numerics.richardson.larger_steps_help): the five-level tableau's entry is kept where
     it agrees with the estimate so far and claims less. Returns the evaluations spent."""
-    if probe.unchanged or (noise is not None and np.any(np.asarray(noise) > 0)):
+    if plan.d != 1 or probe.unchanged or (noise is not None and np.any(np.asarray(noise) > 0)):
         # f's values carry more than x's rounding (f computes in float32, or noise= is given): a
         # truncation hidden below that round-off does not make larger steps safe (float32_separable
         # 2.5e-5 -> 1.2e-4 with the climb)
