@@ -152,17 +152,20 @@ def _climb(evaluator, plan, head, one, coarsest, coords, levels, result, up, f0,
     estimate in ``result`` (`extrapolate`'s full tuple, updated in place) is round-off bound above
     CLIMB_TOLERANCE, clearly nonzero, and whose three coarsest levels still show no truncation
     (fdcore.numerics.richardson.larger_steps_help): the five-level tableau's entry is kept where
-    it agrees with the estimate so far and claims less. Returns the evaluations spent."""
+    it agrees with the estimate so far and claims less. Returns the evaluations spent.
+
+    First derivatives only: on hessian_diagonal's accurate mode it left the problem suite within
+    10x of numdifftools' Hessdiag on 37 of 48 cases, at a median 0.281 of its evaluations instead
+    of 0.277. Not for an f whose values carry more than x's rounding (f computes in float32, or
+    noise= is given): a truncation hidden below that round-off does not make larger steps safe
+    (float32_separable 2.5e-5 -> 1.2e-4 with the climb)."""
     if plan.d != 1 or probe.unchanged or (noise is not None and np.any(np.asarray(noise) > 0)):
-        # f's values carry more than x's rounding (f computes in float32, or noise= is given): a
-        # truncation hidden below that round-off does not make larger steps safe (float32_separable
-        # 2.5e-5 -> 1.2e-4 with the climb)
         return 0
     value, error, level, rounding, claimed, _ = result
-    floor = scale_search.relative_floor(value)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        poor = ((claimed <= 2.0 * rounding) & (claimed / np.maximum(np.abs(value), floor) > CLIMB_TOLERANCE)
-                & (np.abs(value) > error))  # (a zero component stays: its estimate is the stencil's symmetry)
+    poor = scale_search.round_off_bound_poor(value, claimed, rounding, CLIMB_TOLERANCE,
+                                             scale_search.relative_floor(value))
+    with np.errstate(invalid="ignore"):
+        poor &= np.abs(value) > error  # (a zero component stays: its estimate is the stencil's symmetry)
     climbing = up & (poor if poor.ndim == 1 else poor.any(axis=1))
     climbing &= larger_steps_help(levels[0][:, :3], levels[1][:, :3], head, plan.d)
     h = coarsest * coarsest.dtype.type(plan.ratio)

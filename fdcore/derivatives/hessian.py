@@ -610,20 +610,13 @@ def four_corner_check(evaluator, value, error, per_value, h):
 HESSIAN_WINDOWS = 2
 
 
-def _relative_claimed(value, claimed):
-    """The claimed error relative to the entry or, for tiny entries, to RELATIVE_FLOOR of the
-    largest finite one (fdcore.numerics.scale_search)."""
+def _round_off_bound_poor(value, claimed, rounding, tolerance=HESSIAN_RETRY):
+    """Entries whose finite estimate misses ``tolerance`` (relative to the entry or, for tiny
+    entries, to RELATIVE_FLOOR of the largest finite one) by its round-off: larger steps, not
+    smaller, can help them (fdcore.numerics.scale_search.round_off_bound_poor)."""
     finite = np.isfinite(value)
     floor = scale_search.relative_floor(value[finite]) if finite.any() else 0.0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return claimed / np.maximum(np.abs(value), floor)
-
-
-def _round_off_bound_poor(value, claimed, rounding, tolerance=HESSIAN_RETRY):
-    """Entries whose finite estimate misses ``tolerance`` (relative, see `_relative_claimed`) by
-    its round-off: larger steps, not smaller, can help them."""
-    with np.errstate(invalid="ignore"):
-        return np.isfinite(value) & (claimed <= 2.0 * rounding) & (_relative_claimed(value, claimed) > tolerance)
+    return scale_search.round_off_bound_poor(value, claimed, rounding, tolerance, floor)
 
 
 def _entries_to_retry(value, claimed, rounding):

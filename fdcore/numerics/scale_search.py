@@ -65,6 +65,15 @@ def improvable(value, error, rounding, tolerance, floor):
     return poor if poor.ndim == 1 else poor.any(axis=1)
 
 
+def round_off_bound_poor(value, error, rounding, tolerance, floor):
+    """Per output: a finite estimate whose error misses the tolerance (relative to the output, or to
+    ``floor``) by its round-off (error within twice the rounding), so larger steps, not smaller,
+    can help it (the converse of `improvable`)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (np.isfinite(value) & (error <= 2.0 * rounding)
+                & (error / np.maximum(np.abs(value), floor) > tolerance))
+
+
 def ambiguous_scale(x, h):
     """Where the steps h, set by the scale max(1, |x_i|), need a unit-scale check."""
     return (np.abs(x) > AMBIGUOUS_SCALE) & (h > AMBIGUOUS_STEP)
